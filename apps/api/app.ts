@@ -1,0 +1,91 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { GatewayError, errorBody, isGatewayError } from '../../libs/errors/index.ts';
+import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
+import { getJob, submitJob, type ApiDeps, type HandlerResult } from './handlers.ts';
+
+/** Largest accepted request body. Default 64 KiB: a career profile is a few hundred bytes. */
+export const BODY_LIMIT = '64kb';
+
+export interface AppDeps extends ApiDeps {
+  apiKeys: ApiKeyRegistry;
+  /** Answers true when Redis and the store can be used. */
+  ready: () => Promise<boolean>;
+}
+
+type Handler = (req: Request, clientId: string) => Promise<HandlerResult>;
+
+/** The one place where Express meets the handlers: HTTP in, HandlerResult out. */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    const ok = await deps.ready().catch(() => false);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready' });
+  });
+
+  const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const result = await handler(req, res.locals.clientId as string);
+      if (result.headers) res.set(result.headers);
+      res.status(result.status).json(result.body);
+    } catch (e) {
+      next(e);
+    }
+  };
+  const requireJson = (req: Request, _res: Response, next: NextFunction) => {
+    if (!req.is('application/json')) {
+      next(new GatewayError('unsupported_media_type', 'Send the body as JSON with `Content-Type: application/json`.', { status: 415 }));
+    } else next();
+  };
+
+  const v1 = express.Router();
+  v1.use(authenticate(deps));
+  v1.post('/jobs', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => submitJob(deps, clientId, req.body)));
+  v1.get('/jobs/:id', route((req, clientId) => getJob(deps, clientId, String(req.params.id))));
+  app.use('/v1', v1);
+
+  app.use((_req: Request, _res: Response, next: NextFunction) => {
+    next(new GatewayError('route_not_found', 'No such route; see the API section of the README.', { status: 404 }));
+  });
+  app.use(errorHandler);
+  return app;
+}
+
+// Authenticate before reading the body, so an unauthenticated client cannot make us parse 64 KiB.
+function authenticate(deps: AppDeps) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    try {
+      res.locals.clientId = deps.apiKeys.authenticate(req.headers.authorization);
+      next();
+    } catch (e) {
+      next(e);
+    }
+  };
+}
+
+/** Maps every error to the documented `{error: {code, message, details}}` body. */
+function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
+  const e = toGatewayError(err);
+  if (e.status >= 500) console.error(JSON.stringify({ level: 'error', msg: 'request failed', code: e.code, err: String(err) }));
+  if (e.retryAfterSeconds !== undefined) res.set('retry-after', String(e.retryAfterSeconds));
+  res.status(e.status).json(errorBody(e));
+}
+
+function toGatewayError(err: unknown): GatewayError {
+  if (isGatewayError(err)) return err;
+  const type = (err as { type?: string } | null)?.type;
+  if (type === 'entity.parse.failed') return new GatewayError('invalid_json', 'The body is not valid JSON.', { status: 400 });
+  if (type === 'entity.too.large') {
+    return new GatewayError('payload_too_large', `The body is larger than ${BODY_LIMIT}.`, { status: 413 });
+  }
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new GatewayError('unsupported_media_type', 'Send the body as UTF-8 JSON.', { status: 415 });
+  }
+  return new GatewayError('internal_error', 'Something went wrong on our side; try again, and tell the operators if it persists.', {
+    status: 500,
+    cause: err,
+  });
+}

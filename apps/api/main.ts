@@ -1,0 +1,46 @@
+import { once } from 'node:events';
+import { Queue } from 'bullmq';
+import { readEnv } from '../../libs/config/env.ts';
+import { ConfigHolder } from '../../libs/config/watch.ts';
+import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
+import { loadApiKeys } from '../../libs/auth/load.ts';
+import { openJobStore } from '../../libs/store/open.ts';
+import { checkRedis, createRedis } from '../../libs/redis/connection.ts';
+import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
+import { announceReady, createLogger } from '../../libs/telemetry/logger.ts';
+import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
+import { createApp } from './app.ts';
+
+const log = createLogger('api');
+const env = readEnv();
+const redisProblem = await checkRedis(env.redisUrl);
+if (redisProblem) {
+  console.error(redisProblem);
+  process.exit(1);
+}
+const config = new ConfigHolder(env.configDir, log);
+config.watch();
+const apiKeys: ApiKeyRegistry = await loadApiKeys(env);
+if (apiKeys.size === 0) log.warn('no API keys configured (GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE): every request will answer 401');
+const store = await openJobStore(env.databaseUrl);
+const connection = createRedis(env.redisUrl, 'api');
+const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix: queuePrefix(env.queuePrefix) });
+
+const app = createApp({
+  queue,
+  store,
+  config: () => config.current(),
+  apiKeys,
+  ready: async () => (await connection.ping()) === 'PONG' && (await store.ping()),
+});
+const server = app.listen(env.port);
+await once(server, 'listening');
+announceReady(log, { port: env.port }, `api listening on http://127.0.0.1:${env.port}`);
+
+onShutdown(log, [
+  ['http', () => new Promise((resolve) => server.close(resolve))],
+  ['config', async () => config.close()],
+  ['queue', () => queue.close()],
+  ['redis', () => connection.quit()],
+  ['store', () => store.close()],
+]);

@@ -1,0 +1,31 @@
+import { describe, expect, test } from 'vitest';
+import type { ModelSettings } from '../config/types.ts';
+import { costMicros, microsToUsd, priceAt } from './cost.ts';
+
+const model: ModelSettings = {
+  max_output_tokens: 4096,
+  prices: [
+    { effective_from: '2024-10-22', input_per_mtok_usd: 3, output_per_mtok_usd: 15, cached_input_per_mtok_usd: 0.3 },
+    { effective_from: '2026-01-01', input_per_mtok_usd: 2, output_per_mtok_usd: 10 },
+  ],
+};
+
+describe('cost', () => {
+  test('uses the price in force on the day', () => {
+    expect(priceAt(model, new Date('2025-06-01T00:00:00Z')).input_per_mtok_usd).toBe(3);
+    expect(priceAt(model, new Date('2026-01-01T00:00:00Z')).input_per_mtok_usd).toBe(2);
+    expect(() => priceAt(model, new Date('2020-01-01T00:00:00Z'))).toThrow(/no price/);
+  });
+
+  test('GPT-4 list price: 500 in + 500 out tokens cost 4.5 cents', () => {
+    const gpt4 = { effective_from: '2023-03-14', input_per_mtok_usd: 30, output_per_mtok_usd: 60 };
+    expect(costMicros({ inputTokens: 500, outputTokens: 500 }, gpt4)).toBe(45_000);
+    expect(microsToUsd(45_000)).toBe(0.045);
+  });
+
+  test('charges cached input at the cached price and rounds up', () => {
+    const price = model.prices[0]!;
+    expect(costMicros({ inputTokens: 1000, cachedInputTokens: 400, outputTokens: 1 }, price)).toBe(600 * 3 + 400 * 0.3 + 15);
+    expect(costMicros({ inputTokens: 1, cachedInputTokens: 1, outputTokens: 0 }, price)).toBe(1);
+  });
+});

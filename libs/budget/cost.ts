@@ -1,0 +1,37 @@
+import type { ModelSettings, PricePeriod } from '../config/types.ts';
+
+/** Micro-dollars (1e-6 USD) per US dollar. Costs are integers of micro-dollars so sums are exact. */
+export const MICROS_PER_USD = 1_000_000;
+
+/** The price period in force on `date` (ISO YYYY-MM-DD or Date): the latest that has started. */
+export function priceAt(model: ModelSettings, date: Date): PricePeriod {
+  const day = date.toISOString().slice(0, 10);
+  const started = model.prices.filter((p) => p.effective_from <= day).sort((a, b) => a.effective_from.localeCompare(b.effective_from));
+  const price = started.at(-1);
+  if (!price) throw new Error(`no price in force on ${day}`);
+  return price;
+}
+
+/** Token counts a cost is computed from. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  /** Part of inputTokens served from the provider's prompt cache. Default 0. */
+  cachedInputTokens?: number;
+}
+
+/**
+ * Cost in whole micro-dollars, rounded up so that the gateway never under-counts spend.
+ * Price per million tokens in USD equals micro-dollars per token, which keeps this exact.
+ */
+export function costMicros(usage: TokenUsage, price: PricePeriod): number {
+  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
+  const cachedPrice = price.cached_input_per_mtok_usd ?? price.input_per_mtok_usd;
+  const micros = (usage.inputTokens - cached) * price.input_per_mtok_usd + cached * cachedPrice + usage.outputTokens * price.output_per_mtok_usd;
+  return Math.ceil(micros - 1e-9);
+}
+
+/** Micro-dollars as US dollars, for display. */
+export function microsToUsd(micros: number): number {
+  return micros / MICROS_PER_USD;
+}

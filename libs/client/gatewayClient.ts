@@ -1,0 +1,77 @@
+/** A small HTTP client for the gateway's API, as the Rails app uses it; for the demo and tests. */
+
+export interface ApiAnswer<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export class GatewayClient {
+  readonly baseUrl: string;
+  readonly #apiKey: string;
+
+  constructor(baseUrl: string, apiKey: string) {
+    this.baseUrl = baseUrl.replace(/\/$/, '');
+    this.#apiKey = apiKey;
+  }
+
+  /** Any request; the body, when given, is sent as JSON. */
+  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.#apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : {}) as T, headers: response.headers };
+  }
+
+  /** POST /v1/jobs; throws unless the gateway accepted the job. */
+  async submit(submission: unknown): Promise<string> {
+    const answer = await this.request<{ id: string }>('POST', '/v1/jobs', submission);
+    if (answer.status !== 202) throw new Error(`submit answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    return answer.body.id;
+  }
+
+  /** GET /v1/jobs/:id. */
+  async get(id: string): Promise<ApiAnswer> {
+    return this.request('GET', `/v1/jobs/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * Polls until every job is finished (not queued or active) or `timeoutMs` passes; resolves with
+   * the finished jobs by id. Polls at most `concurrency` jobs at a time, with backoff between rounds.
+   */
+  async waitForAll(
+    ids: string[],
+    options: { timeoutMs?: number; concurrency?: number; onProgress?: (done: number) => void } = {},
+  ): Promise<Map<string, Record<string, unknown>>> {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    const done = new Map<string, Record<string, unknown>>();
+    let pending = [...ids];
+    let delay = 100;
+    while (pending.length > 0) {
+      const stillPending: string[] = [];
+      for (let i = 0; i < pending.length; i += options.concurrency ?? 25) {
+        const slice = pending.slice(i, i + (options.concurrency ?? 25));
+        const answers = await Promise.all(slice.map((id) => this.get(id)));
+        answers.forEach((answer, k) => {
+          const status = answer.body.status;
+          if (answer.status === 200 && status !== 'queued' && status !== 'active') done.set(slice[k]!, answer.body);
+          else stillPending.push(slice[k]!);
+        });
+      }
+      pending = stillPending;
+      options.onProgress?.(done.size);
+      if (pending.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`${pending.length} of ${ids.length} jobs were not finished in time (first: ${pending[0]})`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 1000);
+    }
+    return done;
+  }
+}

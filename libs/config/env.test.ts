@@ -1,0 +1,98 @@
+import { describe, expect, test } from 'vitest';
+import { ENV_VARS, readEnv } from './env.ts';
+
+function envError(env: Record<string, string>): { code: string; message: string } {
+  try {
+    readEnv(env);
+  } catch (e) {
+    return e as { code: string; message: string };
+  }
+  throw new Error('readEnv accepted a malformed environment');
+}
+
+describe('readEnv', () => {
+  test('defaults', () => {
+    expect(readEnv({})).toEqual({
+      port: 3000,
+      redisUrl: 'redis://127.0.0.1:6379',
+      databaseUrl: './data/gateway.sqlite',
+      apiKeys: [],
+      apiKeysFile: undefined,
+      webhookSecrets: {},
+      callbackAllowlist: [],
+      openaiBaseUrl: undefined,
+      openaiApiKey: undefined,
+      anthropicBaseUrl: undefined,
+      anthropicApiKey: undefined,
+      providerApiKeys: {},
+      configDir: './config',
+      workerConcurrency: 50,
+      logLevel: 'info',
+      queuePrefix: 'bull',
+    });
+  });
+
+  test('empty strings count as unset', () => {
+    expect(readEnv({ PORT: '', OPENAI_API_KEY: '', GATEWAY_API_KEYS: '' })).toMatchObject({ port: 3000, openaiApiKey: undefined, apiKeys: [] });
+  });
+
+  test('parses every variable', () => {
+    const env = readEnv({
+      PORT: '8080',
+      REDIS_URL: 'rediss://redis.internal:6380/1',
+      DATABASE_URL: 'mongodb://mongo:27017/gateway',
+      GATEWAY_API_KEYS: 'rails:key-one, rails:key:two ,bench:k3',
+      GATEWAY_API_KEYS_FILE: '/run/secrets/keys',
+      GATEWAY_WEBHOOK_SECRETS: 'rails:whsec_old,rails:whsec_new,bench:whsec_b',
+      GATEWAY_CALLBACK_ALLOWLIST: 'localhost, 127.0.0.1,Rails.Local',
+      OPENAI_BASE_URL: 'https://api.openai.com/v1',
+      OPENAI_API_KEY: 'sk-test',
+      ANTHROPIC_BASE_URL: 'https://api.anthropic.com',
+      ANTHROPIC_API_KEY: 'sk-ant',
+      AZURE_API_KEY: 'az',
+      CONFIG_DIR: '/etc/gateway',
+      WORKER_CONCURRENCY: '8',
+      LOG_LEVEL: 'debug',
+      GATEWAY_QUEUE_PREFIX: 'gw',
+    });
+    expect(env.port).toBe(8080);
+    expect(env.apiKeys).toEqual([
+      { clientId: 'rails', key: 'key-one' },
+      { clientId: 'rails', key: 'key:two' },
+      { clientId: 'bench', key: 'k3' },
+    ]);
+    expect(env.webhookSecrets).toEqual({ rails: ['whsec_old', 'whsec_new'], bench: ['whsec_b'] });
+    expect(env.callbackAllowlist).toEqual(['localhost', '127.0.0.1', 'rails.local']);
+    expect(env.providerApiKeys).toEqual({ OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: 'sk-ant', AZURE_API_KEY: 'az' });
+    expect(env).toMatchObject({ apiKeysFile: '/run/secrets/keys', configDir: '/etc/gateway', workerConcurrency: 8, logLevel: 'debug', queuePrefix: 'gw' });
+  });
+
+  test.each([
+    ['PORT', { PORT: 'eighty' }],
+    ['PORT', { PORT: '70000' }],
+    ['PORT', { PORT: '3000.5' }],
+    ['WORKER_CONCURRENCY', { WORKER_CONCURRENCY: '0' }],
+    ['GATEWAY_API_KEYS', { GATEWAY_API_KEYS: 'rails-without-colon' }],
+    ['GATEWAY_API_KEYS', { GATEWAY_API_KEYS: ':key' }],
+    ['GATEWAY_API_KEYS', { GATEWAY_API_KEYS: 'a:same,b:same' }],
+    ['GATEWAY_WEBHOOK_SECRETS', { GATEWAY_WEBHOOK_SECRETS: 'rails' }],
+    ['GATEWAY_WEBHOOK_SECRETS', { GATEWAY_WEBHOOK_SECRETS: 'rails:plainsecret' }],
+    ['REDIS_URL', { REDIS_URL: 'http://localhost:6379' }],
+    ['OPENAI_BASE_URL', { OPENAI_BASE_URL: 'not a url' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['GATEWAY_QUEUE_PREFIX', { GATEWAY_QUEUE_PREFIX: '{bull}' }],
+  ])('%s malformed: %j', (name, env) => {
+    const e = envError(env);
+    expect(e.code).toBe('invalid_env');
+    expect(e.message).toContain(name);
+  });
+
+  test('does not echo a whole malformed key', () => {
+    expect(envError({ GATEWAY_API_KEYS: 'supersecretkeywithoutcolon' }).message).not.toContain('supersecretkeywithoutcolon');
+  });
+
+  test('ENV_VARS lists each variable once', () => {
+    expect(new Set(ENV_VARS).size).toBe(ENV_VARS.length);
+    expect(ENV_VARS).toContain('GATEWAY_API_KEYS_FILE');
+  });
+});

@@ -1,0 +1,196 @@
+/**
+ * The environment every process reads (DESIGN, "Environment"), parsed once into typed values.
+ * Secrets live here, never in the JSON config.
+ */
+import { GatewayError } from '../errors/index.ts';
+
+/** Every variable readEnv reads, for docs and the docker-compose consistency test. */
+export const ENV_VARS = [
+  'PORT',
+  'REDIS_URL',
+  'DATABASE_URL',
+  'GATEWAY_API_KEYS',
+  'GATEWAY_API_KEYS_FILE',
+  'GATEWAY_WEBHOOK_SECRETS',
+  'GATEWAY_CALLBACK_ALLOWLIST',
+  'OPENAI_BASE_URL',
+  'OPENAI_API_KEY',
+  'ANTHROPIC_BASE_URL',
+  'ANTHROPIC_API_KEY',
+  'CONFIG_DIR',
+  'WORKER_CONCURRENCY',
+  'LOG_LEVEL',
+  'GATEWAY_QUEUE_PREFIX',
+] as const;
+
+/** One of the names in ENV_VARS. */
+export type EnvVarName = (typeof ENV_VARS)[number];
+
+/** Log levels pino accepts. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A client's API key, as given in GATEWAY_API_KEYS. */
+export interface ClientKey {
+  clientId: string;
+  key: string;
+}
+
+/** The parsed environment. */
+export interface GatewayEnv {
+  /** The API's TCP port. Default 3000. */
+  port: number;
+  /** Redis URL. Default `redis://127.0.0.1:6379`. */
+  redisUrl: string;
+  /** Result store: SQLite path, `sqlite:` URL or `mongodb://` URL. Default `./data/gateway.sqlite`. */
+  databaseUrl: string;
+  /** Clients from GATEWAY_API_KEYS (development and tests). Default []. */
+  apiKeys: ClientKey[];
+  /** Path of a file of client key hashes (production). Default undefined. */
+  apiKeysFile: string | undefined;
+  /** Standard Webhooks secrets by client id; two during rotation. Default {}. */
+  webhookSecrets: Record<string, string[]>;
+  /** Lower-cased hosts allowed as webhook targets despite the SSRF rules. Default []. */
+  callbackAllowlist: string[];
+  /** Overrides the base_url of every provider of kind openai. */
+  openaiBaseUrl: string | undefined;
+  openaiApiKey: string | undefined;
+  /** Overrides the base_url of every provider of kind anthropic. */
+  anthropicBaseUrl: string | undefined;
+  anthropicApiKey: string | undefined;
+  /**
+   * Every non-empty variable whose name ends in `_API_KEY`, by name, so a provider's
+   * `api_key_env` can name any variable. Includes OPENAI_API_KEY and ANTHROPIC_API_KEY.
+   */
+  providerApiKeys: Record<string, string>;
+  /** Directory of the JSON config. Default `./config`. */
+  configDir: string;
+  /** Jobs one worker process runs at once. Default 50. */
+  workerConcurrency: number;
+  /** pino log level. Default `info`. */
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** BullMQ key prefix (wrapped in `{}` hash tags by the queue code). Default `bull`. */
+  queuePrefix: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses the environment; throws GatewayError `invalid_env` (500) naming the bad variable. */
+export function readEnv(env: Env = process.env): GatewayEnv {
+  const get = (name: EnvVarName): string | undefined => {
+    // docker-compose passes unset variables as '', which means "use the default".
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  return {
+    port: int(get('PORT') ?? '3000', 'PORT', 0, 65535),
+    redisUrl: redisUrl(get('REDIS_URL') ?? 'redis://127.0.0.1:6379'),
+    databaseUrl: get('DATABASE_URL') ?? './data/gateway.sqlite',
+    apiKeys: clientKeys(get('GATEWAY_API_KEYS')),
+    apiKeysFile: get('GATEWAY_API_KEYS_FILE'),
+    webhookSecrets: webhookSecrets(get('GATEWAY_WEBHOOK_SECRETS')),
+    callbackAllowlist: list(get('GATEWAY_CALLBACK_ALLOWLIST')).map((h) => h.toLowerCase()),
+    openaiBaseUrl: httpUrl(get('OPENAI_BASE_URL'), 'OPENAI_BASE_URL'),
+    openaiApiKey: get('OPENAI_API_KEY'),
+    anthropicBaseUrl: httpUrl(get('ANTHROPIC_BASE_URL'), 'ANTHROPIC_BASE_URL'),
+    anthropicApiKey: get('ANTHROPIC_API_KEY'),
+    providerApiKeys: apiKeyVars(env),
+    configDir: get('CONFIG_DIR') ?? './config',
+    workerConcurrency: int(get('WORKER_CONCURRENCY') ?? '50', 'WORKER_CONCURRENCY', 1, 10_000),
+    logLevel: logLevel(get('LOG_LEVEL') ?? 'info'),
+    queuePrefix: queuePrefix(get('GATEWAY_QUEUE_PREFIX') ?? 'bull'),
+  };
+}
+
+function bad(name: string, message: string): GatewayError {
+  return new GatewayError('invalid_env', `Environment variable ${name} ${message}.`, {
+    status: 500,
+    details: [{ path: name, message }],
+  });
+}
+
+function int(raw: string, name: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw bad(name, `must be a whole number from ${min} to ${max}, got '${raw}'`);
+  }
+  return n;
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+// Split at the first ':' only: keys and secrets may themselves contain ':'.
+function pairs(raw: string | undefined, name: string, example: string): [string, string][] {
+  return list(raw).map((item) => {
+    const at = item.indexOf(':');
+    const id = item.slice(0, at).trim();
+    const value = item.slice(at + 1).trim();
+    if (at < 0 || id === '' || value === '') throw bad(name, `must be comma-separated ${example} pairs; '${mask(item)}' is not one`);
+    return [id, value];
+  });
+}
+
+// Never echo a whole secret into logs.
+function mask(item: string): string {
+  return item.length <= 6 ? '***' : `${item.slice(0, 4)}***`;
+}
+
+function clientKeys(raw: string | undefined): ClientKey[] {
+  const owners = new Map<string, string>();
+  return pairs(raw, 'GATEWAY_API_KEYS', 'client_id:key').map(([clientId, key]) => {
+    const owner = owners.get(key);
+    if (owner !== undefined && owner !== clientId) {
+      throw bad('GATEWAY_API_KEYS', `gives one key to both '${owner}' and '${clientId}'; each key must belong to one client`);
+    }
+    owners.set(key, clientId);
+    return { clientId, key };
+  });
+}
+
+function webhookSecrets(raw: string | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [clientId, secret] of pairs(raw, 'GATEWAY_WEBHOOK_SECRETS', 'client_id:whsec_...')) {
+    if (!secret.startsWith('whsec_') || secret.length <= 'whsec_'.length) {
+      throw bad('GATEWAY_WEBHOOK_SECRETS', `needs Standard Webhooks secrets starting with 'whsec_' (client '${clientId}')`);
+    }
+    (out[clientId] ??= []).push(secret);
+  }
+  return out;
+}
+
+function apiKeyVars(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const v = value?.trim();
+    if (name.endsWith('_API_KEY') && v) out[name] = v;
+  }
+  return out;
+}
+
+function redisUrl(raw: string): string {
+  const url = URL.parse(raw);
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+    throw bad('REDIS_URL', `must be a redis:// or rediss:// URL, got '${raw}'`);
+  }
+  return raw;
+}
+
+function httpUrl(raw: string | undefined, name: string): string | undefined {
+  if (raw === undefined) return undefined;
+  const url = URL.parse(raw);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw bad(name, `must be an http(s) URL, got '${raw}'`);
+  return raw;
+}
+
+function logLevel(raw: string): GatewayEnv['logLevel'] {
+  const level = LOG_LEVELS.find((l) => l === raw.toLowerCase());
+  if (!level) throw bad('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got '${raw}'`);
+  return level;
+}
+
+function queuePrefix(raw: string): string {
+  // Braces would break the `{prefix}` hash tag; ':' would split BullMQ's own key scheme.
+  if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw bad('GATEWAY_QUEUE_PREFIX', `may hold only letters, digits, '_' and '-', got '${raw}'`);
+  return raw;
+}

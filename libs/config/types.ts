@@ -1,0 +1,157 @@
+/**
+ * The shape of the JSON files under CONFIG_DIR (DESIGN, "Configuration"). Each file has a JSON
+ * Schema in config/schemas/ that says the same thing; the loader validates against it.
+ */
+
+/** One price period for a model, in US dollars per million tokens. */
+export interface PricePeriod {
+  /** ISO date (YYYY-MM-DD) from which this price applies, inclusive. */
+  effective_from: string;
+  input_per_mtok_usd: number;
+  output_per_mtok_usd: number;
+  /** Price of input tokens served from the provider's prompt cache, when it reports them. */
+  cached_input_per_mtok_usd?: number;
+}
+
+export interface ModelSettings {
+  /** Price periods; the latest whose effective_from is not after the call's date applies. */
+  prices: PricePeriod[];
+  /** Largest output the model may produce, in tokens. */
+  max_output_tokens: number;
+}
+
+export interface RetrySettings {
+  /** Retries inside one call (not counting the first try). Default 2. */
+  max_retries: number;
+  /** First backoff delay in milliseconds, doubled each retry with full jitter. Default 200. */
+  initial_delay_ms: number;
+  /** Largest backoff delay in milliseconds. Default 5000. */
+  max_delay_ms: number;
+  /** Longest `retry-after` we honour inside a call, in milliseconds; longer waits go back to the queue. Default 10000. */
+  max_retry_after_ms: number;
+}
+
+export interface BreakerSettings {
+  /** Consecutive failures that open the breaker. Default 5. */
+  consecutive_failures: number;
+  /** Failure ratio (0-1) over the sampling window that opens the breaker. Default 0.5. */
+  failure_rate: number;
+  /** Sampling window for the failure ratio, in milliseconds. Default 30000. */
+  sampling_window_ms: number;
+  /** Calls needed in the window before the ratio counts. Default 10. */
+  minimum_throughput: number;
+  /** Milliseconds an open breaker waits before letting one trial call through. Default 30000. */
+  half_open_after_ms: number;
+}
+
+export interface ProviderSettings {
+  /** Which wire format / SDK: 'openai' (Chat Completions) or 'anthropic' (Messages). */
+  kind: 'openai' | 'anthropic';
+  /** Endpoint; OPENAI_BASE_URL / ANTHROPIC_BASE_URL override it. Defaults to the local simulator. */
+  base_url: string;
+  /** Environment variable that holds the API key (never the key itself). */
+  api_key_env: string;
+  /** Milliseconds before one HTTP request is aborted. */
+  timeout_ms: number;
+  models: Record<string, ModelSettings>;
+  retry: RetrySettings;
+  breaker: BreakerSettings;
+}
+
+export interface ProviderSettingsFile {
+  providers: Record<string, ProviderSettings>;
+  /** For each provider, the providers to try next, in order, when it fails. */
+  failover: Record<string, string[]>;
+}
+
+export interface Variant {
+  /** Name recorded on the job (e.g. 'gpt4'). */
+  name: string;
+  provider: string;
+  model: string;
+  /** Relative weight; weights need not sum to 100. */
+  weight: number;
+}
+
+export interface CategoryOverride {
+  /** Match on derived category fields, e.g. {"sector": "healthcare"}; all must match. */
+  match: Record<string, string>;
+  /** Weights by variant name that replace the defaults for matching requests. */
+  weights: Record<string, number>;
+}
+
+export interface Experiment {
+  feature: string;
+  /** 'running' assigns by weight; 'paused' sends everyone to the first variant. */
+  status: 'running' | 'paused';
+  /** Which request field makes assignment sticky. */
+  unit: 'user_id';
+  /** Mixed into the hash so that experiments assign independently. */
+  salt: string;
+  variants: Variant[];
+  overrides: CategoryOverride[];
+}
+
+export interface AbTestConfigFile {
+  experiments: Record<string, Experiment>;
+}
+
+export interface BudgetSettings {
+  /** Hard monthly limit in US dollars. Default 5000. */
+  monthly_usd: number;
+  /** Optional daily limit in US dollars; null for none. */
+  daily_usd: number | null;
+  /** Fractions of a limit at which one alert fires per window. Default [0.8, 0.9, 0.95, 1.0]. */
+  alert_thresholds: number[];
+  /** What happens to a job the budget cannot afford. */
+  on_exhausted: 'reject' | 'defer' | 'downgrade';
+  /** Milliseconds a reservation lives before the reaper returns it. Default 600000. */
+  reservation_ttl_ms: number;
+}
+
+export interface ProviderLimits {
+  /** Requests per minute across all workers. */
+  rpm: number;
+  /** Tokens per minute across all workers. */
+  tpm: number;
+}
+
+export interface ClientLimits {
+  /** Job submissions per minute for one client at the API. */
+  rpm: number;
+}
+
+export interface RateLimitsFile {
+  budget: BudgetSettings;
+  providers: Record<string, ProviderLimits>;
+  /** Limits per client id; `default` applies to clients not listed. */
+  clients: Record<string, ClientLimits>;
+}
+
+export interface PromptVersion {
+  /** System prompt. */
+  system: string;
+  /** User message with {{field}} placeholders filled from the job's input. */
+  user_template: string;
+}
+
+export interface FeatureConfig {
+  name: string;
+  /** The experiment (in ab_test_config.json) that picks the variant for this feature. */
+  experiment: string;
+  /** JSON Schema of the job's `input`. */
+  input_schema: Record<string, unknown>;
+  prompts: { active: string; versions: Record<string, PromptVersion> };
+  output: { max_output_tokens: number; temperature: number };
+  cache: { enabled: boolean; ttl_seconds: number; stale_ttl_seconds: number; key_fields: string[] };
+  /** The answer given, flagged degraded, when no provider and no cache can serve. */
+  degraded_fallback: { text: string };
+}
+
+/** Everything loaded from CONFIG_DIR, validated. */
+export interface GatewayConfig {
+  providers: ProviderSettingsFile;
+  abTests: AbTestConfigFile;
+  rateLimits: RateLimitsFile;
+  features: Record<string, FeatureConfig>;
+}

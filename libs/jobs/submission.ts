@@ -1,0 +1,68 @@
+import type { ValidateFunction } from 'ajv';
+import { GatewayError } from '../errors/index.ts';
+import type { FeatureConfig } from '../config/types.ts';
+import { createAjv, toErrorDetails } from '../config/ajv.ts';
+
+/** A job submission as the API receives it (DESIGN, "HTTP API"). */
+export interface Submission {
+  feature: string;
+  input: Record<string, unknown>;
+  user_id: string;
+  callback_url?: string;
+  metadata?: Record<string, unknown>;
+}
+
+const submissionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['feature', 'input', 'user_id'],
+  properties: {
+    feature: { type: 'string', minLength: 1, maxLength: 100 },
+    input: { type: 'object' },
+    user_id: { type: 'string', minLength: 1, maxLength: 200 },
+    callback_url: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2048 },
+    metadata: { type: 'object', maxProperties: 50 },
+  },
+};
+
+const ajv = createAjv();
+const validateEnvelope = ajv.compile<Submission>(submissionSchema);
+// Compiled input validators, per feature config object: a config reload brings new objects and so new validators.
+const inputValidators = new WeakMap<FeatureConfig, ValidateFunction>();
+
+function inputValidator(feature: FeatureConfig): ValidateFunction {
+  let validate = inputValidators.get(feature);
+  if (!validate) {
+    validate = ajv.compile(feature.input_schema);
+    inputValidators.set(feature, validate);
+  }
+  return validate;
+}
+
+/**
+ * Checks a submission's envelope, that its feature exists, and its `input` against the feature's
+ * own schema. Throws GatewayError `invalid_body`, `unknown_feature` or `invalid_input` (all 400).
+ */
+export function validateSubmission(body: unknown, features: Record<string, FeatureConfig>): { submission: Submission; feature: FeatureConfig } {
+  if (!validateEnvelope(body)) {
+    throw new GatewayError('invalid_body', 'The request body does not match the job submission format; see details.', {
+      status: 400,
+      details: toErrorDetails(validateEnvelope.errors ?? []),
+    });
+  }
+  const feature = features[body.feature];
+  if (!feature) {
+    throw new GatewayError('unknown_feature', `There is no feature named "${body.feature}". Known features: ${Object.keys(features).join(', ')}.`, {
+      status: 400,
+      details: [{ path: '/feature', message: 'unknown feature' }],
+    });
+  }
+  const validateInput = inputValidator(feature);
+  if (!validateInput(body.input)) {
+    throw new GatewayError('invalid_input', `The input does not match the "${feature.name}" input schema; see details.`, {
+      status: 400,
+      details: toErrorDetails(validateInput.errors ?? [], '/input'),
+    });
+  }
+  return { submission: body, feature };
+}

@@ -1,0 +1,39 @@
+import Anthropic from '@anthropic-ai/sdk';
+import type { CompletionRequest, CompletionResult, ProviderClient } from './types.ts';
+
+const FINISH: Record<string, string> = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length' };
+
+/** Messages API through the official SDK. SDK retries are off: our resilience layer retries. */
+export class AnthropicProvider implements ProviderClient {
+  readonly name: string;
+  readonly #client: Anthropic;
+
+  constructor(name: string, baseURL: string, apiKey: string) {
+    this.name = name;
+    this.#client = new Anthropic({ baseURL, apiKey, maxRetries: 0 });
+  }
+
+  async complete(req: CompletionRequest): Promise<CompletionResult> {
+    const response = await this.#client.messages.create(
+      {
+        model: req.model,
+        system: req.system,
+        messages: [{ role: 'user', content: req.user }],
+        max_tokens: req.maxOutputTokens,
+      },
+      { timeout: req.timeoutMs, signal: req.signal, headers: { 'x-gateway-job-id': req.jobId } },
+    );
+    const text = (response.content ?? [])
+      .map((block) => (block.type === 'text' ? block.text : ''))
+      .join('');
+    const stop = response.stop_reason ?? 'unknown';
+    return {
+      text,
+      model: response.model ?? req.model,
+      inputTokens: response.usage?.input_tokens ?? 0,
+      outputTokens: response.usage?.output_tokens ?? 0,
+      cachedInputTokens: response.usage?.cache_read_input_tokens ?? 0,
+      finishReason: FINISH[stop] ?? stop,
+    };
+  }
+}

@@ -1,0 +1,33 @@
+/** One interface in front of every provider's SDK. */
+
+export interface CompletionRequest {
+  model: string;
+  system: string;
+  user: string;
+  /** Upper bound on output tokens. */
+  maxOutputTokens: number;
+  temperature: number;
+  /** Sent as `x-gateway-job-id` so the provider side (the simulator) can count calls per job. */
+  jobId: string;
+  /** Aborts the HTTP request. */
+  signal?: AbortSignal;
+  /** Milliseconds before the SDK aborts the request. */
+  timeoutMs: number;
+}
+
+export interface CompletionResult {
+  text: string;
+  /** The model the provider says answered (may be a dated version of the requested one). */
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  /** Input tokens the provider served from its prompt cache, when it reports them. */
+  cachedInputTokens: number;
+  /** Normalised: 'stop' for a natural end, 'length' when cut at the token limit, else the provider's word. */
+  finishReason: string;
+}
+
+export interface ProviderClient {
+  readonly name: string;
+  complete(request: CompletionRequest): Promise<CompletionResult>;
+}

@@ -1,0 +1,53 @@
+import type { JobsOptions } from 'bullmq';
+
+/** Name of the BullMQ queue that carries LLM jobs. */
+export const LLM_QUEUE = 'llm-jobs';
+
+/**
+ * BullMQ prefix for a configured prefix name: wrapped in braces as a Redis Cluster hash tag, so
+ * every key of the queue lands in one slot (BullMQ's documented convention).
+ */
+export function queuePrefix(name: string): string {
+  return name.startsWith('{') ? name : `{${name}}`;
+}
+
+/** What the API puts on the queue: everything the worker needs, nothing it can look up itself. */
+export interface LlmJobData {
+  clientId: string;
+  feature: string;
+  input: Record<string, unknown>;
+  userId: string | null;
+  callbackUrl: string | null;
+  metadata: Record<string, unknown> | null;
+  /** ISO time the API accepted the job. */
+  createdAt: string;
+  /**
+   * A provider's answer, written into the job as soon as it arrives, so that a retry after a crash
+   * or a later failure reuses it instead of paying the provider again.
+   */
+  answer?: KeptAnswer;
+}
+
+/** A provider answer kept with the job (see LlmJobData.answer). */
+export interface KeptAnswer {
+  provider: string;
+  model: string;
+  variant: string;
+  promptVersion: string;
+  text: string;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  finishReason: string;
+  providerLatencyMs: number;
+  startedAt: string;
+}
+
+/** Default BullMQ options for an LLM job: queue-level retries for outages longer than one call's retries. */
+export const LLM_JOB_OPTIONS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 2000 },
+  // The result store is the record of truth; Redis keeps finished jobs only briefly.
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 24 * 3600, count: 10_000 },
+};

@@ -1,0 +1,43 @@
+import { Redis } from 'ioredis';
+
+/**
+ * Opens an ioredis connection. BullMQ workers and blocking commands need
+ * `maxRetriesPerRequest: null` (PITFALLS), so every connection uses it: a command then waits for
+ * Redis to come back instead of failing a job mid-flight.
+ */
+export function createRedis(url: string, name = 'llm-gateway'): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, connectionName: name, enableAutoPipelining: true });
+}
+
+/** The one line printed when Redis is missing, with the command that starts one. */
+export function redisUnreachableMessage(url: string, reason: string): string {
+  return `Redis is not reachable at ${url} (${reason}). Start one with \`docker compose up -d redis\` (or \`redis-server --daemonize yes\`), or set REDIS_URL.`;
+}
+
+/**
+ * Answers null when Redis at `url` answers PING within `timeoutMs` (default 2000 ms), else the
+ * message to print. Never throws and never retries, so callers can fail fast with one clear line.
+ */
+export async function checkRedis(url: string, timeoutMs = 2000): Promise<string | null> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  let lastError: Error | undefined;
+  client.on('error', (e: Error) => (lastError = e));
+  try {
+    await Promise.race([
+      client.connect().then(() => client.ping()),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref()),
+    ]);
+    return null;
+  } catch (e) {
+    const cause = lastError ?? e;
+    return redisUnreachableMessage(url, cause instanceof Error ? cause.message || cause.name : String(cause));
+  } finally {
+    client.disconnect();
+  }
+}

@@ -1,0 +1,86 @@
+/** Chooses and opens the JobStore adapter that DATABASE_URL names. */
+import { fileURLToPath } from 'node:url';
+import { GatewayError } from '../errors/index.ts';
+import { SqliteJobStore } from './sqlite.ts';
+import type { JobStore } from './types.ts';
+
+/** The store used when DATABASE_URL is unset, relative to the working directory. */
+export const DEFAULT_DATABASE_PATH = './data/gateway.sqlite';
+
+/** What a DATABASE_URL points at. */
+export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'mongodb'; url: string };
+
+const FORMS = 'a SQLite file path (./data/gateway.sqlite), sqlite:relative/path, sqlite:///abs/path, file:///abs/path, or a mongodb:// URL';
+
+/**
+ * Parses DATABASE_URL. Accepts a plain path, `sqlite:relative`, `sqlite:///abs`, `file:relative`,
+ * `file:///abs`, `:memory:`, and `mongodb://` / `mongodb+srv://` URLs; throws GatewayError
+ * `invalid_database_url` for anything else. Error messages name only the scheme, never the
+ * whole URL, because URLs carry passwords.
+ */
+export function parseDatabaseUrl(url: string): DatabaseTarget {
+  const text = url.trim();
+  if (text === '') throw invalid('DATABASE_URL is empty');
+  if (text.includes('\0')) throw invalid('DATABASE_URL contains a NUL character');
+  if (/^mongodb(\+srv)?:\/\//i.test(text)) return { kind: 'mongodb', url: text };
+  if (/^sqlite:/i.test(text)) return { kind: 'sqlite', path: sqlitePath(text.slice('sqlite:'.length)) };
+  if (/^file:/i.test(text)) return { kind: 'sqlite', path: filePath(text) };
+  // Any other `scheme://`, or a well-known scheme, is a URL we do not support (a one-letter
+  // "scheme" followed by `:\` or `:/` is a Windows drive, not a URL).
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(text)?.[1];
+  if (scheme && (/^[a-z][a-z0-9+.-]+:\/\//i.test(text) || KNOWN_SCHEMES.has(scheme.toLowerCase()))) {
+    throw invalid(`the scheme "${scheme}:" is not a supported store`);
+  }
+  return { kind: 'sqlite', path: text };
+}
+
+const KNOWN_SCHEMES = new Set(['postgres', 'postgresql', 'mysql', 'mariadb', 'redis', 'rediss', 'http', 'https', 'mongodb']);
+
+function sqlitePath(rest: string): string {
+  if (rest.startsWith('//')) {
+    // sqlite:///abs/path: an empty host, then an absolute path. A host is meaningless for a file.
+    if (!rest.startsWith('///')) throw invalid('sqlite:// URLs take no host; use sqlite:///abs/path or sqlite:relative/path');
+    return nonEmpty(rest.slice(2));
+  }
+  return nonEmpty(rest);
+}
+
+function filePath(text: string): string {
+  if (/^file:\/\//i.test(text)) {
+    let path: string;
+    try {
+      path = fileURLToPath(new URL(text));
+    } catch {
+      throw invalid('the file: URL is not a valid local file URL; use file:///abs/path');
+    }
+    return nonEmpty(path);
+  }
+  return nonEmpty(text.slice('file:'.length));
+}
+
+function nonEmpty(path: string): string {
+  if (path === '' || path === '/') throw invalid('the URL names no file');
+  return path;
+}
+
+function invalid(why: string): GatewayError {
+  return new GatewayError('invalid_database_url', `Invalid DATABASE_URL: ${why}. Use ${FORMS}.`, { status: 500 });
+}
+
+/**
+ * Opens the store DATABASE_URL names and calls init() on it. A `mongodb://` URL throws
+ * GatewayError `store_unsupported` (500) until the MongoDB adapter lands.
+ */
+export async function openJobStore(databaseUrl: string): Promise<JobStore> {
+  const target = parseDatabaseUrl(databaseUrl);
+  if (target.kind === 'mongodb') {
+    throw new GatewayError(
+      'store_unsupported',
+      'DATABASE_URL names MongoDB, but the MongoDB adapter is not in this build yet: set DATABASE_URL to a SQLite path such as ./data/gateway.sqlite.',
+      { status: 500 },
+    );
+  }
+  const store = new SqliteJobStore(target.path);
+  await store.init();
+  return store;
+}

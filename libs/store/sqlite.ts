@@ -1,0 +1,201 @@
+/**
+ * The SQLite adapter of the JobStore port, on node:sqlite (built into Node 24, no flag needed).
+ * node:sqlite is synchronous: each call blocks the event loop for its duration, which is why the
+ * worker writes through saveMany in batches rather than one save per job.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { GatewayError } from '../errors/index.ts';
+import type { JobRecord, JobStore } from './types.ts';
+
+/** The schema version this code writes, kept in SQLite's `user_version` pragma. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/** Options for SqliteJobStore. */
+export interface SqliteJobStoreOptions {
+  /**
+   * Milliseconds a statement waits for another connection's lock before failing with SQLITE_BUSY.
+   * @defaultValue 5000
+   */
+  busyTimeoutMs?: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  feature TEXT NOT NULL,
+  user_id TEXT,
+  created_at TEXT NOT NULL,
+  completed_at TEXT,
+  doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_client_created ON jobs (client_id, created_at);
+CREATE INDEX IF NOT EXISTS jobs_status_completed ON jobs (status, completed_at);
+`;
+
+const UPSERT = `
+INSERT INTO jobs (id, client_id, status, feature, user_id, created_at, completed_at, doc)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+  client_id = excluded.client_id,
+  status = excluded.status,
+  feature = excluded.feature,
+  user_id = excluded.user_id,
+  created_at = excluded.created_at,
+  completed_at = excluded.completed_at,
+  doc = excluded.doc`;
+
+interface Statements {
+  upsert: StatementSync;
+  getOne: StatementSync;
+  getMany: StatementSync;
+  ping: StatementSync;
+}
+
+/** A JobStore on one SQLite file; several processes may share the file (WAL, busy timeout). */
+export class SqliteJobStore implements JobStore {
+  /** The file path as given (':memory:' for a private in-memory database). */
+  readonly path: string;
+  readonly #busyTimeoutMs: number;
+  #db: DatabaseSync | undefined;
+  #stmts: Statements | undefined;
+
+  /** @param path a file path, or ':memory:'. The file and its directory are created by init(). */
+  constructor(path: string, options: SqliteJobStoreOptions = {}) {
+    this.path = path;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  }
+
+  async init(): Promise<void> {
+    if (this.#db) return;
+    const inMemory = this.path === ':memory:';
+    if (!inMemory) mkdirSync(dirname(resolve(this.path)), { recursive: true });
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(this.path, { timeout: this.#busyTimeoutMs });
+    } catch (cause) {
+      throw new GatewayError(
+        'store_open_failed',
+        `Cannot open the SQLite store at ${this.path}: check that the path is writable (${String(cause)}).`,
+        { cause },
+      );
+    }
+    try {
+      db.exec(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`);
+      if (!inMemory) db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      migrate(db);
+      this.#stmts = {
+        upsert: db.prepare(UPSERT),
+        getOne: db.prepare('SELECT doc FROM jobs WHERE id = ? AND client_id = ?'),
+        // One JSON array parameter instead of N placeholders: one prepared statement, no
+        // SQLITE_MAX_VARIABLE_NUMBER limit.
+        getMany: db.prepare('SELECT doc FROM jobs WHERE id IN (SELECT value FROM json_each(?))'),
+        ping: db.prepare('SELECT 1 AS ok'),
+      };
+      this.#db = db;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  async save(job: JobRecord): Promise<void> {
+    this.#upsert(this.#ready().stmts.upsert, job);
+  }
+
+  async saveMany(jobs: JobRecord[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const { db, stmts } = this.#ready();
+    // IMMEDIATE takes the write lock up front, so a concurrent writer waits (busy_timeout) at
+    // BEGIN instead of failing when a read transaction tries to upgrade.
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const job of jobs) this.#upsert(stmts.upsert, job);
+      db.exec('COMMIT');
+    } catch (e) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  async get(clientId: string, id: string): Promise<JobRecord | null> {
+    const row = this.#ready().stmts.getOne.get(id, clientId);
+    return row ? parseDoc(row.doc) : null;
+  }
+
+  async getMany(ids: string[]): Promise<JobRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = this.#ready().stmts.getMany.all(JSON.stringify(ids));
+    const byId = new Map<string, JobRecord>();
+    for (const row of rows) {
+      const job = parseDoc(row.doc);
+      byId.set(job.id, job);
+    }
+    // Answer in the order asked, once per id, so callers and tests need not sort.
+    const out: JobRecord[] = [];
+    for (const id of new Set(ids)) {
+      const job = byId.get(id);
+      if (job) out.push(job);
+    }
+    return out;
+  }
+
+  async ping(): Promise<boolean> {
+    if (!this.#db || !this.#stmts) return false;
+    try {
+      return this.#stmts.ping.get()?.ok === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    const db = this.#db;
+    this.#db = undefined;
+    this.#stmts = undefined;
+    if (db?.isOpen) db.close();
+  }
+
+  #ready(): { db: DatabaseSync; stmts: Statements } {
+    if (!this.#db || !this.#stmts) {
+      throw new GatewayError('store_not_ready', 'The SQLite store is not open: call init() before using it (or it was closed).');
+    }
+    return { db: this.#db, stmts: this.#stmts };
+  }
+
+  #upsert(stmt: StatementSync, job: JobRecord): void {
+    stmt.run(job.id, job.client_id, job.status, job.feature, job.user_id, job.created_at, job.completed_at, JSON.stringify(job));
+  }
+}
+
+/** Creates or checks the schema. Refuses a file written by a newer version of the gateway. */
+function migrate(db: DatabaseSync): void {
+  // IMMEDIATE so two processes starting at once do not both try to create the schema.
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const version = Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
+    if (version > SQLITE_SCHEMA_VERSION) {
+      throw new GatewayError(
+        'store_schema_too_new',
+        `The SQLite store has schema version ${version}, newer than this build understands (${SQLITE_SCHEMA_VERSION}): upgrade the gateway or point DATABASE_URL at another file.`,
+      );
+    }
+    db.exec(SCHEMA);
+    if (version < SQLITE_SCHEMA_VERSION) db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+}
+
+function parseDoc(doc: unknown): JobRecord {
+  if (typeof doc !== 'string') {
+    throw new GatewayError('store_corrupt_record', 'A job row in the SQLite store has no JSON document: the file may be damaged.');
+  }
+  return JSON.parse(doc) as JobRecord;
+}

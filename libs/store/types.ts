@@ -1,0 +1,59 @@
+/** The job record and the JobStore port every result-store adapter implements. */
+
+export type JobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'rejected' | 'cancelled';
+
+/** One call to a provider made while serving a job. */
+export interface ProviderAttempt {
+  provider: string;
+  model: string;
+  /** HTTP status, or 0 for a connection error or timeout. */
+  status: number;
+  errorCode?: string;
+  latencyMs: number;
+}
+
+/** A job as the API shows it (DESIGN, "A job"). Field names are the wire names. */
+export interface JobRecord {
+  id: string;
+  client_id: string;
+  status: JobStatus;
+  feature: string;
+  prompt_version: string | null;
+  experiment: { id: string; variant: string } | null;
+  provider: string | null;
+  model: string | null;
+  result: { text: string } | null;
+  usage: { input_tokens: number; output_tokens: number } | null;
+  cost_usd: number | null;
+  cache: 'hit' | 'miss' | null;
+  degraded: boolean;
+  attempts: number;
+  provider_attempts: ProviderAttempt[];
+  error: { code: string; message: string } | null;
+  latency_ms: { queue: number; provider: number; total: number } | null;
+  user_id: string | null;
+  metadata: Record<string, unknown> | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+/**
+ * Where finished jobs live. Adapters: SQLite (default) and, later, MongoDB. Methods are async so
+ * that a networked adapter fits the same port.
+ */
+export interface JobStore {
+  /** Creates the schema if needed. Safe to call more than once. */
+  init(): Promise<void>;
+  /** Inserts or replaces the record with this id (a retried job overwrites its earlier record). */
+  save(job: JobRecord): Promise<void>;
+  /** Saves many records in one transaction. */
+  saveMany(jobs: JobRecord[]): Promise<void>;
+  /** The record, or null. Scoped to a client so one client never sees another's job. */
+  get(clientId: string, id: string): Promise<JobRecord | null>;
+  /** Records in `ids` (any client); for reports and tests. */
+  getMany(ids: string[]): Promise<JobRecord[]>;
+  /** Answers true when the store can be used (readiness). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,78 @@
+// `npm run demo`: start the whole system, submit career-path requests as the Rails app would,
+// wait for the answers by polling, and print what they cost. Options: --jobs N (default 200).
+import { parseArgs } from 'node:util';
+import { rmSync } from 'node:fs';
+import { checkRedis } from '../libs/redis/connection.ts';
+import { startSystem } from '../libs/devkit/system.ts';
+import { GatewayClient } from '../libs/client/gatewayClient.ts';
+import { careerSubmission } from './demo/profiles.ts';
+import { formatSummary, summarise } from './demo/summary.ts';
+import { obliterateQueues } from '../libs/devkit/cleanup.ts';
+
+const { values } = parseArgs({
+  options: { jobs: { type: 'string', default: process.env.DEMO_JOBS ?? '200' }, concurrency: { type: 'string', default: '20' } },
+});
+const total = Number(values.jobs);
+if (!Number.isInteger(total) || total < 1) {
+  console.error(`--jobs must be a positive whole number, not "${values.jobs}"`);
+  process.exit(2);
+}
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisProblem = await checkRedis(redisUrl);
+if (redisProblem) {
+  console.error(redisProblem);
+  process.exit(1);
+}
+
+const databasePath = process.env.DATABASE_URL ?? './data/demo.sqlite';
+console.log(`Starting simulator, worker and API (results in ${databasePath}) ...`);
+const system = await startSystem({
+  env: { DATABASE_URL: databasePath, LOG_LEVEL: 'warn' },
+  // A realistic provider: most answers in under a second, a slow tail.
+  simulatorKnobs: { openai: { latency: { kind: 'lognormal', p50_ms: 450, p95_ms: 1400 } }, anthropic: { latency: { kind: 'lognormal', p50_ms: 350, p95_ms: 1100 } } },
+});
+let exitCode = 0;
+try {
+  const client = new GatewayClient(system.apiUrl, system.apiKey);
+  const progress = progressBar(total);
+  const ids: string[] = [];
+  let next = 0;
+  const submitOne = async (): Promise<void> => {
+    while (next < total) ids.push(await client.submit(careerSubmission(next++)));
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: Number(values.concurrency) }, submitOne));
+  const finished = await client.waitForAll(ids, { timeoutMs: 300_000, onProgress: progress });
+  progress(finished.size, true);
+  const jobs = [...finished.values()];
+  const completed = jobs.filter((j) => j.status === 'completed').length;
+  console.log(`\n${completed} of ${total} jobs completed in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  console.log(formatSummary(summarise(jobs)));
+  const sample = jobs.find((j) => j.status === 'completed') as { id: string; provider: string; model: string; result: { text: string } } | undefined;
+  if (sample) console.log(`\nSample answer (job ${sample.id}, ${sample.provider} / ${sample.model}):\n\n${sample.result.text}\n`);
+  if (completed !== total) exitCode = 1;
+} catch (e) {
+  console.error(`demo failed: ${e instanceof Error ? e.message : String(e)}`);
+  exitCode = 1;
+} finally {
+  await system.stop();
+  await obliterateQueues(redisUrl, system.queuePrefix);
+}
+if (process.env.DEMO_KEEP_DB !== '1' && !process.env.DATABASE_URL) rmSync('./data/demo.sqlite', { force: true });
+process.exit(exitCode);
+
+/** A one-line progress bar on a terminal; a line per 10% elsewhere. */
+function progressBar(of: number): (done: number, final?: boolean) => void {
+  let lastTenth = -1;
+  return (done, final = false) => {
+    const ratio = done / of;
+    if (process.stdout.isTTY) {
+      const width = 40;
+      const filled = Math.round(ratio * width);
+      process.stdout.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${of}${final ? '\n' : ''}`);
+    } else if (Math.floor(ratio * 10) > lastTenth) {
+      lastTenth = Math.floor(ratio * 10);
+      console.log(`progress: ${done}/${of}`);
+    }
+  };
+}

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Queue } from 'bullmq';
+import { createApp } from '../../apps/api/app.ts';
+import { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
+import { loadConfig } from '../../libs/config/load.ts';
+import { SqliteJobStore } from '../../libs/store/sqlite.ts';
+import { createRedis } from '../../libs/redis/connection.ts';
+import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
+import { obliterateQueues } from '../../libs/devkit/cleanup.ts';
+import { GatewayClient } from '../../libs/client/gatewayClient.ts';
+import { careerSubmission } from '../../scripts/demo/profiles.ts';
+import { makeJobRecord } from '../helpers/storeConformance.ts';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `test-api-${randomUUID().slice(0, 8)}`;
+const dbPath = join(tmpdir(), `api-${randomUUID()}.sqlite`);
+const connection = createRedis(REDIS_URL);
+const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix: queuePrefix(prefix) });
+const store = new SqliteJobStore(dbPath);
+const keys = { alice: 'alice-key-0123456789abcdef', bob: 'bob-key-0123456789abcdef' };
+let server: Server;
+let alice: GatewayClient;
+let bob: GatewayClient;
+let baseUrl: string;
+
+beforeAll(async () => {
+  await store.init();
+  const config = loadConfig('config');
+  const app = createApp({
+    queue,
+    store,
+    config: () => config,
+    apiKeys: ApiKeyRegistry.fromPairs([
+      { clientId: 'alice', key: keys.alice },
+      { clientId: 'bob', key: keys.bob },
+    ]),
+    ready: async () => true,
+  });
+  server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  alice = new GatewayClient(baseUrl, keys.alice);
+  bob = new GatewayClient(baseUrl, keys.bob);
+});
+
+afterAll(async () => {
+  server?.close();
+  await queue.close();
+  await store.close();
+  connection.disconnect();
+  await obliterateQueues(REDIS_URL, prefix);
+  rmSync(dbPath, { force: true });
+  rmSync(`${dbPath}-wal`, { force: true });
+  rmSync(`${dbPath}-shm`, { force: true });
+});
+
+const queued = async () => {
+  const counts = await queue.getJobCounts();
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+};
+
+describe('POST /v1/jobs', () => {
+  test('accepts a valid submission with 202 and a queued job', async () => {
+    const before = await queued();
+    const answer = await alice.request<{ id: string; status: string; links: { self: string } }>('POST', '/v1/jobs', careerSubmission(1));
+    expect(answer.status).toBe(202);
+    expect(answer.body.status).toBe('queued');
+    expect(answer.body.links.self).toBe(`/v1/jobs/${answer.body.id}`);
+    expect(await queued()).toBe(before + 1);
+    const job = await alice.get(answer.body.id);
+    expect(job.status).toBe(200);
+    expect(job.body).toMatchObject({ id: answer.body.id, status: 'queued', feature: 'career_path_navigator' });
+    expect(job.body).not.toHaveProperty('client_id');
+  });
+
+  const valid = careerSubmission(2) as { input: Record<string, unknown> };
+  const bad: Array<[string, unknown, number, string]> = [
+    ['malformed JSON', '{"feature": ', 400, 'invalid_json'],
+    ['a body that is not an object', '[1,2]', 400, 'invalid_body'],
+    ['a missing field', { feature: 'career_path_navigator', input: valid.input }, 400, 'invalid_body'],
+    ['an unknown field', { ...valid, surprise: true }, 400, 'invalid_body'],
+    ['a wrong type', { ...valid, user_id: 42 }, 400, 'invalid_body'],
+    ['an unknown feature', { ...valid, feature: 'horoscope' }, 400, 'unknown_feature'],
+    ['input of the wrong type', { ...valid, input: { ...valid.input, years_experience: 'ten' } }, 400, 'invalid_input'],
+    ['input missing a required field', { ...valid, input: { ...valid.input, current_role: undefined } }, 400, 'invalid_input'],
+    ['input with an unknown field', { ...valid, input: { ...valid.input, favourite_colour: 'blue' } }, 400, 'invalid_input'],
+    ['an oversized body', { ...valid, metadata: { note: 'x'.repeat(70_000) } }, 413, 'payload_too_large'],
+  ];
+  test.each(bad)('refuses %s with a stable code and stores nothing', async (_name, body, status, code) => {
+    const before = await queued();
+    const answer = await alice.request<{ error: { code: string; message: string; details: unknown[] } }>('POST', '/v1/jobs', body);
+    expect(answer.status).toBe(status);
+    expect(answer.body.error.code).toBe(code);
+    expect(answer.body.error.message.length).toBeGreaterThan(10);
+    expect(Array.isArray(answer.body.error.details)).toBe(true);
+    expect(await queued()).toBe(before);
+  });
+
+  test('invalid input names the offending field', async () => {
+    const answer = await alice.request<{ error: { details: Array<{ path: string }> } }>('POST', '/v1/jobs', {
+      ...valid,
+      input: { ...valid.input, years_experience: 'ten' },
+    });
+    expect(answer.body.error.details.map((d) => d.path).join(' ')).toContain('years_experience');
+  });
+
+  test('refuses a body that is not JSON with 415', async () => {
+    const answer = await alice.request('POST', '/v1/jobs', 'feature=x', { 'content-type': 'text/plain' });
+    expect(answer.status).toBe(415);
+    expect((answer.body as { error: { code: string } }).error.code).toBe('unsupported_media_type');
+  });
+
+  test.each([
+    ['no API key', undefined],
+    ['a wrong API key', 'Bearer not-a-real-key-000000000'],
+    ['a malformed header', 'Basic abc'],
+  ])('answers 401 for %s and stores nothing', async (_name, header) => {
+    const before = await queued();
+    const response = await fetch(`${baseUrl}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(header ? { authorization: header } : {}) },
+      body: JSON.stringify(careerSubmission(3)),
+    });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    expect(await queued()).toBe(before);
+  });
+});
+
+describe('GET /v1/jobs/:id', () => {
+  test("another client's job answers 404 like a missing one, queued or stored", async () => {
+    const id = await alice.submit(careerSubmission(4));
+    const theirs = await bob.get(id);
+    expect(theirs.status).toBe(404);
+    expect((theirs.body as { error: { code: string } }).error.code).toBe('job_not_found');
+
+    const stored = makeJobRecord({ id: randomUUID(), client_id: 'alice', status: 'completed' });
+    await store.save(stored);
+    expect((await alice.get(stored.id)).body).toMatchObject({ id: stored.id, status: 'completed' });
+    expect((await bob.get(stored.id)).status).toBe(404);
+    expect((await alice.get(randomUUID())).status).toBe(404);
+  });
+});
+
+describe('health', () => {
+  test('healthz and readyz answer without a key', async () => {
+    expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${baseUrl}/readyz`)).status).toBe(200);
+  });
+});
