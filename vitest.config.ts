@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['libs/**/*.test.ts', 'apps/**/*.test.ts'], environment: 'node' } },
+      { test: { name: 'unit', include: ['libs/**/*.test.ts', 'apps/**/*.test.ts', 'scripts/**/*.test.ts'], environment: 'node' } },
       {
         test: {
           name: 'integration',
