@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { GatewayError, errorBody, isGatewayError } from '../../libs/errors/index.ts';
 import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
-import { getJob, submitJob, type ApiDeps, type HandlerResult } from './handlers.ts';
+import { cancelJob, getJob, submitJob, type ApiDeps, type HandlerResult } from './handlers.ts';
 
 /** Largest accepted request body. Default 64 KiB: a career profile is a few hundred bytes. */
 export const BODY_LIMIT = '64kb';
@@ -43,8 +43,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   const v1 = express.Router();
   v1.use(authenticate(deps));
-  v1.post('/jobs', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => submitJob(deps, clientId, req.body)));
+  v1.post('/jobs', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => submitJob(deps, clientId, req.body, req.get('idempotency-key'))));
   v1.get('/jobs/:id', route((req, clientId) => getJob(deps, clientId, String(req.params.id))));
+  v1.delete('/jobs/:id', route((req, clientId) => cancelJob(deps, clientId, String(req.params.id))));
   app.use('/v1', v1);
 
   app.use((_req: Request, _res: Response, next: NextFunction) => {

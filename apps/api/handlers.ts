@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { GatewayError } from '../../libs/errors/index.ts';
 import type { GatewayConfig } from '../../libs/config/types.ts';
 import type { JobStore } from '../../libs/store/types.ts';
 import { LLM_JOB_OPTIONS, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { validateSubmission } from '../../libs/jobs/submission.ts';
 import { publicJob, recordFromQueuedJob } from '../../libs/jobs/view.ts';
+import { claimIdempotencyKey, validateIdempotencyKey } from '../../libs/jobs/idempotency.ts';
 
 /** A handler's answer; only apps/api/app.ts turns it into an HTTP response. */
 export interface HandlerResult {
@@ -19,13 +21,23 @@ export interface ApiDeps {
   queue: Queue<LlmJobData>;
   store: JobStore;
   config: () => GatewayConfig;
+  /** Redis for the API's own keys (idempotency), under `prefix`. */
+  redis: Redis;
+  /** The braced key prefix, e.g. `{bull}`. */
+  prefix: string;
   now?: () => Date;
 }
 
 /** POST /v1/jobs: validate, enqueue, answer 202 with the job's id and where to poll it. */
-export async function submitJob(deps: ApiDeps, clientId: string, body: unknown): Promise<HandlerResult> {
+export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, idempotencyKey?: string): Promise<HandlerResult> {
   const { submission } = validateSubmission(body, deps.config().features);
-  const id = randomUUID();
+  let id: string = randomUUID();
+  if (idempotencyKey !== undefined) {
+    const claim = await claimIdempotencyKey(deps.redis, deps.prefix, clientId, validateIdempotencyKey(idempotencyKey), body);
+    id = claim.jobId;
+    // The same key and body again: the same job, never a second one.
+    if (!claim.fresh) return accepted(id, { 'idempotent-replayed': 'true' });
+  }
   const data: LlmJobData = {
     clientId,
     feature: submission.feature,
@@ -36,10 +48,14 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown):
     createdAt: (deps.now?.() ?? new Date()).toISOString(),
   };
   await deps.queue.add('llm', data, { ...LLM_JOB_OPTIONS, jobId: id });
+  return accepted(id);
+}
+
+function accepted(id: string, headers: Record<string, string> = {}): HandlerResult {
   return {
     status: 202,
     body: { id, status: 'queued', links: { self: `/v1/jobs/${id}` } },
-    headers: { location: `/v1/jobs/${id}` },
+    headers: { location: `/v1/jobs/${id}`, ...headers },
   };
 }
 
@@ -59,3 +75,26 @@ export async function getJob(deps: ApiDeps, clientId: string, id: string): Promi
   const record = recordFromQueuedJob(id, job.data, state, { attemptsMade: job.attemptsMade, processedOn: job.processedOn });
   return { status: 200, body: publicJob(record) };
 }
+
+/** DELETE /v1/jobs/:id: cancels a job still waiting in the queue; 409 once it runs or has ended. */
+export async function cancelJob(deps: ApiDeps, clientId: string, id: string): Promise<HandlerResult> {
+  const stored = await deps.store.get(clientId, id);
+  if (stored) throw notCancellable(id, stored.status);
+  const job = await deps.queue.getJob(id);
+  if (!job || job.data.clientId !== clientId) throw notFound(id);
+  const state = await job.getState();
+  if (!['waiting', 'delayed', 'prioritized', 'paused'].includes(state)) throw notCancellable(id, state);
+  try {
+    // Refused by BullMQ when a worker has just locked the job: then it is running, not cancelled.
+    await job.remove();
+  } catch {
+    throw notCancellable(id, 'active');
+  }
+  const now = (deps.now?.() ?? new Date()).toISOString();
+  const record = { ...recordFromQueuedJob(id, job.data, state, { attemptsMade: job.attemptsMade }), status: 'cancelled' as const, completed_at: now };
+  await deps.store.save(record);
+  return { status: 200, body: publicJob(record) };
+}
+
+const notCancellable = (id: string, state: string) =>
+  new GatewayError('job_not_cancellable', `Job "${id}" is ${state} and can no longer be cancelled; only queued jobs can.`, { status: 409 });

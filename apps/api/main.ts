@@ -24,12 +24,15 @@ const apiKeys: ApiKeyRegistry = await loadApiKeys(env);
 if (apiKeys.size === 0) log.warn('no API keys configured (GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE): every request will answer 401');
 const store = await openJobStore(env.databaseUrl);
 const connection = createRedis(env.redisUrl, 'api');
-const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix: queuePrefix(env.queuePrefix) });
+const prefix = queuePrefix(env.queuePrefix);
+const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix });
 
 const app = createApp({
   queue,
   store,
   config: () => config.current(),
+  redis: connection,
+  prefix,
   apiKeys,
   ready: async () => (await connection.ping()) === 'PONG' && (await store.ping()),
 });

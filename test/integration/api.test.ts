@@ -36,6 +36,8 @@ beforeAll(async () => {
     queue,
     store,
     config: () => config,
+    redis: connection,
+    prefix: queuePrefix(prefix),
     apiKeys: ApiKeyRegistry.fromPairs([
       { clientId: 'alice', key: keys.alice },
       { clientId: 'bob', key: keys.bob },
@@ -153,5 +155,50 @@ describe('health', () => {
   test('healthz and readyz answer without a key', async () => {
     expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${baseUrl}/readyz`)).status).toBe(200);
+  });
+});
+
+describe('Idempotency-Key', () => {
+  test('the same key and body return the same job; another body answers 409; keys are per client', async () => {
+    const key = randomUUID();
+    const body = careerSubmission(11);
+    const first = await alice.request<{ id: string }>('POST', '/v1/jobs', body, { 'idempotency-key': key });
+    const before = await queued();
+    const again = await alice.request<{ id: string }>('POST', '/v1/jobs', body, { 'idempotency-key': key });
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body.id).toBe(first.body.id);
+    expect(await queued()).toBe(before);
+
+    const other = await alice.request<{ error: { code: string } }>('POST', '/v1/jobs', careerSubmission(12), { 'idempotency-key': key });
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('idempotency_key_reused');
+
+    const bobs = await bob.request<{ id: string }>('POST', '/v1/jobs', body, { 'idempotency-key': key });
+    expect(bobs.status).toBe(202);
+    expect(bobs.body.id).not.toBe(first.body.id);
+  });
+
+  test('concurrent submissions with one key make one job', async () => {
+    const key = randomUUID();
+    const before = await queued();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => alice.request<{ id: string }>('POST', '/v1/jobs', careerSubmission(13), { 'idempotency-key': key })));
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(await queued()).toBe(before + 1);
+  });
+});
+
+describe('DELETE /v1/jobs/:id', () => {
+  test('cancels a queued job, then answers 409; another client gets 404', async () => {
+    const id = await alice.submit(careerSubmission(14));
+    expect((await bob.request('DELETE', `/v1/jobs/${id}`)).status).toBe(404);
+    const cancelled = await alice.request<{ status: string }>('DELETE', `/v1/jobs/${id}`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    expect((await alice.get(id)).body).toMatchObject({ status: 'cancelled' });
+    expect(await queue.getJob(id)).toBeUndefined();
+    const twice = await alice.request<{ error: { code: string } }>('DELETE', `/v1/jobs/${id}`);
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.code).toBe('job_not_cancellable');
   });
 });
