@@ -1,0 +1,28 @@
+--[[
+  One look at a cache key for single flight, in one round trip: answer a fresh entry if there is
+  one, else take the lock (this caller leads the computation), else say how long the current
+  holder keeps the lock (this caller follows).
+
+  KEYS[1] the entry key ({prefix}:cache:entry:<cache key>), a JSON string {"freshUntil": ms, ...}
+  KEYS[2] the lock key  ({prefix}:cache:lock:<cache key>)
+  ARGV[1] token: random per flight, the lock's value
+  ARGV[2] lock TTL in milliseconds
+  ARGV[3] the caller's clock in Unix milliseconds, compared with the entry's freshUntil
+
+  Returns {1, entry} when the entry is fresh; {2} when the lock was taken; {3, pttl} when another
+  holds the lock for pttl more milliseconds (-1 if it has no TTL). A stale entry counts as absent.
+]]
+local raw = redis.call('GET', KEYS[1])
+if raw then
+  local ok, decoded = pcall(cjson.decode, raw)
+  if ok and type(decoded) == 'table' then
+    local freshUntil = tonumber(decoded['freshUntil'])
+    if freshUntil and freshUntil > tonumber(ARGV[3]) then
+      return {1, raw}
+    end
+  end
+end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {2}
+end
+return {3, redis.call('PTTL', KEYS[2])}

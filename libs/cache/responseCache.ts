@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { FlightSignals } from './flightSignals.ts';
+import { singleFlight, type FlightBackend, type FlightListener, type FlightProbe, type FlightResult } from './singleFlight.ts';
+import { decodeEntry, encodeEntry, keyLifetimeMs, type CachedAnswer, type CacheLookup } from './stored.ts';
+
+export type { CachedAnswer, CacheLookup } from './stored.ts';
+export type { FlightOutcome, FlightResult } from './singleFlight.ts';
+
+/**
+ * The response cache in Redis: answers by cache key (key.ts), fresh for the feature's ttl_seconds,
+ * then kept as a stale fallback until stale_ttl_seconds; and single flight, so that identical
+ * concurrent requests across all workers pay for one provider call.
+ *
+ * Keys, all under the queue's hash tag so one slot holds them in Redis Cluster:
+ * `{prefix}:cache:entry:<key>` (JSON, see stored.ts), `{prefix}:cache:lock:<key>` (a flight's
+ * token); pub/sub channel `{prefix}:cache:done:<key>` (the stored JSON, or "" when a leader failed).
+ */
+
+/** Options of getOrCompute. */
+export interface GetOrComputeOptions {
+  /** Seconds a computed answer stays fresh (FeatureConfig.cache.ttl_seconds). */
+  ttlSeconds: number;
+  /** Seconds the answer is kept in all, stale after ttlSeconds (FeatureConfig.cache.stale_ttl_seconds). */
+  staleTtlSeconds: number;
+  /** Milliseconds the computing caller holds the lock; more than a provider call's worst case. */
+  lockTtlMs: number;
+  /** Milliseconds a caller waits for another's computation before computing by itself. */
+  waitTimeoutMs: number;
+  /** Further keys the computed answer is also stored under, e.g. its categoryKey(). Default none. */
+  alsoUnder?: string[];
+  /** Called with a failed cache write; the answer is still returned. Default: ignored. */
+  onStoreError?: (err: unknown) => void;
+}
+
+/** Options of a read. */
+export interface GetOptions {
+  /** Answer an entry past its fresh TTL too (flagged stale). Default false. */
+  allowStale?: boolean;
+}
+
+const LOCK_OR_READ = readFileSync(new URL('./lua/lockOrRead-2.lua', import.meta.url), 'utf8');
+const RELEASE_LOCK = readFileSync(new URL('./lua/releaseLock-1.lua', import.meta.url), 'utf8');
+
+interface CacheScripts {
+  cacheLockOrRead(entryKey: string, lockKey: string, token: string, lockTtlMs: number, nowMs: number): Promise<[number, string | number | undefined]>;
+}
+type ScriptedPipeline = ChainableCommander & { cacheReleaseLock(lockKey: string, token: string): ChainableCommander };
+
+/** Defines the cache's Lua commands on a connection once (ioredis sends EVALSHA, loading on NOSCRIPT). */
+function withScripts(redis: Redis): Redis & CacheScripts {
+  if (typeof (redis as Partial<CacheScripts>).cacheLockOrRead !== 'function') {
+    redis.defineCommand('cacheLockOrRead', { numberOfKeys: 2, lua: LOCK_OR_READ });
+    redis.defineCommand('cacheReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
+  }
+  return redis as Redis & CacheScripts;
+}
+
+/** Runs a pipeline (one round trip) and throws the first command error. */
+async function run(pipeline: ChainableCommander): Promise<void> {
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([err]) => err);
+  if (failed) throw failed[0];
+}
+
+export class ResponseCache {
+  readonly #redis: Redis & CacheScripts;
+  readonly #prefix: string;
+  readonly #signals: FlightSignals;
+  readonly #now: () => number;
+  readonly #flights = new Map<string, Promise<FlightResult<CachedAnswer>>>();
+
+  /**
+   * `redis` is used, never closed; `prefix` is the braced queue prefix (queuePrefix(), e.g.
+   * `{bull}`); `now` is the clock in Unix milliseconds (default Date.now).
+   */
+  constructor(redis: Redis, prefix: string, options: { now?: () => number } = {}) {
+    this.#redis = withScripts(redis);
+    this.#prefix = prefix;
+    this.#signals = new FlightSignals(redis);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The Redis key of an entry. */
+  entryKey(key: string): string {
+    return `${this.#prefix}:cache:entry:${key}`;
+  }
+
+  /** The Redis key of a flight's lock. */
+  lockKey(key: string): string {
+    return `${this.#prefix}:cache:lock:${key}`;
+  }
+
+  /** The pub/sub channel a flight's result is published on. */
+  channel(key: string): string {
+    return `${this.#prefix}:cache:done:${key}`;
+  }
+
+  /** The entry under `key` (one GET); a stale one only with `allowStale`. */
+  async get(key: string, options: GetOptions = {}): Promise<CacheLookup | null> {
+    const found = decodeEntry(await this.#redis.get(this.entryKey(key)), this.#now());
+    return found && (!found.stale || options.allowStale) ? found : null;
+  }
+
+  /** The first of `keys` that has an entry (one MGET), e.g. the request's key then its category key. */
+  async getFirst(keys: string[], options: GetOptions = {}): Promise<(CacheLookup & { key: string }) | null> {
+    if (keys.length === 0) return null;
+    const raws = await this.#redis.mget(...keys.map((k) => this.entryKey(k)));
+    const now = this.#now();
+    for (const [i, raw] of raws.entries()) {
+      const found = decodeEntry(raw, now);
+      if (found && (!found.stale || options.allowStale)) return { ...found, key: keys[i]! };
+    }
+    return null;
+  }
+
+  /** Stores `entry` under `key` (and `alsoUnder`), fresh for ttlSeconds, kept until staleTtlSeconds; one round trip. */
+  async set(key: string, entry: CachedAnswer, ttlSeconds: number, staleTtlSeconds: number, alsoUnder: string[] = []): Promise<void> {
+    const pipeline = this.#redis.pipeline();
+    this.#queueSet(pipeline, [key, ...alsoUnder], entry, ttlSeconds, staleTtlSeconds);
+    await run(pipeline);
+  }
+
+  /** Removes the entry under `key`. */
+  async delete(key: string): Promise<void> {
+    await this.#redis.unlink(this.entryKey(key));
+  }
+
+  /**
+   * The fresh answer under `key`, or the answer of a computation already running for it in any
+   * process, or `compute()`'s answer, stored and shared; see singleFlight.ts for the failure rule.
+   * A hit costs one round trip; a computed answer two.
+   */
+  getOrCompute(key: string, compute: () => Promise<CachedAnswer>, options: GetOrComputeOptions): Promise<FlightResult<CachedAnswer>> {
+    keyLifetimeMs(options.ttlSeconds, options.staleTtlSeconds); // refuse bad TTLs before any call
+    return singleFlight(key, compute, {
+      backend: this.#backend(options),
+      flights: this.#flights,
+      lockTtlMs: options.lockTtlMs,
+      waitTimeoutMs: options.waitTimeoutMs,
+      onStoreError: options.onStoreError,
+      now: this.#now,
+    });
+  }
+
+  /** Closes the pub/sub connection this cache opened (not the one it was given). */
+  async close(): Promise<void> {
+    await this.#signals.close();
+  }
+
+  #queueSet(pipeline: ChainableCommander, keys: string[], entry: CachedAnswer, ttlSeconds: number, staleTtlSeconds: number): string {
+    const lifetimeMs = keyLifetimeMs(ttlSeconds, staleTtlSeconds);
+    const raw = encodeEntry(entry, this.#now() + Math.round(ttlSeconds * 1000));
+    for (const k of keys) pipeline.set(this.entryKey(k), raw, 'PX', lifetimeMs);
+    return raw;
+  }
+
+  #backend(options: GetOrComputeOptions): FlightBackend<CachedAnswer> {
+    return {
+      probe: async (key, token, lockTtlMs): Promise<FlightProbe<CachedAnswer>> => {
+        const now = this.#now();
+        const [kind, payload] = await this.#redis.cacheLockOrRead(this.entryKey(key), this.lockKey(key), token, lockTtlMs, now);
+        if (kind === 1) {
+          const found = decodeEntry(String(payload), now);
+          if (found) return { kind: 'hit', value: found.entry };
+        }
+        if (kind === 3) return { kind: 'follower', lockTtlMs: Number(payload) };
+        // kind 2, or an entry the script found fresh but we cannot read: we lead.
+        return { kind: 'leader' };
+      },
+      complete: async (key, token, value) => {
+        const pipeline = this.#redis.pipeline() as ScriptedPipeline;
+        const raw = this.#queueSet(pipeline, [key, ...(options.alsoUnder ?? [])], value, options.ttlSeconds, options.staleTtlSeconds);
+        pipeline.publish(this.channel(key), raw);
+        pipeline.cacheReleaseLock(this.lockKey(key), token);
+        await run(pipeline);
+      },
+      abandon: async (key, token) => {
+        // Release first, so the followers the signal wakes find the lock free.
+        const pipeline = this.#redis.pipeline() as ScriptedPipeline;
+        pipeline.cacheReleaseLock(this.lockKey(key), token);
+        pipeline.publish(this.channel(key), '');
+        await run(pipeline);
+      },
+      listen: async (key): Promise<FlightListener<CachedAnswer>> => {
+        const box = await this.#signals.listen(this.channel(key));
+        return {
+          next: async (ms) => {
+            const message = await box.next(ms);
+            if (message === undefined) return null;
+            if (message === '') return { kind: 'failed' };
+            const found = decodeEntry(message, this.#now());
+            return found ? { kind: 'done', value: found.entry } : null;
+          },
+          close: () => box.close(),
+        };
+      },
+    };
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * How a cached answer is stored in Redis: one JSON string holding the answer and the moment it goes
+ * stale, so a single GET tells both. The key's own TTL is the stale TTL: past it, the entry is gone.
+ */
+
+/** A provider answer as the cache keeps it. */
+export interface CachedAnswer {
+  text: string;
+  provider: string;
+  model: string;
+  /** A/B variant name the answer was produced for. */
+  variant: string;
+  promptVersion: string;
+  inputTokens: number;
+  outputTokens: number;
+  /** ISO time the answer was produced. */
+  createdAt: string;
+}
+
+/** A cached answer with its freshness. */
+export interface CacheLookup {
+  entry: CachedAnswer;
+  /** True once the entry is past its fresh TTL (it is kept only as a fallback). */
+  stale: boolean;
+}
+
+/** The stored JSON; `freshUntil` first, so the Lua probe's decode finds it (Unix milliseconds). */
+interface StoredEntry {
+  freshUntil: number;
+  entry: CachedAnswer;
+}
+
+/** The stored string for `entry`, fresh until `freshUntilMs` (Unix milliseconds). */
+export function encodeEntry(entry: CachedAnswer, freshUntilMs: number): string {
+  const stored: StoredEntry = { freshUntil: freshUntilMs, entry };
+  return JSON.stringify(stored);
+}
+
+/** The answer in a stored string and whether it is stale at `nowMs`; null for anything unreadable. */
+export function decodeEntry(raw: string | null | undefined, nowMs: number): CacheLookup | null {
+  if (!raw) return null;
+  let stored: Partial<StoredEntry>;
+  try {
+    stored = JSON.parse(raw) as Partial<StoredEntry>;
+  } catch {
+    return null;
+  }
+  const e = stored?.entry;
+  if (typeof stored?.freshUntil !== 'number' || !e || typeof e.text !== 'string' || typeof e.variant !== 'string') return null;
+  return { entry: e, stale: nowMs >= stored.freshUntil };
+}
+
+/**
+ * Milliseconds the key lives: the stale TTL, or the fresh TTL if that is longer. Both in seconds
+ * (FeatureConfig.cache.ttl_seconds and stale_ttl_seconds); the fresh TTL must be positive.
+ */
+export function keyLifetimeMs(ttlSeconds: number, staleTtlSeconds: number): number {
+  if (!(ttlSeconds > 0)) throw new RangeError(`cache ttlSeconds must be positive, got ${ttlSeconds}`);
+  return Math.round(Math.max(ttlSeconds, staleTtlSeconds) * 1000);
+}
