@@ -65,11 +65,21 @@ describe('parseDatabaseUrl', () => {
 });
 
 describe('openJobStore', () => {
-  it('refuses MongoDB with store_unsupported and a hint to use SQLite', async () => {
-    await expect(openJobStore('mongodb://localhost/gateway')).rejects.toMatchObject({
-      code: 'store_unsupported',
-      status: 500,
-      message: expect.stringContaining('SQLite'),
+  it('routes a mongodb:// URL to the MongoDB adapter (an unreachable server fails with store_open_failed)', async () => {
+    // Port 1 refuses at once; the URL's own serverSelectionTimeoutMS keeps the wait short.
+    const url = 'mongodb://gateway:hunter2@127.0.0.1:1/gateway?serverSelectionTimeoutMS=200&retention_days=30';
+    const error = await openJobStore(url).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'store_open_failed', status: 500 });
+    expect(String((error as Error).message)).not.toContain('hunter2');
+  });
+
+  it('refuses a MongoDB URL with a bad retention_days before connecting', async () => {
+    await expect(openJobStore('mongodb://127.0.0.1:1/gateway?retention_days=-1')).rejects.toMatchObject({
+      code: 'invalid_database_url',
+      message: expect.stringContaining('retention_days'),
     });
   });
 

@@ -1,6 +1,7 @@
 /** Chooses and opens the JobStore adapter that DATABASE_URL names. */
 import { fileURLToPath } from 'node:url';
 import { GatewayError } from '../errors/index.ts';
+import { MongoJobStore } from './mongo.ts';
 import { SqliteJobStore } from './sqlite.ts';
 import type { JobStore } from './types.ts';
 
@@ -68,19 +69,14 @@ function invalid(why: string): GatewayError {
 }
 
 /**
- * Opens the store DATABASE_URL names and calls init() on it. A `mongodb://` URL throws
- * GatewayError `store_unsupported` (500) until the MongoDB adapter lands.
+ * Opens the store DATABASE_URL names and calls init() on it: SQLite for a path or `sqlite:`/`file:`
+ * URL, MongoDB for a `mongodb://` or `mongodb+srv://` URL (whose `?retention_days=N` sets how long
+ * records are kept, default 90, 0 = forever; see mongoUrl.ts). Throws GatewayError
+ * `invalid_database_url` for a malformed URL and `store_open_failed` when the store cannot be reached.
  */
 export async function openJobStore(databaseUrl: string): Promise<JobStore> {
   const target = parseDatabaseUrl(databaseUrl);
-  if (target.kind === 'mongodb') {
-    throw new GatewayError(
-      'store_unsupported',
-      'DATABASE_URL names MongoDB, but the MongoDB adapter is not in this build yet: set DATABASE_URL to a SQLite path such as ./data/gateway.sqlite.',
-      { status: 500 },
-    );
-  }
-  const store = new SqliteJobStore(target.path);
+  const store = target.kind === 'mongodb' ? new MongoJobStore(target.url) : new SqliteJobStore(target.path);
   await store.init();
   return store;
 }

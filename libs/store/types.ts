@@ -1,4 +1,5 @@
 /** The job record and the JobStore port every result-store adapter implements. */
+import type { WebhookState } from '../webhooks/types.ts';
 
 export type JobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'rejected' | 'cancelled';
 
@@ -36,6 +37,8 @@ export interface JobRecord {
   created_at: string;
   started_at: string | null;
   completed_at: string | null;
+  /** Webhook delivery, merged in from the webhook state store (getWebhookState); absent or null without one. */
+  webhook?: WebhookState | null;
 }
 
 /**

@@ -1,0 +1,197 @@
+/**
+ * The MongoDB adapter of the JobStore port, on mongoose 9, for deployments across many hosts
+ * (DESIGN, "Storage"). Chosen by a `mongodb://` or `mongodb+srv://` DATABASE_URL; the URL's
+ * `retention_days` parameter sets how long records are kept (see mongoUrl.ts).
+ *
+ * Each store owns its own connection (`mongoose.createConnection`), never mongoose's global one,
+ * so that it cannot collide with anything else in the process and close() closes only it.
+ */
+import mongoose, { type Connection, type Model } from 'mongoose';
+import { GatewayError } from '../errors/index.ts';
+import { JOBS_COLLECTION, type JobDocument, createJobSchema, fromJobDocument, toJobDocument } from './mongoSchema.ts';
+import { DEFAULT_MONGO_DATABASE, DEFAULT_RETENTION_DAYS, checkRetentionDays, parseMongoUrl } from './mongoUrl.ts';
+import type { JobRecord, JobStore } from './types.ts';
+
+/** Options for MongoJobStore; each one given here overrides what the URL says. */
+export interface MongoJobStoreOptions {
+  /**
+   * Days a record is kept after its last save (MongoDB's TTL monitor deletes it, within about a
+   * minute of expiry); 0 keeps records forever. Applies to records saved from now on.
+   * @defaultValue the URL's `retention_days`, else 90
+   */
+  retentionDays?: number;
+  /**
+   * The database to use.
+   * @defaultValue the database in the URL's path, else `gateway`
+   */
+  dbName?: string;
+  /**
+   * Milliseconds an operation waits for a usable server before failing.
+   * @defaultValue the URL's `serverSelectionTimeoutMS`, else the driver's 30000
+   */
+  serverSelectionTimeoutMs?: number;
+  /**
+   * Milliseconds ping() waits before answering false, so a readiness probe never hangs.
+   * @defaultValue 2000
+   */
+  pingTimeoutMs?: number;
+}
+
+/** A JobStore on a MongoDB database; any number of processes may share it. */
+export class MongoJobStore implements JobStore {
+  /** The database the store uses. */
+  readonly dbName: string;
+  /** Days a record is kept after its last save; 0 = forever. */
+  readonly retentionDays: number;
+  readonly #url: string;
+  readonly #serverSelectionTimeoutMs: number | undefined;
+  readonly #pingTimeoutMs: number;
+  #opening: Promise<void> | undefined;
+  #conn: Connection | undefined;
+  #model: Model<JobDocument> | undefined;
+
+  /**
+   * @param url a `mongodb://` or `mongodb+srv://` DATABASE_URL, gateway parameters included.
+   * Throws GatewayError `invalid_database_url` for a malformed URL or retention. Connects in init().
+   */
+  constructor(url: string, options: MongoJobStoreOptions = {}) {
+    const settings = parseMongoUrl(url);
+    this.#url = settings.url;
+    this.dbName = options.dbName ?? settings.dbName ?? DEFAULT_MONGO_DATABASE;
+    this.retentionDays = checkRetentionDays(options.retentionDays ?? settings.retentionDays ?? DEFAULT_RETENTION_DAYS);
+    this.#serverSelectionTimeoutMs = options.serverSelectionTimeoutMs;
+    this.#pingTimeoutMs = options.pingTimeoutMs ?? 2000;
+  }
+
+  async init(): Promise<void> {
+    // One connection however many callers race to init(); a failed attempt may be retried.
+    this.#opening ??= this.#open();
+    try {
+      await this.#opening;
+    } catch (e) {
+      this.#opening = undefined;
+      throw e;
+    }
+  }
+
+  async save(job: JobRecord): Promise<void> {
+    const doc = toJobDocument(job, new Date(), this.retentionDays);
+    await this.#ready().replaceOne({ _id: doc._id }, doc, { upsert: true });
+  }
+
+  async saveMany(jobs: JobRecord[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const model = this.#ready();
+    const now = new Date();
+    const ops = jobs.map((job) => {
+      const doc = toJobDocument(job, now, this.retentionDays);
+      return { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } };
+    });
+    // Unordered: one bad record does not stop the rest, and the server may apply them in
+    // parallel. Any failure still rejects (throwOnValidationError: mongoose would otherwise skip
+    // invalid records silently), so the caller can retry the batch; upserts make that harmless.
+    await model.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
+  }
+
+  async get(clientId: string, id: string): Promise<JobRecord | null> {
+    // sanitizeFilter: an id is data, never a query operator, whatever a caller passes.
+    const doc = await this.#ready()
+      .findOne({ _id: id, client_id: clientId })
+      .setOptions({ sanitizeFilter: true })
+      .lean<Record<string, unknown>>();
+    return doc ? fromJobDocument(doc) : null;
+  }
+
+  async getMany(ids: string[]): Promise<JobRecord[]> {
+    if (ids.length === 0) return [];
+    const wanted = [...new Set(ids)];
+    const docs = await this.#ready()
+      .find({ _id: { $in: wanted } })
+      .lean<Record<string, unknown>[]>();
+    const byId = new Map<string, JobRecord>();
+    for (const doc of docs) {
+      const job = fromJobDocument(doc);
+      byId.set(job.id, job);
+    }
+    // Answer in the order asked, once per id, like the SQLite adapter.
+    const out: JobRecord[] = [];
+    for (const id of wanted) {
+      const job = byId.get(id);
+      if (job) out.push(job);
+    }
+    return out;
+  }
+
+  async ping(): Promise<boolean> {
+    const db = this.#model ? this.#conn?.db : undefined;
+    if (!db) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.#pingTimeoutMs);
+    });
+    try {
+      const answer = db.admin().ping().then((r) => Number(r.ok) === 1);
+      return await Promise.race([answer, timeout]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    const opening = this.#opening;
+    this.#opening = undefined;
+    // Let a connection still being opened finish, so it is closed rather than leaked.
+    await opening?.catch(() => undefined);
+    const conn = this.#conn;
+    this.#conn = undefined;
+    this.#model = undefined;
+    await conn?.close();
+  }
+
+  async #open(): Promise<void> {
+    let conn: Connection | undefined;
+    try {
+      conn = mongoose.createConnection(this.#url, {
+        dbName: this.dbName,
+        // Fail fast instead of queueing operations in memory while the server is away; the
+        // driver's own server selection already waits for a failover.
+        bufferCommands: false,
+        autoIndex: false,
+        autoCreate: false,
+        // An optional field left undefined is omitted, as JSON.stringify does for SQLite,
+        // instead of coming back as null.
+        ignoreUndefined: true,
+        ...(this.#serverSelectionTimeoutMs === undefined ? {} : { serverSelectionTimeoutMS: this.#serverSelectionTimeoutMs }),
+      });
+      await conn.asPromise();
+      const model = conn.model<JobDocument>('Job', createJobSchema(), JOBS_COLLECTION);
+      // createIndexes, not syncIndexes: it never drops an index an operator added, and it is
+      // idempotent when many processes start at once.
+      await model.createIndexes();
+      this.#conn = conn;
+      this.#model = model;
+    } catch (cause) {
+      await conn?.close().catch(() => undefined);
+      throw new GatewayError(
+        'store_open_failed',
+        `Cannot open the MongoDB store (database "${this.dbName}"): ${redact(cause)}. Check DATABASE_URL and that the server is reachable.`,
+        { cause },
+      );
+    }
+  }
+
+  #ready(): Model<JobDocument> {
+    if (!this.#model) {
+      throw new GatewayError('store_not_ready', 'The MongoDB store is not open: call init() before using it (or it was closed).');
+    }
+    return this.#model;
+  }
+}
+
+/** A driver error's message with any `user:password@` removed (some messages quote the URL). */
+function redact(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return message.replace(/\/\/[^/@\s]*@/g, '//***@');
+}

@@ -1,0 +1,103 @@
+import mongoose from 'mongoose';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeJobRecord } from '../../test/helpers/storeConformance.ts';
+import { JOBS_COLLECTION, type JobDocument, createJobSchema, expiresAt, fromJobDocument, toJobDocument } from './mongoSchema.ts';
+
+const NOW = new Date('2026-01-10T12:00:00.000Z');
+
+describe('createJobSchema', () => {
+  it('declares the indexes the API, the A/B report and retention query by', () => {
+    const indexes = createJobSchema().indexes();
+    expect(indexes).toEqual([
+      [{ client_id: 1, created_at: -1 }, expect.objectContaining({ name: 'client_created' })],
+      [{ status: 1, completed_at: -1 }, expect.objectContaining({ name: 'status_completed' })],
+      [
+        { feature: 1, 'experiment.id': 1, 'experiment.variant': 1, completed_at: -1 },
+        expect.objectContaining({ name: 'feature_experiment_completed' }),
+      ],
+      [{ expires_at: 1 }, expect.objectContaining({ name: 'retention_ttl', expireAfterSeconds: 0 })],
+    ]);
+  });
+
+  it('keeps unknown fields and empty objects, adds no __v, builds no index implicitly', () => {
+    const options = createJobSchema().options;
+    expect(options).toMatchObject({ strict: false, minimize: false, versionKey: false, autoIndex: false, autoCreate: false });
+    expect(createJobSchema().path('_id').instance).toBe('String');
+  });
+});
+
+describe('expiresAt', () => {
+  it('counts whole days from the save', () => {
+    expect(expiresAt(NOW, 90)?.toISOString()).toBe('2026-04-10T12:00:00.000Z');
+    expect(expiresAt(NOW, 1)?.toISOString()).toBe('2026-01-11T12:00:00.000Z');
+  });
+
+  it('is undefined when records are kept forever', () => {
+    expect(expiresAt(NOW, 0)).toBeUndefined();
+  });
+});
+
+describe('toJobDocument / fromJobDocument', () => {
+  it('stores the id as _id, top-level fields, and an expiry date', () => {
+    const job = makeJobRecord();
+    const doc = toJobDocument(job, NOW, 30);
+    expect(doc._id).toBe(job.id);
+    expect(doc).not.toHaveProperty('id');
+    expect(doc.expires_at).toEqual(new Date('2026-02-09T12:00:00.000Z'));
+    expect(doc.experiment).toEqual(job.experiment);
+    expect(doc.client_id).toBe(job.client_id);
+  });
+
+  it('sets no expiry when retention is 0, and drops a stray expires_at from the input', () => {
+    const job = { ...makeJobRecord(), expires_at: new Date(0) } as ReturnType<typeof makeJobRecord>;
+    expect(toJobDocument(job, NOW, 0)).not.toHaveProperty('expires_at');
+  });
+
+  it.each([
+    ['a full record', makeJobRecord()],
+    [
+      'a record with every optional field null',
+      makeJobRecord({ status: 'queued', prompt_version: null, experiment: null, provider: null, model: null, result: null, usage: null, cost_usd: null, cache: null, provider_attempts: [], latency_ms: null, user_id: null, metadata: null, started_at: null, completed_at: null }),
+    ],
+    ['a record with empty metadata', makeJobRecord({ metadata: {} })],
+  ])('round-trips %s exactly', (_name, job) => {
+    expect(fromJobDocument(toJobDocument(job, NOW, 90))).toStrictEqual(job);
+  });
+
+  it('never leaks _id, __v or expires_at, and keeps fields a newer gateway added', () => {
+    const job = makeJobRecord();
+    const stored = { ...toJobDocument(job, NOW, 90), __v: 0, future_field: { a: 1 } };
+    const back = fromJobDocument(stored);
+    expect(back).not.toHaveProperty('_id');
+    expect(back).not.toHaveProperty('__v');
+    expect(back).not.toHaveProperty('expires_at');
+    expect(back).toEqual({ ...job, future_field: { a: 1 } });
+  });
+
+  it('refuses a document without a string _id', () => {
+    expect(() => fromJobDocument({ client_id: 'c' })).toThrow(expect.objectContaining({ code: 'store_corrupt_record' }));
+  });
+});
+
+describe('mongoose casting of a job document', () => {
+  // What replaceOne and bulkWrite send: mongoose builds a document from the replacement and
+  // serialises it with toBSON(). No server is needed to see that result.
+  const conn = mongoose.createConnection();
+  const Job = conn.model<JobDocument>('Job', createJobSchema(), JOBS_COLLECTION);
+  afterAll(() => conn.close());
+
+  it.each([
+    ['a full record', makeJobRecord()],
+    ['nulls and empty objects', makeJobRecord({ experiment: null, metadata: {}, provider_attempts: [], cost_usd: null, usage: null })],
+    ['a retention of 0', makeJobRecord()],
+  ])('leaves %s unchanged', (name, job) => {
+    const doc = toJobDocument(job, NOW, name === 'a retention of 0' ? 0 : 90);
+    const sent = new Job(doc, null, { skipId: true }).toBSON() as Record<string, unknown>;
+    expect(sent).toStrictEqual(doc);
+    expect(fromJobDocument(sent)).toStrictEqual(job);
+  });
+
+  it('uses the jobs collection', () => {
+    expect(Job.collection.collectionName).toBe('jobs');
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * The MongoDB shape of a job: the schema, its indexes, and the pure mapping between a JobRecord
+ * and the stored document. Kept apart from the adapter so it can be tested without a server.
+ *
+ * A document holds the record's fields at top level with `_id` = the job id (no separate `id`),
+ * plus `expires_at`, the Date the TTL index deletes it at. Timestamps stay ISO-8601 UTC strings,
+ * exactly as the record carries them: they sort chronologically as strings, and converting to
+ * BSON dates would not round-trip byte for byte ('…00Z' would come back as '…00.000Z').
+ */
+import { Schema } from 'mongoose';
+import { GatewayError } from '../errors/index.ts';
+import type { JobRecord } from './types.ts';
+
+/** The collection job records live in. */
+export const JOBS_COLLECTION = 'jobs';
+
+/** A job record as stored in MongoDB. */
+export type JobDocument = Omit<JobRecord, 'id'> & { _id: string; expires_at?: Date };
+
+/** Milliseconds in a day, for retention arithmetic. */
+const DAY_MS = 86_400_000;
+
+/**
+ * The indexes the gateway's queries need, as `[keys, options]` pairs (the shape of
+ * `Schema.indexes()`).
+ */
+export const JOB_INDEXES: ReadonlyArray<readonly [Record<string, 1 | -1>, Record<string, unknown>]> = [
+  // A client's jobs, newest first (polling, listings).
+  [{ client_id: 1, created_at: -1 }, { name: 'client_created' }],
+  // Finished jobs by outcome and time (reports, reaping, operators' queries).
+  [{ status: 1, completed_at: -1 }, { name: 'status_completed' }],
+  // The A/B report: one feature's experiment, per variant, over a time window.
+  [{ feature: 1, 'experiment.id': 1, 'experiment.variant': 1, completed_at: -1 }, { name: 'feature_experiment_completed' }],
+  // Retention: expireAfterSeconds 0 deletes a document once its own `expires_at` has passed.
+  // The retention lives in each document's date, not in the index, so changing retention_days
+  // never conflicts with the index that already exists (MongoDB refuses to redefine an index).
+  [{ expires_at: 1 }, { name: 'retention_ttl', expireAfterSeconds: 0 }],
+];
+
+/**
+ * Builds the mongoose schema for job documents. `strict: false` keeps fields a newer gateway adds;
+ * `minimize: false` keeps empty objects (`metadata: {}`); no `__v`; indexes are built by init(),
+ * never implicitly.
+ */
+export function createJobSchema(): Schema<JobDocument> {
+  const mixed = Schema.Types.Mixed;
+  const schema = new Schema<JobDocument>(
+    {
+      _id: { type: String, required: true },
+      client_id: { type: String, required: true },
+      status: { type: String, required: true },
+      feature: { type: String, required: true },
+      prompt_version: String,
+      experiment: mixed,
+      provider: String,
+      model: String,
+      result: mixed,
+      usage: mixed,
+      cost_usd: Number,
+      cache: String,
+      degraded: Boolean,
+      attempts: Number,
+      provider_attempts: mixed,
+      error: mixed,
+      latency_ms: mixed,
+      user_id: String,
+      metadata: mixed,
+      created_at: String,
+      started_at: String,
+      completed_at: String,
+      expires_at: Date,
+    },
+    { strict: false, minimize: false, versionKey: false, autoIndex: false, autoCreate: false, id: false },
+  );
+  for (const [keys, options] of JOB_INDEXES) schema.index(keys, options);
+  return schema;
+}
+
+/**
+ * The date a record saved at `now` expires, or undefined when `retentionDays` is 0 (keep
+ * forever). Counted from the save, not from the record's own timestamps, so a record carrying an
+ * old or wrong `created_at` is not deleted the moment it is written.
+ */
+export function expiresAt(now: Date, retentionDays: number): Date | undefined {
+  return retentionDays > 0 ? new Date(now.getTime() + retentionDays * DAY_MS) : undefined;
+}
+
+/** The document stored for `job` when saved at `now` with `retentionDays` (0 = no expiry). */
+export function toJobDocument(job: JobRecord, now: Date, retentionDays: number): JobDocument {
+  const { id, ...fields } = job;
+  const doc: JobDocument & Record<string, unknown> = { _id: id, ...fields };
+  // A caller's stray keys must not pose as ours.
+  delete doc.expires_at;
+  const expires = expiresAt(now, retentionDays);
+  if (expires) doc.expires_at = expires;
+  return doc;
+}
+
+/**
+ * The JobRecord a stored document holds: `_id` becomes `id`; `expires_at` and `__v` are dropped;
+ * any other field (including ones a newer gateway wrote) passes through, as with SQLite's JSON.
+ * Throws GatewayError `store_corrupt_record` when the document has no string `_id`.
+ */
+export function fromJobDocument(doc: Record<string, unknown>): JobRecord {
+  const { _id, expires_at: _expires, __v: _version, id: _stray, ...fields } = doc;
+  if (typeof _id !== 'string') {
+    throw new GatewayError('store_corrupt_record', 'A job document in MongoDB has no string _id: it was not written by the gateway.');
+  }
+  return { id: _id, ...fields } as JobRecord;
+}
