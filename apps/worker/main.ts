@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { readEnv } from '../../libs/config/env.ts';
 import { ConfigHolder } from '../../libs/config/watch.ts';
 import { openJobStore } from '../../libs/store/open.ts';
@@ -6,9 +6,22 @@ import { BatchWriter } from '../../libs/store/batchWriter.ts';
 import { checkRedis, createRedis } from '../../libs/redis/connection.ts';
 import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { ProviderRegistry } from '../../libs/providers/registry.ts';
+import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
+import { ResponseCache } from '../../libs/cache/responseCache.ts';
+import { BudgetStore } from '../../libs/budget/budgetStore.ts';
+import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { processLlmJob, type LlmJobOutcome } from '../../libs/pipeline/llmJob.ts';
+import { publicJob } from '../../libs/jobs/view.ts';
+import { WEBHOOK_QUEUE, enqueueWebhook } from '../../libs/webhooks/queue.ts';
+import { processWebhookJob } from '../../libs/webhooks/delivery.ts';
+import { webhookBackoffStrategy } from '../../libs/webhooks/schedule.ts';
+import { webhookStateStore } from '../../libs/webhooks/stateStore.ts';
+import type { WebhookJobData } from '../../libs/webhooks/types.ts';
 import { announceReady, createLogger } from '../../libs/telemetry/logger.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
+
+/** How often the reaper returns budget holds of crashed workers, in ms. */
+const REAP_INTERVAL_MS = 5000;
 
 const log = createLogger('worker');
 const env = readEnv();
@@ -21,24 +34,79 @@ const config = new ConfigHolder(env.configDir, log);
 config.watch();
 const store = await openJobStore(env.databaseUrl);
 const writer = new BatchWriter(store);
-const providers = new ProviderRegistry(env);
 const connection = createRedis(env.redisUrl, 'worker');
+const prefix = queuePrefix(env.queuePrefix);
+const breaker = new SharedBreaker(connection, prefix);
+breaker.onTransition((provider, from, to) => log.warn({ event: 'breaker_transition', provider, from, to }, `circuit breaker for ${provider}: ${from} -> ${to}`));
+const cache = new ResponseCache(connection, prefix);
+const budget = new BudgetStore(connection, prefix);
+const rateLimiter = new RateLimiter(connection, prefix);
+const providers = new ProviderRegistry(env);
+const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix });
+const webhookState = webhookStateStore(connection, prefix);
 
 const worker = new Worker<LlmJobData, LlmJobOutcome>(
   LLM_QUEUE,
-  (job) => processLlmJob(job, { config: () => config.current(), providers, save: (r) => writer.save(r), log }),
-  { connection, prefix: queuePrefix(env.queuePrefix), concurrency: env.workerConcurrency },
+  (job, token) =>
+    processLlmJob(job, token, {
+      config: () => config.current(),
+      providers,
+      breaker,
+      cache,
+      budget,
+      rateLimiter,
+      log,
+      save: (record) => writer.save(record),
+      onFinished: async (record, data) => {
+        if (!data.callbackUrl) return;
+        const type = record.status === 'completed' ? 'job.completed' : record.status === 'rejected' ? 'job.rejected' : 'job.failed';
+        await enqueueWebhook(webhookQueue, { jobId: record.id, clientId: record.client_id, url: data.callbackUrl, type, data: publicJob(record) });
+      },
+    }),
+  {
+    connection,
+    prefix,
+    concurrency: env.workerConcurrency,
+    lockDuration: env.workerLockMs,
+    stalledInterval: Math.max(1000, Math.floor(env.workerLockMs / 2)),
+  },
 );
 worker.on('error', (err) => log.error({ err }, 'worker error'));
 worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'job attempt failed'));
-await worker.waitUntilReady();
+
+const webhookWorker = new Worker<WebhookJobData>(
+  WEBHOOK_QUEUE,
+  (job) =>
+    processWebhookJob(job, {
+      secrets: (clientId) => env.webhookSecrets[clientId] ?? [],
+      allowlist: env.callbackAllowlist,
+      ...webhookState,
+    }),
+  { connection, prefix, concurrency: 50, settings: { backoffStrategy: webhookBackoffStrategy() } },
+);
+webhookWorker.on('error', (err) => log.error({ err }, 'webhook worker error'));
+
+// Every worker reaps; the Lua script makes concurrent reaping safe and each hold is returned once.
+const reaper = setInterval(() => {
+  budget
+    .reap()
+    .then((r) => r.released > 0 && log.warn({ event: 'budget_holds_reaped', ...r }, 'returned budget holds of crashed workers'))
+    .catch((err) => log.error({ err }, 'budget reaper failed'));
+}, REAP_INTERVAL_MS);
+reaper.unref();
+
+await Promise.all([worker.waitUntilReady(), webhookWorker.waitUntilReady()]);
 announceReady(log, { concurrency: env.workerConcurrency }, 'worker ready');
 
 onShutdown(log, [
   // Let jobs in flight finish (their answers are paid for), then flush their records.
   ['worker', () => worker.close()],
+  ['webhooks', () => webhookWorker.close()],
+  ['reaper', async () => clearInterval(reaper)],
   ['writer', () => writer.flush()],
   ['config', async () => config.close()],
+  ['cache', () => cache.close()],
+  ['queues', () => webhookQueue.close()],
   ['redis', () => connection.quit()],
   ['store', () => store.close()],
 ]);

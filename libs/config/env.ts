@@ -19,6 +19,7 @@ export const ENV_VARS = [
   'ANTHROPIC_API_KEY',
   'CONFIG_DIR',
   'WORKER_CONCURRENCY',
+  'WORKER_LOCK_MS',
   'LOG_LEVEL',
   'GATEWAY_QUEUE_PREFIX',
 ] as const;
@@ -66,6 +67,8 @@ export interface GatewayEnv {
   configDir: string;
   /** Jobs one worker process runs at once. Default 50. */
   workerConcurrency: number;
+  /** Milliseconds a worker's lock on a job lasts; a crashed worker's jobs are picked up again after about this long. Default 30000. */
+  workerLockMs: number;
   /** pino log level. Default `info`. */
   logLevel: (typeof LOG_LEVELS)[number];
   /** BullMQ key prefix (wrapped in `{}` hash tags by the queue code). Default `bull`. */
@@ -96,6 +99,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     providerApiKeys: apiKeyVars(env),
     configDir: get('CONFIG_DIR') ?? './config',
     workerConcurrency: int(get('WORKER_CONCURRENCY') ?? '50', 'WORKER_CONCURRENCY', 1, 10_000),
+    workerLockMs: int(get('WORKER_LOCK_MS') ?? '30000', 'WORKER_LOCK_MS', 1000, 3_600_000),
     logLevel: logLevel(get('LOG_LEVEL') ?? 'info'),
     queuePrefix: queuePrefix(get('GATEWAY_QUEUE_PREFIX') ?? 'bull'),
   };

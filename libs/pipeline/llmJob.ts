@@ -1,111 +1,170 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import type { JobRecord, ProviderAttempt } from '../store/types.ts';
 import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
 import { assignVariant } from '../experiments/assign.ts';
 import { renderTemplate } from '../prompts/render.ts';
-import { costMicros, priceAt } from '../budget/cost.ts';
-import { classifyProviderError } from '../providers/classify.ts';
-import type { ProviderRegistry } from '../providers/registry.ts';
+import { deriveCategory } from '../features/category.ts';
+import { cacheKey, categoryKey } from '../cache/key.ts';
 import { completedRecord, failedRecord, type JobFacts } from './records.ts';
+import { ProviderRejectedError, ProvidersUnavailableError } from './callChain.ts';
+import { BudgetRefusedError, RateLimitWaitError, fromCache, obtainAnswer, type AnswerDeps, type JobPlan } from './obtainAnswer.ts';
 
 /** What the LLM job pipeline needs from its process. */
-export interface PipelineDeps {
-  config: () => GatewayConfig;
-  providers: ProviderRegistry;
+export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
   /** Persists a finished record; resolves once it is durable. */
   save: (record: JobRecord) => Promise<void>;
+  /** Runs after a finished job's record is stored (webhook, telemetry); must not throw for delivery problems. */
+  onFinished?: (record: JobRecord, data: LlmJobData) => Promise<void>;
   log: Logger;
   now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** What a finished BullMQ job returns (kept small: the store holds the result). */
 export interface LlmJobOutcome {
-  status: 'completed' | 'failed';
+  status: 'completed' | 'rejected';
   costMicros: number;
 }
 
-/**
- * One attempt at one job: pick the variant, render the prompt, call the provider, keep the answer
- * with the job before anything else can fail, then store the result.
- */
-export async function processLlmJob(job: Job<LlmJobData>, deps: PipelineDeps): Promise<LlmJobOutcome> {
-  const now = deps.now ?? (() => new Date());
-  const cfg = deps.config();
-  const data = job.data;
+/** Resolves feature, experiment, category, variant and prompt: pure, from config and job data. */
+export function planJob(cfg: GatewayConfig, jobId: string, attempt: number, data: LlmJobData): JobPlan | null {
   const feature = cfg.features[data.feature];
   const experiment = feature && cfg.abTests.experiments[feature.experiment];
-  const facts: JobFacts = {
-    id: job.id!,
-    data,
-    attempt: job.attemptsMade + 1,
-    processedOn: job.processedOn ?? Date.now(),
-    experimentId: feature?.experiment ?? '',
-    attempts: [],
+  if (!feature || !experiment) return null;
+  const category = deriveCategory(data.input);
+  const variant = assignVariant(experiment, data.userId ?? jobId, { sector: category.sector, degree_level: category.degree_level, experience_band: category.experience_band });
+  const promptVersion = feature.prompts.active;
+  const prompt = feature.prompts.versions[promptVersion]!;
+  const keyParts = { feature: feature.name, promptVersion, variant: variant.name };
+  return {
+    jobId,
+    attempt,
+    feature,
+    experiment,
+    variant,
+    promptVersion,
+    prompt,
+    system: prompt.system,
+    user: renderTemplate(prompt.user_template, data.input),
+    cacheKey: cacheKey({ ...keyParts, input: data.input, keyFields: feature.cache.key_fields }),
+    categoryKey: categoryKey(keyParts, category),
   };
-  if (!feature || !experiment) {
-    return fail(job, deps, facts, { code: 'unknown_feature', message: `Feature "${data.feature}" is no longer configured.` }, true, now);
-  }
-
-  let answer = data.answer;
-  if (!answer) {
-    const variant = assignVariant(experiment, data.userId ?? facts.id);
-    const promptVersion = feature.prompts.active;
-    const prompt = feature.prompts.versions[promptVersion]!;
-    const settings = cfg.providers.providers[variant.provider]!;
-    const started = performance.now();
-    const startedAt = now().toISOString();
-    try {
-      const result = await deps.providers.get(variant.provider, settings).complete({
-        model: variant.model,
-        system: prompt.system,
-        user: renderTemplate(prompt.user_template, data.input),
-        maxOutputTokens: feature.output.max_output_tokens,
-        temperature: feature.output.temperature,
-        jobId: facts.id,
-        timeoutMs: settings.timeout_ms,
-      });
-      const latencyMs = Math.round(performance.now() - started);
-      facts.attempts.push({ provider: variant.provider, model: variant.model, status: 200, latencyMs });
-      answer = {
-        provider: variant.provider,
-        model: variant.model,
-        variant: variant.name,
-        promptVersion,
-        text: result.text,
-        inputTokens: result.inputTokens,
-        outputTokens: result.outputTokens,
-        cachedInputTokens: result.cachedInputTokens,
-        finishReason: result.finishReason,
-        providerLatencyMs: latencyMs,
-        startedAt,
-      } satisfies KeptAnswer;
-      // Keep the paid-for answer in the job before anything else can fail.
-      await job.updateData({ ...data, answer });
-    } catch (err) {
-      const cls = classifyProviderError(err);
-      const attempt: ProviderAttempt = { provider: variant.provider, model: variant.model, status: cls.status, errorCode: cls.code, latencyMs: Math.round(performance.now() - started) };
-      facts.attempts.push(attempt);
-      const message = err instanceof Error ? err.message : String(err);
-      deps.log.warn({ jobId: facts.id, ...attempt, retryable: cls.retryable }, 'provider call failed');
-      return fail(job, deps, facts, { code: cls.code, message }, !cls.retryable, now);
-    }
-  }
-
-  const model = cfg.providers.providers[answer.provider]?.models[answer.model];
-  const micros = model ? costMicros(answer, priceAt(model, new Date(answer.startedAt))) : 0;
-  await deps.save(completedRecord(facts, answer, micros, now()));
-  return { status: 'completed', costMicros: micros };
 }
 
 /**
- * Ends this attempt with an error. The failed record is stored only when no attempt follows
- * (fatal error, or the last one), so that a poll shows "queued" while BullMQ retries.
+ * One attempt at one job: plan it, get an answer (cache, shared flight, or a paid provider call
+ * through the failover chain), settle the budget, store the result. Outages fall back to a cached
+ * answer, then, on the last attempt, to the feature's degraded answer.
  */
-async function fail(job: Job<LlmJobData>, deps: PipelineDeps, facts: JobFacts, error: { code: string; message: string }, fatal: boolean, now: () => Date): Promise<never> {
-  const last = fatal || facts.attempt >= (job.opts.attempts ?? 1);
-  if (last) await deps.save(failedRecord(facts, error, now()));
-  const Err = fatal ? UnrecoverableError : Error;
-  throw Object.assign(new Err(`${error.code}: ${error.message}`), { code: error.code });
+export async function processLlmJob(job: Job<LlmJobData>, token: string | undefined, deps: PipelineDeps): Promise<LlmJobOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const cfg = deps.config();
+  const attempt = job.attemptsMade + 1;
+  const plan = planJob(cfg, job.id!, attempt, job.data);
+  const attempts: ProviderAttempt[] = [];
+  const facts: JobFacts = {
+    id: job.id!,
+    data: job.data,
+    attempt,
+    processedOn: job.processedOn ?? Date.now(),
+    experimentId: plan?.experiment ? (cfg.features[job.data.feature]?.experiment ?? '') : '',
+    variant: plan?.variant.name,
+    attempts,
+  };
+  const finish = async (record: JobRecord) => {
+    await deps.save(record);
+    await deps.onFinished?.(record, job.data);
+  };
+  if (!plan) {
+    await finish(failedRecord(facts, { code: 'unknown_feature', message: `Feature "${job.data.feature}" is no longer configured.` }, now()));
+    throw new UnrecoverableError('unknown_feature');
+  }
+
+  let answer: KeptAnswer;
+  if (job.data.answer) {
+    answer = job.data.answer;
+  } else {
+    try {
+      answer = await obtainAnswer(job, plan, { ...deps, now, sleep }, attempts);
+    } catch (error) {
+      const fallback = await handleNoAnswer(error, job, token, plan, facts, deps, now);
+      if (fallback === 'rejected') return { status: 'rejected', costMicros: 0 };
+      answer = fallback;
+    }
+  }
+  if (answer.holdId) {
+    // Idempotent per hold: a retry after a crash settles once.
+    const settled = await deps.budget.settle(answer.holdId, answer.costMicros);
+    for (const crossed of settled.crossed) deps.log.warn({ event: 'budget_threshold_crossed', ...crossed }, 'budget threshold crossed');
+  }
+  await finish(completedRecord(facts, answer, now()));
+  return { status: 'completed', costMicros: answer.costMicros };
+}
+
+/** Decides what a job gets when no answer came: a rejection, a delay, a fallback answer, or a retry. */
+async function handleNoAnswer(
+  error: unknown,
+  job: Job<LlmJobData>,
+  token: string | undefined,
+  plan: JobPlan,
+  facts: JobFacts,
+  deps: PipelineDeps,
+  now: () => Date,
+): Promise<KeptAnswer | 'rejected'> {
+  const lastAttempt = facts.attempt >= (job.opts.attempts ?? 1);
+  if (error instanceof BudgetRefusedError) {
+    if (error.policy === 'defer') return delayUntil(job, token, error.refused.retryAtMs, deps.log, 'budget window exhausted');
+    const record = failedRecord(facts, { code: 'budget_exhausted', message: error.message }, now(), 'rejected');
+    await deps.save(record);
+    await deps.onFinished?.(record, job.data);
+    return 'rejected';
+  }
+  if (error instanceof RateLimitWaitError) return delayUntil(job, token, Date.now() + error.waitMs, deps.log, 'provider rate limit');
+  if (error instanceof ProviderRejectedError) {
+    await deps.save(failedRecord(facts, { code: error.code, message: error.message }, now()));
+    throw new UnrecoverableError(`${error.code}: ${error.message}`);
+  }
+  if (error instanceof ProvidersUnavailableError) {
+    const cached = await deps.cache.getFirst([plan.cacheKey, plan.categoryKey], { allowStale: true }).catch(() => null);
+    if (cached) return fromCache(cached.entry, cached.key === plan.cacheKey ? 'stale_cache' : 'category_cache', now());
+    if (lastAttempt) return degradedAnswer(plan, facts, now());
+    deps.log.warn({ jobId: facts.id, attempt: facts.attempt }, 'no provider could answer; the queue retries the job');
+    throw error;
+  }
+  if (lastAttempt) {
+    const code = (error as { code?: string }).code ?? 'internal_error';
+    await deps.save(failedRecord(facts, { code, message: error instanceof Error ? error.message : String(error) }, now()));
+  }
+  throw error;
+}
+
+async function delayUntil(job: Job<LlmJobData>, token: string | undefined, atMs: number, log: Logger, reason: string): Promise<never> {
+  log.info({ jobId: job.id, until: new Date(atMs).toISOString(), reason }, 'job delayed');
+  await job.moveToDelayed(atMs, token);
+  throw new DelayedError();
+}
+
+function degradedAnswer(plan: JobPlan, facts: JobFacts, now: Date): KeptAnswer {
+  return {
+    holdId: null,
+    costMicros: 0,
+    servedBy: 'degraded',
+    cache: 'miss',
+    degraded: true,
+    attempts: facts.attempts,
+    provider: '',
+    model: '',
+    variant: plan.variant.name,
+    promptVersion: plan.promptVersion,
+    text: plan.feature.degraded_fallback.text,
+    inputTokens: 0,
+    outputTokens: 0,
+    cachedInputTokens: 0,
+    finishReason: 'stop',
+    providerLatencyMs: 0,
+    startedAt: now.toISOString(),
+  };
 }

@@ -11,6 +11,8 @@ export interface JobFacts {
   /** Epoch ms the current attempt started. */
   processedOn: number;
   experimentId: string;
+  /** The assigned A/B variant, once known. */
+  variant?: string;
   attempts: ProviderAttempt[];
 }
 
@@ -42,24 +44,29 @@ function base(facts: JobFacts, now: Date): JobRecord {
   };
 }
 
-/** The stored record of a job a provider answered. */
-export function completedRecord(facts: JobFacts, answer: KeptAnswer, costMicros: number, now: Date): JobRecord {
+/** The stored record of a job that was answered (by a provider, the cache, or the degraded fallback). */
+export function completedRecord(facts: JobFacts, answer: KeptAnswer, now: Date): JobRecord {
   const record = base(facts, now);
   return {
     ...record,
+    provider_attempts: answer.attempts,
+    served_by: answer.servedBy,
+    degraded: answer.degraded,
+    finish_reason: answer.finishReason,
+    truncated: answer.finishReason === 'length',
     prompt_version: answer.promptVersion,
     experiment: { id: facts.experimentId, variant: answer.variant },
-    provider: answer.provider,
-    model: answer.model,
+    provider: answer.provider || null,
+    model: answer.model || null,
     result: { text: answer.text },
     usage: { input_tokens: answer.inputTokens, output_tokens: answer.outputTokens },
-    cost_usd: microsToUsd(costMicros),
-    cache: 'miss',
+    cost_usd: microsToUsd(answer.costMicros),
+    cache: answer.cache,
     latency_ms: { ...record.latency_ms!, provider: answer.providerLatencyMs },
   };
 }
 
-/** The stored record of a job that ended without an answer. */
-export function failedRecord(facts: JobFacts, error: { code: string; message: string }, now: Date): JobRecord {
-  return { ...base(facts, now), status: 'failed', error };
+/** The stored record of a job that ended without an answer: `failed`, or `rejected` by the budget. */
+export function failedRecord(facts: JobFacts, error: { code: string; message: string }, now: Date, status: 'failed' | 'rejected' = 'failed'): JobRecord {
+  return { ...base(facts, now), status, error, experiment: facts.experimentId ? { id: facts.experimentId, variant: facts.variant ?? '' } : null };
 }

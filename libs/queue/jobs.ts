@@ -1,4 +1,5 @@
 import type { JobsOptions } from 'bullmq';
+import type { ProviderAttempt, ServedBy } from '../store/types.ts';
 
 /** Name of the BullMQ queue that carries LLM jobs. */
 export const LLM_QUEUE = 'llm-jobs';
@@ -30,6 +31,15 @@ export interface LlmJobData {
 
 /** A provider answer kept with the job (see LlmJobData.answer). */
 export interface KeptAnswer {
+  /** The budget hold this answer is settled against (`<jobId>:<attempt>`); null when nothing was paid. */
+  holdId: string | null;
+  /** What the answer cost, in micro-dollars (0 for a cache hit). */
+  costMicros: number;
+  servedBy: ServedBy;
+  cache: 'hit' | 'miss';
+  degraded: boolean;
+  /** The provider calls made for it (including failed ones). */
+  attempts: ProviderAttempt[];
   provider: string;
   model: string;
   variant: string;

@@ -13,6 +13,12 @@ export interface ProviderAttempt {
   latencyMs: number;
 }
 
+/**
+ * Which path answered a job: the A/B-selected provider, a backup after failover, the response
+ * cache (fresh, or stale / same-category while providers are down), or the degraded fallback.
+ */
+export type ServedBy = 'provider' | 'failover' | 'cache' | 'stale_cache' | 'category_cache' | 'degraded';
+
 /** A job as the API shows it (DESIGN, "A job"). Field names are the wire names. */
 export interface JobRecord {
   id: string;
@@ -28,6 +34,11 @@ export interface JobRecord {
   cost_usd: number | null;
   cache: 'hit' | 'miss' | null;
   degraded: boolean;
+  /** Which path answered (absent on records written before it existed). */
+  served_by?: ServedBy | null;
+  /** 'stop', or 'length' when the answer was cut at the output limit (then `truncated` is true). */
+  finish_reason?: string | null;
+  truncated?: boolean;
   attempts: number;
   provider_attempts: ProviderAttempt[];
   error: { code: string; message: string } | null;

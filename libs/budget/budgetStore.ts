@@ -1,0 +1,257 @@
+/**
+ * The budget's Redis adapter: reservations, settles, releases and the reaper, each one Lua script
+ * (one round trip, atomic across every API and worker process). Keys, all in the queue prefix's
+ * hash tag (one cluster slot):
+ *   <prefix>:budget:month:<YYYY-MM>, <prefix>:budget:day:<YYYY-MM-DD>   hashes: spent, reserved, limit, th
+ *   <prefix>:budget:holds                                              zset: hold id -> expiry ms
+ *   <prefix>:budget:hold:<holdId>                                      hash: amount, month, day, expiresAt
+ *   <prefix>:budget:settled:<holdId>                                   marker of a finished hold (3 days)
+ *   <prefix>:budget:alerts:<month|day>:<period>                        set of the thresholds already reported
+ * Amounts are integer micro-dollars. Alert thresholds compare settled spend (not reservations) with
+ * the limit: reservations come and go, spend is what the bill shows.
+ */
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { GatewayError } from '../errors/index.ts';
+import { budgetWindows, forecastMonthEnd, thresholdMicros, type BudgetLimits } from './reservation.ts';
+
+/** Alert thresholds used when a reservation names none: fractions of each limit. */
+export const DEFAULT_ALERT_THRESHOLDS: readonly number[] = [0.8, 0.9, 0.95, 1.0];
+/** How long the marker of a settled/released/reaped hold lives, in ms (3 days): the idempotency horizon. */
+export const FINISHED_MARKER_TTL_MS = 3 * 24 * 3_600_000;
+/** Holds returned by one reap call at most. Default of `reap(limit)`. */
+export const REAP_BATCH = 500;
+/** How long a day window's keys outlive the day, in ms (35 days). */
+const DAY_RETENTION_MS = 35 * 24 * 3_600_000;
+/** How long a month window's keys outlive the month, in ms (400 days, for year-over-year reports). */
+const MONTH_RETENTION_MS = 400 * 24 * 3_600_000;
+
+/** A reservation request. */
+export interface ReserveRequest {
+  /** `<jobId>:<attempt>` (any string; ':' allowed). Single use: once settled/released/reaped it cannot be reserved again. */
+  holdId: string;
+  /** Worst-case cost to hold, integer micro-dollars. */
+  amountMicros: number;
+  limits: BudgetLimits;
+  /** Milliseconds before the reaper may return the hold (rate_limits.json reservation_ttl_ms). */
+  ttlMs: number;
+  /** Alert thresholds as fractions of each limit. Default DEFAULT_ALERT_THRESHOLDS. */
+  thresholds?: readonly number[];
+}
+
+/** Spend of one window, integer micro-dollars. */
+export interface WindowTotals {
+  spent: number;
+  reserved: number;
+}
+
+/** A granted reservation (new, or the same hold id reserved before: reserve is idempotent). */
+export interface ReserveGranted {
+  ok: true;
+  holdId: string;
+  /** False when the hold already existed (a retried call): nothing was added. */
+  created: boolean;
+  /** Totals after the reservation. */
+  month: WindowTotals;
+  day: WindowTotals;
+}
+
+/** A refused reservation: the named window cannot afford the amount. */
+export interface ReserveRefused {
+  ok: false;
+  /** The window that refused (month wins when both would). */
+  window: 'month' | 'day';
+  /** Micro-dollars still free in the tightest window (limit - spent - reserved, at least 0). */
+  availableMicros: number;
+  /** Epoch ms at which the refusing window ends and a new one opens. */
+  retryAtMs: number;
+  /** True when settled spend alone leaves no room (open holds returning would not help). */
+  exhausted: boolean;
+  month: WindowTotals;
+  day: WindowTotals;
+}
+
+/** Outcome of a settle: `settled` is true only when this call counted the cost. */
+export interface SettleResult {
+  settled: boolean;
+  status: 'settled' | 'late' | 'already_settled' | 'released' | 'unknown';
+  /** Thresholds this settle reached first, each reported once per window across all processes. */
+  crossed: Array<{ window: 'month' | 'day'; period: string; threshold: number }>;
+}
+
+/** One window in a snapshot. */
+export interface WindowSnapshot extends WindowTotals {
+  /** 'YYYY-MM' or 'YYYY-MM-DD'. */
+  period: string;
+  /** The limit the last reservation applied, micro-dollars; null if none yet (or no daily limit). */
+  limit: number | null;
+  /** Epoch ms at which the window ends. */
+  endsAt: number;
+}
+
+/** The current windows, read atomically. */
+export interface BudgetSnapshot {
+  month: WindowSnapshot & { forecastMicros: number };
+  day: WindowSnapshot;
+  /** Open holds in all windows. */
+  holds: number;
+}
+
+type Script = (...args: Array<string | number>) => Promise<unknown>;
+interface BudgetCommands {
+  gatewayBudgetReserve: Script;
+  gatewayBudgetSettle: Script;
+  gatewayBudgetRelease: Script;
+  gatewayBudgetReap: Script;
+}
+
+const SCRIPTS: Array<[keyof BudgetCommands, string, number]> = [
+  ['gatewayBudgetReserve', 'reserve-5.lua', 5],
+  ['gatewayBudgetSettle', 'settle-3.lua', 3],
+  ['gatewayBudgetRelease', 'release-3.lua', 3],
+  ['gatewayBudgetReap', 'reap-1.lua', 1],
+];
+
+function defineScripts(redis: Redis): BudgetCommands {
+  for (const [name, file, numberOfKeys] of SCRIPTS) {
+    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua: readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8') });
+  }
+  return redis as unknown as BudgetCommands;
+}
+
+function assertMicros(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new GatewayError('budget_invalid_amount', `${name} must be a non-negative integer of micro-dollars, got ${value}`);
+}
+
+/** 'fraction:micros,...' as the scripts keep it in a window. */
+function thresholdSpec(limit: number, thresholds: readonly number[]): string {
+  return thresholds.map((t) => `${t}:${thresholdMicros(limit, t)}`).join(',');
+}
+
+/** The global budget in Redis, shared by every process. */
+export class BudgetStore {
+  private readonly redis: Redis;
+  private readonly commands: BudgetCommands;
+  private readonly base: string;
+  private readonly now: () => number;
+
+  /**
+   * `prefix` is the braced queue prefix (queuePrefix(), e.g. '{bull}'); `now` answers epoch ms
+   * (default Date.now) and is the only clock the budget uses.
+   */
+  constructor(redis: Redis, prefix: string, now: () => number = Date.now) {
+    this.redis = redis;
+    this.commands = defineScripts(redis);
+    this.base = `${prefix}:budget:`;
+    this.now = now;
+  }
+
+  /** Reserves `amountMicros` in the current month and day, or says which window refused and until when. */
+  async reserve(req: ReserveRequest): Promise<ReserveGranted | ReserveRefused> {
+    assertMicros('amountMicros', req.amountMicros);
+    const now = this.now();
+    const w = budgetWindows(new Date(now));
+    const { monthlyMicros, dailyMicros } = req.limits;
+    const thresholds = req.thresholds ?? DEFAULT_ALERT_THRESHOLDS;
+    const raw = (await this.commands.gatewayBudgetReserve(
+      `${this.base}month:${w.month}`,
+      `${this.base}day:${w.day}`,
+      `${this.base}holds`,
+      `${this.base}hold:${req.holdId}`,
+      `${this.base}settled:${req.holdId}`,
+      req.holdId,
+      req.amountMicros,
+      monthlyMicros,
+      dailyMicros ?? '',
+      now + req.ttlMs,
+      w.month,
+      w.day,
+      thresholdSpec(monthlyMicros, thresholds),
+      dailyMicros === null ? '' : thresholdSpec(dailyMicros, thresholds),
+      w.monthEndsAt + MONTH_RETENTION_MS,
+      w.dayEndsAt + DAY_RETENTION_MS,
+    )) as [number, string, number?, number?, number?, number?];
+    const [code, state, ms = 0, mr = 0, ds = 0, dr = 0] = raw;
+    if (code === -1) throw new GatewayError('budget_hold_finished', `Hold ${req.holdId} is already ${state.split(':')[0]}; hold ids are single use.`);
+    const month = { spent: ms, reserved: mr };
+    const day = { spent: ds, reserved: dr };
+    if (code === 1) return { ok: true, holdId: req.holdId, created: state === 'new', month, day };
+    const window = state === 'day' ? 'day' : 'month';
+    const monthFree = monthlyMicros - ms - mr;
+    const dayFree = dailyMicros === null ? Infinity : dailyMicros - ds - dr;
+    const limit = window === 'month' ? monthlyMicros : dailyMicros!;
+    const spent = window === 'month' ? ms : ds;
+    return {
+      ok: false,
+      window,
+      availableMicros: Math.max(0, Math.min(monthFree, dayFree)),
+      retryAtMs: window === 'month' ? w.monthEndsAt : w.dayEndsAt,
+      exhausted: spent + req.amountMicros > limit,
+      month,
+      day,
+    };
+  }
+
+  /** Counts the real cost of a hold once (see settle-3.lua for the statuses); never counts twice. */
+  async settle(holdId: string, actualMicros: number): Promise<SettleResult> {
+    assertMicros('actualMicros', actualMicros);
+    const raw = (await this.commands.gatewayBudgetSettle(
+      `${this.base}holds`,
+      `${this.base}hold:${holdId}`,
+      `${this.base}settled:${holdId}`,
+      holdId,
+      actualMicros,
+      this.base,
+      FINISHED_MARKER_TTL_MS,
+    )) as string[];
+    const status = raw[0] as SettleResult['status'];
+    const crossed: SettleResult['crossed'] = [];
+    for (let i = 1; i + 2 < raw.length; i += 3) {
+      crossed.push({ window: raw[i] === 'day' ? 'day' : 'month', period: raw[i + 1]!, threshold: Number(raw[i + 2]) });
+    }
+    return { settled: status === 'settled' || status === 'late', status, crossed };
+  }
+
+  /** Returns an unused hold to the budget; true when this call released it, false if it was not open. */
+  async release(holdId: string): Promise<boolean> {
+    const [released] = (await this.commands.gatewayBudgetRelease(
+      `${this.base}holds`,
+      `${this.base}hold:${holdId}`,
+      `${this.base}settled:${holdId}`,
+      holdId,
+      this.base,
+      FINISHED_MARKER_TTL_MS,
+    )) as [number, number];
+    return released === 1;
+  }
+
+  /** Returns up to `limit` (default REAP_BATCH) holds whose TTL has passed; call until `released` < limit. */
+  async reap(limit: number = REAP_BATCH): Promise<{ released: number; micros: number }> {
+    const [released, micros] = (await this.commands.gatewayBudgetReap(`${this.base}holds`, this.now(), limit, this.base, FINISHED_MARKER_TTL_MS)) as [number, number];
+    return { released, micros };
+  }
+
+  /** Spent, reserved and limits of the current month and day, read in one MULTI (a consistent moment). */
+  async snapshot(): Promise<BudgetSnapshot> {
+    const now = this.now();
+    const w = budgetWindows(new Date(now));
+    const results = await this.redis
+      .multi()
+      .hmget(`${this.base}month:${w.month}`, 'spent', 'reserved', 'limit')
+      .hmget(`${this.base}day:${w.day}`, 'spent', 'reserved', 'limit')
+      .zcard(`${this.base}holds`)
+      .exec();
+    if (!results) throw new GatewayError('budget_snapshot_failed', 'The budget snapshot transaction was aborted.');
+    for (const [err] of results) if (err) throw err;
+    const window = (values: unknown, period: string, endsAt: number): WindowSnapshot => {
+      const [spent, reserved, limit] = values as Array<string | null>;
+      return { period, spent: Number(spent ?? 0), reserved: Number(reserved ?? 0), limit: limit === null || limit === undefined ? null : Number(limit), endsAt };
+    };
+    const month = window(results[0]![1], w.month, w.monthEndsAt);
+    return {
+      month: { ...month, forecastMicros: forecastMonthEnd(month.spent, new Date(now)) },
+      day: window(results[1]![1], w.day, w.dayEndsAt),
+      holds: Number(results[2]![1]),
+    };
+  }
+}

@@ -1,0 +1,205 @@
+import type { Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Experiment, FeatureConfig, GatewayConfig, PromptVersion, Variant } from '../config/types.ts';
+import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
+import type { ProviderAttempt } from '../store/types.ts';
+import type { BudgetStore, ReserveRefused } from '../budget/budgetStore.ts';
+import type { RateLimiter } from '../ratelimit/rateLimiter.ts';
+import type { ResponseCache, CachedAnswer } from '../cache/responseCache.ts';
+import type { ProviderRegistry } from '../providers/registry.ts';
+import type { SharedBreaker } from '../resilience/sharedBreaker.ts';
+import { GatewayError } from '../errors/index.ts';
+import { costMicros, priceAt } from '../budget/cost.ts';
+import { budgetLimits, chooseDowngrade, estimatePromptTokens } from '../budget/reservation.ts';
+import { allCandidates, candidateWorstCase, chainWorstCase, failoverChain, type Candidate } from './route.ts';
+import { callChain } from './callChain.ts';
+
+/** Longest wait for a provider rate limit done in place, in ms; longer waits go back to the queue. Default 5000. */
+export const MAX_INLINE_RATE_WAIT_MS = 5000;
+
+/** Everything decided about a job before any I/O: feature, experiment, variant and prompt. */
+export interface JobPlan {
+  jobId: string;
+  attempt: number;
+  feature: FeatureConfig;
+  experiment: Experiment;
+  variant: Variant;
+  promptVersion: string;
+  prompt: PromptVersion;
+  system: string;
+  user: string;
+  cacheKey: string;
+  categoryKey: string;
+}
+
+/** What obtaining an answer needs from its process. */
+export interface AnswerDeps {
+  config: () => GatewayConfig;
+  providers: ProviderRegistry;
+  breaker: SharedBreaker;
+  cache: ResponseCache;
+  budget: BudgetStore;
+  rateLimiter: RateLimiter;
+  log: Logger;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/** The budget cannot afford the job; `policy` says what to do about it. */
+export class BudgetRefusedError extends GatewayError {
+  readonly refused: ReserveRefused;
+  readonly policy: 'reject' | 'defer' | 'downgrade';
+  constructor(refused: ReserveRefused, policy: 'reject' | 'defer' | 'downgrade') {
+    super('budget_exhausted', `The ${refused.window === 'month' ? 'monthly' : 'daily'} budget cannot afford this job.`, { status: 429 });
+    this.refused = refused;
+    this.policy = policy;
+  }
+}
+
+/** A provider's rate limit needs a longer wait than is worth holding a worker slot for. */
+export class RateLimitWaitError extends GatewayError {
+  readonly waitMs: number;
+  constructor(provider: string, waitMs: number) {
+    super('provider_rate_limited', `The ${provider} rate limit is reached; the job waits ${waitMs} ms in the queue.`, { status: 429 });
+    this.waitMs = waitMs;
+  }
+}
+
+/** Milliseconds the single-flight lock must outlive: every candidate's timeouts, retries and backoff. */
+export function lockTtlFor(chain: Candidate[]): number {
+  return 5000 + chain.reduce((sum, c) => sum + c.settings.timeout_ms * (c.settings.retry.max_retries + 1) + c.settings.retry.max_delay_ms * c.settings.retry.max_retries, 0);
+}
+
+/**
+ * Gets the job an answer: from the cache, from an identical request already in flight, or by
+ * paying a provider (reserve budget, call the failover chain, keep the answer in the job).
+ */
+export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: AnswerDeps, attempts: ProviderAttempt[]): Promise<KeptAnswer> {
+  const cfg = deps.config();
+  const chain = failoverChain(cfg, plan.experiment, plan.variant);
+  let paid: KeptAnswer | undefined;
+  const compute = async (): Promise<CachedAnswer> => {
+    paid = await payAndCall(job, plan, chain, deps, attempts);
+    return toCached(paid);
+  };
+  const { cache } = plan.feature;
+  if (!cache.enabled) {
+    await compute();
+    return paid!;
+  }
+  const lockTtlMs = lockTtlFor(chain);
+  const flight = await deps.cache.getOrCompute(plan.cacheKey, compute, {
+    ttlSeconds: cache.ttl_seconds,
+    staleTtlSeconds: Math.max(cache.stale_ttl_seconds, cache.ttl_seconds),
+    lockTtlMs,
+    waitTimeoutMs: lockTtlMs,
+    // Truncated answers are not worth sharing with the next user; complete ones also serve the category when providers are down.
+    alsoUnder: [plan.categoryKey],
+    onStoreError: (err) => deps.log.warn({ err, jobId: plan.jobId }, 'cache write failed'),
+  });
+  if (flight.outcome === 'miss' && paid) return paid;
+  return fromCache(flight.value, 'cache', deps.now());
+}
+
+async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candidate[], deps: AnswerDeps, attempts: ProviderAttempt[]): Promise<KeptAnswer> {
+  const cfg = deps.config();
+  const budget = cfg.rateLimits.budget;
+  const at = deps.now();
+  const inputTokens = estimatePromptTokens([plan.system, plan.user]);
+  const maxOut = plan.feature.output.max_output_tokens;
+  const holdId = `${plan.jobId}:${plan.attempt}`;
+  const reserve = (amountMicros: number) =>
+    deps.budget.reserve({ holdId, amountMicros, limits: budgetLimits(budget), ttlMs: budget.reservation_ttl_ms, thresholds: budget.alert_thresholds });
+
+  let chain = fullChain;
+  let held = await reserve(chainWorstCase(chain, inputTokens, maxOut, at));
+  if (!held.ok && budget.on_exhausted === 'downgrade') {
+    const options = allCandidates(cfg).map((c) => ({ ...c, worstCaseMicros: candidateWorstCase(c, inputTokens, maxOut, at) }));
+    const cheaper = chooseDowngrade(options, held.availableMicros);
+    if (cheaper) {
+      chain = [cheaper];
+      held = await reserve(cheaper.worstCaseMicros);
+    }
+  }
+  if (!held.ok) throw new BudgetRefusedError(held, budget.on_exhausted);
+
+  const rateLimit = async (candidate: Candidate) => {
+    const limits = deps.config().rateLimits.providers[candidate.provider];
+    if (!limits) return;
+    for (;;) {
+      const granted = await deps.rateLimiter.acquireProvider(candidate.provider, limits, inputTokens + maxOut);
+      if (granted.ok) return;
+      if (granted.waitMs > MAX_INLINE_RATE_WAIT_MS) throw new RateLimitWaitError(candidate.provider, granted.waitMs);
+      await deps.sleep(granted.waitMs);
+    }
+  };
+
+  const startedAt = deps.now().toISOString();
+  const started = performance.now();
+  let outcome;
+  try {
+    outcome = await callChain(chain, { system: plan.system, user: plan.user, maxOutputTokens: maxOut, temperature: plan.feature.output.temperature, jobId: plan.jobId }, { providers: deps.providers, breaker: deps.breaker, beforeCall: rateLimit }, attempts);
+  } catch (error) {
+    await deps.budget.release(holdId);
+    throw error;
+  }
+  const { candidate, index, result } = outcome;
+  const answer: KeptAnswer = {
+    holdId,
+    costMicros: costMicros(result, priceAt(candidate.settings.models[candidate.model]!, new Date(startedAt))),
+    servedBy: index === 0 && candidate.provider === plan.variant.provider ? 'provider' : 'failover',
+    cache: 'miss',
+    degraded: false,
+    attempts: [...attempts],
+    provider: candidate.provider,
+    model: candidate.model,
+    variant: plan.variant.name,
+    promptVersion: plan.promptVersion,
+    text: result.text,
+    inputTokens: result.inputTokens,
+    outputTokens: result.outputTokens,
+    cachedInputTokens: result.cachedInputTokens,
+    finishReason: result.finishReason,
+    providerLatencyMs: Math.round(performance.now() - started),
+    startedAt,
+  };
+  // Keep the paid-for answer in the job before anything else can fail: a retry settles and stores it without calling again.
+  await job.updateData({ ...job.data, answer });
+  return answer;
+}
+
+function toCached(answer: KeptAnswer): CachedAnswer {
+  return {
+    text: answer.text,
+    provider: answer.provider,
+    model: answer.model,
+    variant: answer.variant,
+    promptVersion: answer.promptVersion,
+    inputTokens: answer.inputTokens,
+    outputTokens: answer.outputTokens,
+    createdAt: answer.startedAt,
+  };
+}
+
+/** An answer served from the cache: no provider call, no cost. */
+export function fromCache(entry: CachedAnswer, servedBy: 'cache' | 'stale_cache' | 'category_cache', now: Date): KeptAnswer {
+  return {
+    holdId: null,
+    costMicros: 0,
+    servedBy,
+    cache: 'hit',
+    degraded: servedBy === 'category_cache',
+    attempts: [],
+    provider: entry.provider,
+    model: entry.model,
+    variant: entry.variant,
+    promptVersion: entry.promptVersion,
+    text: entry.text,
+    inputTokens: entry.inputTokens,
+    outputTokens: entry.outputTokens,
+    cachedInputTokens: 0,
+    finishReason: 'stop',
+    providerLatencyMs: 0,
+    startedAt: now.toISOString(),
+  };
+}

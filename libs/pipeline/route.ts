@@ -1,0 +1,43 @@
+import type { Experiment, GatewayConfig, ProviderSettings, Variant } from '../config/types.ts';
+import { priceAt } from '../budget/cost.ts';
+import { worstCaseMicros } from '../budget/reservation.ts';
+
+/** One provider and model the pipeline may call for a job. */
+export interface Candidate {
+  provider: string;
+  model: string;
+  settings: ProviderSettings;
+}
+
+/**
+ * The providers to try, in order: the A/B-selected one, then its failover list. A backup provider
+ * serves with the model the experiment gives it (so a failover stays comparable), else its first.
+ */
+export function failoverChain(cfg: GatewayConfig, experiment: Experiment, variant: Variant): Candidate[] {
+  const names = [variant.provider, ...(cfg.providers.failover[variant.provider] ?? [])];
+  const chain: Candidate[] = [];
+  for (const name of new Set(names)) {
+    const settings = cfg.providers.providers[name];
+    if (!settings) continue;
+    const model = name === variant.provider ? variant.model : (experiment.variants.find((v) => v.provider === name)?.model ?? Object.keys(settings.models)[0]);
+    if (model && settings.models[model]) chain.push({ provider: name, model, settings });
+  }
+  return chain;
+}
+
+/** Every configured provider and model, cheapest worst case first: what `downgrade` chooses from. */
+export function allCandidates(cfg: GatewayConfig): Candidate[] {
+  return Object.entries(cfg.providers.providers).flatMap(([provider, settings]) =>
+    Object.keys(settings.models).map((model) => ({ provider, model, settings })),
+  );
+}
+
+/** Worst-case cost of calling `candidate` with this many input tokens, in micro-dollars. */
+export function candidateWorstCase(candidate: Candidate, inputTokens: number, maxOutputTokens: number, at: Date): number {
+  return worstCaseMicros(inputTokens, maxOutputTokens, priceAt(candidate.settings.models[candidate.model]!, at));
+}
+
+/** The reservation that covers any candidate of the chain answering: the largest worst case. */
+export function chainWorstCase(chain: Candidate[], inputTokens: number, maxOutputTokens: number, at: Date): number {
+  return Math.max(0, ...chain.map((c) => candidateWorstCase(c, inputTokens, maxOutputTokens, at)));
+}

@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BudgetStore, type SettleResult } from '../../libs/budget/budgetStore.ts';
+import { isGatewayError } from '../../libs/errors/index.ts';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const conns: Redis[] = [];
+const prefixes: string[] = [];
+const NOV_25 = Date.parse('2026-11-25T12:00:00Z');
+
+function connect(): Redis {
+  const r = new Redis(REDIS_URL, { maxRetriesPerRequest: null, enableAutoPipelining: true });
+  conns.push(r);
+  return r;
+}
+
+/** A fresh prefix per test, so no test sees another's keys. */
+function freshPrefix(): string {
+  const p = `{test-budget-${randomUUID()}}`;
+  prefixes.push(p);
+  return p;
+}
+
+/** A clock the test moves by hand. */
+function fakeClock(start = NOV_25): { now: () => number; advance: (ms: number) => void; set: (t: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => (t += ms), set: (v) => (t = v) };
+}
+
+/** Deterministic pseudo-random integers in [0, n). */
+function rng(seed: number): (n: number) => number {
+  let s = seed >>> 0;
+  return (n) => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s % n;
+  };
+}
+
+let redis: Redis;
+beforeAll(() => {
+  redis = connect();
+});
+
+afterAll(async () => {
+  for (const p of prefixes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${p}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  }
+  await Promise.all(conns.map((c) => c.quit()));
+});
+
+const TTL = 60_000;
+const limits = (monthlyMicros: number, dailyMicros: number | null = null) => ({ monthlyMicros, dailyMicros });
+
+describe('BudgetStore under concurrency', () => {
+  test('2,000 reserve+settle cycles from 4 connections never overshoot, and spend adds up exactly', async () => {
+    const prefix = freshPrefix();
+    const clock = fakeClock();
+    const stores = [0, 1, 2, 3].map(() => new BudgetStore(connect(), prefix, clock.now));
+    const sampler = new BudgetStore(connect(), prefix, clock.now);
+    const LIMIT = 6_000_000;
+    const CYCLES = 2_000;
+    const rand = rng(42);
+    const plan = Array.from({ length: CYCLES }, (_, i) => {
+      const worst = 5_000 + rand(10_001);
+      return { holdId: `job-${i}:1`, worst, actual: Math.floor(worst / 4) + rand(worst - Math.floor(worst / 4) + 1), delay: rand(6) };
+    });
+
+    let next = 0;
+    let settledSum = 0;
+    let granted = 0;
+    let refused = 0;
+    let running = true;
+    // 4 workers at concurrency 50 each pull cycles from one shared list.
+    const worker = async (store: BudgetStore): Promise<void> => {
+      while (next < CYCLES) {
+        const cycle = plan[next++]!;
+        const r = await store.reserve({ holdId: cycle.holdId, amountMicros: cycle.worst, limits: limits(LIMIT), ttlMs: TTL });
+        if (!r.ok) {
+          expect(r.window).toBe('month');
+          refused++;
+          continue;
+        }
+        granted++;
+        await new Promise((resolve) => setTimeout(resolve, cycle.delay));
+        const s = await store.settle(cycle.holdId, cycle.actual);
+        if (s.settled) settledSum += cycle.actual;
+      }
+    };
+    let samples = 0;
+    let highest = 0;
+    const sample = async (): Promise<void> => {
+      while (running) {
+        const snap = await sampler.snapshot();
+        highest = Math.max(highest, snap.month.spent + snap.month.reserved);
+        samples++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    const sampling = Promise.all([sample(), sample(), sample(), sample()]);
+    await Promise.all(stores.flatMap((s) => Array.from({ length: 50 }, () => worker(s))));
+    running = false;
+    await sampling;
+
+    const snap = await sampler.snapshot();
+    expect(granted + refused).toBe(CYCLES);
+    expect(granted).toBeGreaterThan(CYCLES * 0.3);
+    expect(refused).toBeGreaterThan(CYCLES * 0.3);
+    expect(samples).toBeGreaterThan(50);
+    expect(highest).toBeLessThanOrEqual(LIMIT);
+    expect(snap.month.spent).toBeLessThanOrEqual(LIMIT);
+    expect(snap.month.spent).toBe(settledSum);
+    expect(snap.day.spent).toBe(settledSum);
+    expect([snap.month.reserved, snap.day.reserved, snap.holds]).toEqual([0, 0, 0]);
+    expect(snap.month.limit).toBe(LIMIT);
+  });
+
+  test('each threshold of each window is reported exactly once under concurrent settles', async () => {
+    const prefix = freshPrefix();
+    const clock = fakeClock();
+    const stores = [0, 1, 2, 3].map(() => new BudgetStore(connect(), prefix, clock.now));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const store = stores[i % 4]!;
+        const r = await store.reserve({ holdId: `t-${i}`, amountMicros: 10_000, limits: limits(1_000_000, 1_000_000), ttlMs: TTL });
+        return r.ok ? store.settle(`t-${i}`, 10_000) : null;
+      }),
+    );
+    const settled = results.filter((r): r is SettleResult => r !== null);
+    expect(settled).toHaveLength(100);
+    const events = settled.flatMap((r) => r.crossed).map((c) => `${c.window}:${c.period}:${c.threshold}`);
+    expect(events.sort()).toEqual(
+      ['day:2026-11-25:0.8', 'day:2026-11-25:0.9', 'day:2026-11-25:0.95', 'day:2026-11-25:1', 'month:2026-11:0.8', 'month:2026-11:0.9', 'month:2026-11:0.95', 'month:2026-11:1'],
+    );
+    // A later settle above the thresholds reports nothing again.
+    expect((await stores[0]!.settle('t-0', 1)).crossed).toEqual([]);
+  });
+});
+
+describe('BudgetStore idempotency', () => {
+  test('reserve twice holds once; settle twice counts once; a settled hold id cannot be reserved again', async () => {
+    const store = new BudgetStore(redis, freshPrefix(), fakeClock().now);
+    const req = { holdId: 'job:with:colons:1', amountMicros: 5_000, limits: limits(1_000_000), ttlMs: TTL };
+    const first = await store.reserve(req);
+    const second = await store.reserve(req);
+    expect(first).toMatchObject({ ok: true, created: true, month: { spent: 0, reserved: 5_000 } });
+    expect(second).toMatchObject({ ok: true, created: false, month: { spent: 0, reserved: 5_000 } });
+    expect(await store.settle(req.holdId, 3_000)).toMatchObject({ settled: true, status: 'settled' });
+    expect(await store.settle(req.holdId, 3_000)).toMatchObject({ settled: false, status: 'already_settled' });
+    const snap = await store.snapshot();
+    expect([snap.month.spent, snap.month.reserved, snap.holds]).toEqual([3_000, 0, 0]);
+    await expect(store.reserve(req)).rejects.toSatisfy((e) => isGatewayError(e) && e.code === 'budget_hold_finished');
+  });
+
+  test('release returns the hold once; a settle after release counts nothing', async () => {
+    const store = new BudgetStore(redis, freshPrefix(), fakeClock().now);
+    await store.reserve({ holdId: 'r:1', amountMicros: 7_000, limits: limits(1_000_000), ttlMs: TTL });
+    expect(await store.release('r:1')).toBe(true);
+    expect(await store.release('r:1')).toBe(false);
+    expect(await store.settle('r:1', 7_000)).toMatchObject({ settled: false, status: 'released' });
+    expect(await store.settle('never-reserved', 7_000)).toMatchObject({ settled: false, status: 'unknown' });
+    const snap = await store.snapshot();
+    expect([snap.month.spent, snap.month.reserved, snap.holds]).toEqual([0, 0, 0]);
+  });
+
+  test('a provider that reports more than the worst case is counted in full', async () => {
+    const store = new BudgetStore(redis, freshPrefix(), fakeClock().now);
+    await store.reserve({ holdId: 'o:1', amountMicros: 1_000, limits: limits(1_000), ttlMs: TTL });
+    await store.settle('o:1', 1_200);
+    expect((await store.snapshot()).month).toMatchObject({ spent: 1_200, reserved: 0 });
+  });
+
+  test('settles into the windows the hold was taken in, even after the month rolls over', async () => {
+    const clock = fakeClock(Date.parse('2026-11-30T23:59:59Z'));
+    const store = new BudgetStore(redis, freshPrefix(), clock.now);
+    await store.reserve({ holdId: 'm:1', amountMicros: 9_000, limits: limits(1_000_000), ttlMs: TTL });
+    clock.advance(2_000);
+    expect(await store.snapshot()).toMatchObject({ month: { period: '2026-12', spent: 0, reserved: 0 }, holds: 1 });
+    await store.settle('m:1', 4_000);
+    expect((await store.snapshot()).month).toMatchObject({ spent: 0, reserved: 0 });
+    clock.set(Date.parse('2026-11-30T12:00:00Z'));
+    expect((await store.snapshot()).month).toMatchObject({ period: '2026-11', spent: 4_000, reserved: 0 });
+  });
+});
+
+describe('BudgetStore limits', () => {
+  test('the daily limit refuses while the month has room, until the next day', async () => {
+    const clock = fakeClock();
+    const store = new BudgetStore(redis, freshPrefix(), clock.now);
+    const lim = limits(1_000_000, 100_000);
+    expect((await store.reserve({ holdId: 'd:1', amountMicros: 60_000, limits: lim, ttlMs: TTL })).ok).toBe(true);
+    expect(await store.reserve({ holdId: 'd:2', amountMicros: 60_000, limits: lim, ttlMs: TTL })).toMatchObject({
+      ok: false,
+      window: 'day',
+      availableMicros: 40_000,
+      retryAtMs: Date.parse('2026-11-26T00:00:00Z'),
+      exhausted: false,
+    });
+    await store.settle('d:1', 60_000);
+    expect(await store.reserve({ holdId: 'd:3', amountMicros: 50_000, limits: lim, ttlMs: TTL })).toMatchObject({ ok: false, window: 'day', exhausted: true });
+    clock.set(Date.parse('2026-11-26T00:00:00Z'));
+    expect(await store.reserve({ holdId: 'd:4', amountMicros: 60_000, limits: lim, ttlMs: TTL })).toMatchObject({ ok: true, month: { spent: 60_000, reserved: 60_000 }, day: { spent: 0, reserved: 60_000 } });
+  });
+
+  test('the monthly limit refuses until the month ends', async () => {
+    const store = new BudgetStore(redis, freshPrefix(), fakeClock().now);
+    await store.reserve({ holdId: 'a', amountMicros: 900, limits: limits(1_000), ttlMs: TTL });
+    expect(await store.reserve({ holdId: 'b', amountMicros: 101, limits: limits(1_000), ttlMs: TTL })).toMatchObject({
+      ok: false,
+      window: 'month',
+      availableMicros: 100,
+      retryAtMs: Date.parse('2026-12-01T00:00:00Z'),
+    });
+    expect((await store.reserve({ holdId: 'c', amountMicros: 100, limits: limits(1_000), ttlMs: TTL })).ok).toBe(true);
+  });
+
+  test('the snapshot shows limits and a month-end forecast', async () => {
+    const clock = fakeClock(Date.parse('2026-11-11T00:00:00Z'));
+    const store = new BudgetStore(redis, freshPrefix(), clock.now);
+    await store.reserve({ holdId: 's', amountMicros: 2_000, limits: limits(5_000_000_000, 200_000_000), ttlMs: TTL });
+    await store.settle('s', 1_000);
+    expect(await store.snapshot()).toEqual({
+      month: { period: '2026-11', spent: 1_000, reserved: 0, limit: 5_000_000_000, endsAt: Date.parse('2026-12-01T00:00:00Z'), forecastMicros: 3_000 },
+      day: { period: '2026-11-11', spent: 1_000, reserved: 0, limit: 200_000_000, endsAt: Date.parse('2026-11-12T00:00:00Z') },
+      holds: 0,
+    });
+  });
+});
+
+describe('BudgetStore reaper', () => {
+  test('returns expired holds only, in bounded batches, and a late settle still counts', async () => {
+    const clock = fakeClock();
+    const store = new BudgetStore(redis, freshPrefix(), clock.now);
+    for (const id of ['x1', 'x2', 'x3']) await store.reserve({ holdId: id, amountMicros: 1_000, limits: limits(1_000_000), ttlMs: 1_000 });
+    clock.advance(500);
+    for (const id of ['y1', 'y2']) await store.reserve({ holdId: id, amountMicros: 3_000, limits: limits(1_000_000), ttlMs: 1_000 });
+
+    clock.advance(499);
+    expect(await store.reap()).toEqual({ released: 0, micros: 0 });
+    clock.advance(1);
+    expect(await store.reap(2)).toEqual({ released: 2, micros: 2_000 });
+    expect(await store.reap(2)).toEqual({ released: 1, micros: 1_000 });
+    expect(await store.snapshot()).toMatchObject({ month: { spent: 0, reserved: 6_000 }, holds: 2 });
+
+    // A worker that was only slow settles after the reap: the provider was paid, so it counts.
+    expect(await store.settle('x1', 800)).toMatchObject({ settled: true, status: 'late' });
+    expect(await store.settle('x1', 800)).toMatchObject({ settled: false, status: 'already_settled' });
+    expect(await store.release('x2')).toBe(false);
+
+    clock.advance(500);
+    expect(await store.reap()).toEqual({ released: 2, micros: 6_000 });
+    expect(await store.snapshot()).toMatchObject({ month: { spent: 800, reserved: 0 }, day: { spent: 800, reserved: 0 }, holds: 0 });
+  });
+
+  test('rejects amounts that are not integer micro-dollars', async () => {
+    const store = new BudgetStore(redis, freshPrefix(), fakeClock().now);
+    await expect(store.reserve({ holdId: 'f', amountMicros: 1.5, limits: limits(1_000), ttlMs: TTL })).rejects.toSatisfy((e) => isGatewayError(e) && e.code === 'budget_invalid_amount');
+    await expect(store.settle('f', -1)).rejects.toSatisfy((e) => isGatewayError(e) && e.code === 'budget_invalid_amount');
+  });
+});
