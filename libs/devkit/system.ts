@@ -27,6 +27,8 @@ export interface RunningSystem {
   processes: AppProcess[];
   /** Starts one more worker with the same environment. */
   addWorker(): Promise<AppProcess>;
+  /** Starts one more worker with the same environment plus `env`. */
+  addWorkerWith(env: NodeJS.ProcessEnv): Promise<AppProcess>;
   /** Stops every process, workers first (they finish what they hold). */
   stop(): Promise<void>;
 }
@@ -53,8 +55,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     ...options.env,
   };
   const processes: AppProcess[] = [];
-  const start = async (name: 'api' | 'worker' | 'simulator') => {
-    const p = await startApp(name, { env, onLine: options.onLine && ((line) => options.onLine!(name, line)) });
+  const start = async (name: 'api' | 'worker' | 'simulator', extra: NodeJS.ProcessEnv = {}) => {
+    const p = await startApp(name, { env: { ...env, ...extra }, onLine: options.onLine && ((line) => options.onLine!(name, line)) });
     processes.push(p);
     return p;
   };
@@ -79,6 +81,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     env,
     processes,
     addWorker: () => start('worker'),
+    addWorkerWith: (extra) => start('worker', extra),
     stop,
   };
 }

@@ -165,6 +165,8 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   };
   // Keep the paid-for answer in the job before anything else can fail: a retry settles and stores it without calling again.
   await job.updateData({ ...job.data, answer });
+  // A failpoint for the crash tests: die at the worst moment, after paying and before storing.
+  if (process.env.GATEWAY_FAILPOINT === 'crash_after_answer_kept') process.kill(process.pid, 'SIGKILL');
   return answer;
 }
 

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSystem, type RunningSystem, type SystemOptions } from '../../libs/devkit/system.ts';
+import { obliterateQueues } from '../../libs/devkit/cleanup.ts';
+import { GatewayClient } from '../../libs/client/gatewayClient.ts';
+import { tempConfig, type TempConfig } from '../../libs/config/tempConfig.ts';
+import { loadConfig } from '../../libs/config/load.ts';
+import { planJob } from '../../libs/pipeline/llmJob.ts';
+import type { LlmJobData } from '../../libs/queue/jobs.ts';
+import { careerSubmission } from '../../scripts/demo/profiles.ts';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A system under test with its own config copy, SQLite file and queue prefix. */
+export interface TestGateway {
+  system: RunningSystem;
+  client: GatewayClient;
+  config: TempConfig;
+  simulator: SimulatorAdmin;
+  stop(): Promise<void>;
+}
+
+/** Starts api, worker(s) and simulator on a temp copy of config/ changed by `edit`. */
+export async function startTestGateway(options: SystemOptions & { editConfig?: (config: TempConfig) => void } = {}): Promise<TestGateway> {
+  const config = tempConfig();
+  options.editConfig?.(config);
+  const dbPath = join(tmpdir(), `gw-test-${randomUUID()}.sqlite`);
+  const system = await startSystem({ ...options, env: { DATABASE_URL: dbPath, CONFIG_DIR: config.dir, LOG_LEVEL: 'warn', ...options.env } });
+  return {
+    system,
+    client: new GatewayClient(system.apiUrl, system.apiKey),
+    config,
+    simulator: new SimulatorAdmin(system.simulatorUrl),
+    async stop() {
+      await system.stop();
+      await obliterateQueues(REDIS_URL, system.queuePrefix);
+      config.cleanup();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
+    },
+  };
+}
+
+/** Calls counted by the simulator. */
+export interface SimulatorCalls {
+  total: { openai: number; anthropic: number };
+  aborted: { openai: number; anthropic: number };
+  by_job: Record<string, { openai?: number; anthropic?: number }>;
+}
+
+/** The simulator's admin endpoints. */
+export class SimulatorAdmin {
+  readonly url: string;
+  constructor(url: string) {
+    this.url = url;
+  }
+  async setKnobs(knobs: unknown): Promise<void> {
+    const response = await fetch(`${this.url}/admin/knobs`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(knobs) });
+    if (!response.ok) throw new Error(`knobs refused: ${await response.text()}`);
+  }
+  async calls(): Promise<SimulatorCalls> {
+    return (await (await fetch(`${this.url}/admin/calls`)).json()) as SimulatorCalls;
+  }
+  async reset(): Promise<void> {
+    await fetch(`${this.url}/admin/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  }
+}
+
+/** A career-path submission (request number `i`) from a user the experiment assigns to `variant`. */
+export function submissionFor(variant: string, i: number, configDir = 'config'): Record<string, unknown> {
+  const cfg = loadConfig(configDir);
+  const base = careerSubmission(i);
+  for (let n = 0; n < 10_000; n++) {
+    const userId = `u-${variant}-${i}-${n}`;
+    const data = { feature: base.feature, input: base.input, userId } as unknown as LlmJobData;
+    if (planJob(cfg, 'probe', 1, data)?.variant.name === variant) return { ...base, user_id: userId };
+  }
+  throw new Error(`no user found for variant ${variant}`);
+}
+
+/** Polls `check` until it answers true or `timeoutMs` passes. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
