@@ -1,6 +1,9 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { GatewayError, errorBody, isGatewayError } from '../../libs/errors/index.ts';
 import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
+import type { BudgetStore } from '../../libs/budget/budgetStore.ts';
+import { getBudget } from './budgetHandler.ts';
+import { operatorRouter, type OperatorDeps } from './operator.ts';
 import { cancelJob, getJob, submitJob, type ApiDeps, type HandlerResult } from './handlers.ts';
 
 /** Largest accepted request body. Default 64 KiB: a career profile is a few hundred bytes. */
@@ -8,6 +11,9 @@ export const BODY_LIMIT = '64kb';
 
 export interface AppDeps extends ApiDeps {
   apiKeys: ApiKeyRegistry;
+  budget: BudgetStore;
+  /** Operator endpoints (/admin); omitted in tests that do not need them. */
+  operator?: OperatorDeps;
   /** Answers true when Redis and the store can be used. */
   ready: () => Promise<boolean>;
 }
@@ -46,7 +52,9 @@ export function createApp(deps: AppDeps): express.Express {
   v1.post('/jobs', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => submitJob(deps, clientId, req.body, req.get('idempotency-key'))));
   v1.get('/jobs/:id', route((req, clientId) => getJob(deps, clientId, String(req.params.id))));
   v1.delete('/jobs/:id', route((req, clientId) => cancelJob(deps, clientId, String(req.params.id))));
+  v1.get('/budget', route(() => getBudget(deps.budget, deps.config)));
   app.use('/v1', v1);
+  if (deps.operator) app.use('/admin', operatorRouter(deps.operator));
 
   app.use((_req: Request, _res: Response, next: NextFunction) => {
     next(new GatewayError('route_not_found', 'No such route; see the API section of the README.', { status: 404 }));

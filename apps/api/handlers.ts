@@ -8,6 +8,9 @@ import { LLM_JOB_OPTIONS, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { validateSubmission } from '../../libs/jobs/submission.ts';
 import { publicJob, recordFromQueuedJob } from '../../libs/jobs/view.ts';
 import { claimIdempotencyKey, validateIdempotencyKey } from '../../libs/jobs/idempotency.ts';
+import { getWebhookState } from '../../libs/webhooks/stateStore.ts';
+import type { JobRecord } from '../../libs/store/types.ts';
+import type { IntakeGuards } from './guards.ts';
 
 /** A handler's answer; only apps/api/app.ts turns it into an HTTP response. */
 export interface HandlerResult {
@@ -25,12 +28,16 @@ export interface ApiDeps {
   redis: Redis;
   /** The braced key prefix, e.g. `{bull}`. */
   prefix: string;
+  guards: IntakeGuards;
   now?: () => Date;
 }
 
 /** POST /v1/jobs: validate, enqueue, answer 202 with the job's id and where to poll it. */
 export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, idempotencyKey?: string): Promise<HandlerResult> {
+  await deps.guards.rateLimit(clientId);
   const { submission } = validateSubmission(body, deps.config().features);
+  await deps.guards.budgetOpen(submission.feature);
+  if (submission.callback_url) await deps.guards.callbackAllowed(clientId, submission.callback_url);
   let id: string = randomUUID();
   if (idempotencyKey !== undefined) {
     const claim = await claimIdempotencyKey(deps.redis, deps.prefix, clientId, validateIdempotencyKey(idempotencyKey), body);
@@ -59,19 +66,26 @@ function accepted(id: string, headers: Record<string, string> = {}): HandlerResu
   };
 }
 
+/** Adds the webhook delivery state to a finished job that asked for a callback. */
+async function withWebhook(deps: ApiDeps, record: JobRecord): Promise<JobRecord> {
+  if (!record.callback_url || record.status === 'cancelled') return record;
+  const webhook = await getWebhookState(deps.redis, deps.prefix, record.id);
+  return webhook ? { ...record, webhook } : record;
+}
+
 const notFound = (id: string) =>
   new GatewayError('job_not_found', `No job "${id}" exists for this API key.`, { status: 404 });
 
 /** GET /v1/jobs/:id: the stored result, or the live queue state of a job still in flight. */
 export async function getJob(deps: ApiDeps, clientId: string, id: string): Promise<HandlerResult> {
   const stored = await deps.store.get(clientId, id);
-  if (stored) return { status: 200, body: publicJob(stored) };
+  if (stored) return { status: 200, body: publicJob(await withWebhook(deps, stored)) };
   const job = await deps.queue.getJob(id);
   // Another client's job answers exactly like a missing one.
   if (!job || job.data.clientId !== clientId) throw notFound(id);
   const state = await job.getState();
   const again = state === 'completed' || state === 'failed' ? await deps.store.get(clientId, id) : null;
-  if (again) return { status: 200, body: publicJob(again) };
+  if (again) return { status: 200, body: publicJob(await withWebhook(deps, again)) };
   const record = recordFromQueuedJob(id, job.data, state, { attemptsMade: job.attemptsMade, processedOn: job.processedOn });
   return { status: 200, body: publicJob(record) };
 }

@@ -10,6 +10,10 @@ import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.t
 import { announceReady, createLogger } from '../../libs/telemetry/logger.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
 import { createApp } from './app.ts';
+import { IntakeGuards } from './guards.ts';
+import { BudgetStore } from '../../libs/budget/budgetStore.ts';
+import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
+import { WEBHOOK_QUEUE } from '../../libs/webhooks/queue.ts';
 
 const log = createLogger('api');
 const env = readEnv();
@@ -26,6 +30,14 @@ const store = await openJobStore(env.databaseUrl);
 const connection = createRedis(env.redisUrl, 'api');
 const prefix = queuePrefix(env.queuePrefix);
 const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix });
+const webhookQueue = new Queue(WEBHOOK_QUEUE, { connection, prefix });
+const budget = new BudgetStore(connection, prefix);
+const guards = new IntakeGuards({
+  config: () => config.current(),
+  rateLimiter: new RateLimiter(connection, prefix),
+  budget,
+  callbackAllowlist: env.callbackAllowlist,
+});
 
 const app = createApp({
   queue,
@@ -33,7 +45,10 @@ const app = createApp({
   config: () => config.current(),
   redis: connection,
   prefix,
+  guards,
+  budget,
   apiKeys,
+  operator: { adminToken: env.adminToken, queues: [queue as Queue, webhookQueue] },
   ready: async () => (await connection.ping()) === 'PONG' && (await store.ping()),
 });
 const server = app.listen(env.port);
@@ -44,6 +59,7 @@ onShutdown(log, [
   ['http', () => new Promise((resolve) => server.close(resolve))],
   ['config', async () => config.close()],
   ['queue', () => queue.close()],
+  ['webhook queue', () => webhookQueue.close()],
   ['redis', () => connection.quit()],
   ['store', () => store.close()],
 ]);

@@ -19,6 +19,36 @@ export interface CallCounts {
 /** Job ids remembered at most; the oldest is dropped first so long benchmarks keep memory flat. */
 export const MAX_TRACKED_JOBS = 100_000;
 
+/** Arrival times remembered per provider at most (a ring: the oldest is overwritten first). */
+export const MAX_TRACKED_TIMESTAMPS = 100_000;
+
+/** The body of GET /admin/calls/timestamps: arrival times (epoch ms), oldest first, per provider. */
+export interface CallTimestamps {
+  timestamps: Record<Provider, number[]>;
+}
+
+/** A fixed-size ring of epoch-ms numbers: appends in O(1), memory flat however long the run. */
+class TimestampRing {
+  private readonly slots: Float64Array;
+  private next = 0;
+  private size = 0;
+  constructor(capacity: number) {
+    this.slots = new Float64Array(capacity);
+  }
+  push(ms: number): void {
+    this.slots[this.next] = ms;
+    this.next = (this.next + 1) % this.slots.length;
+    if (this.size < this.slots.length) this.size++;
+  }
+  /** The kept values, oldest first. */
+  values(): number[] {
+    const start = (this.next - this.size + this.slots.length) % this.slots.length;
+    const out = new Array<number>(this.size);
+    for (let i = 0; i < this.size; i++) out[i] = this.slots[(start + i) % this.slots.length]!;
+    return out;
+  }
+}
+
 const zero = (): PerProvider => ({ openai: 0, anthropic: 0 });
 
 /** Mutable counters behind /admin/calls. */
@@ -27,10 +57,25 @@ export class CallCounters {
   private aborted = zero();
   private inFlight = zero();
   private byJob = new Map<string, PerProvider>();
+  private arrivals: Record<Provider, TimestampRing>;
+  private readonly timestampCapacity: number;
+  private readonly clock: () => number;
+
+  /** `timestampCapacity` arrivals are kept per provider (default MAX_TRACKED_TIMESTAMPS); `clock` answers epoch ms. */
+  constructor(options: { timestampCapacity?: number; clock?: () => number } = {}) {
+    this.timestampCapacity = options.timestampCapacity ?? MAX_TRACKED_TIMESTAMPS;
+    this.clock = options.clock ?? Date.now;
+    this.arrivals = this.emptyArrivals();
+  }
+
+  private emptyArrivals(): Record<Provider, TimestampRing> {
+    return { openai: new TimestampRing(this.timestampCapacity), anthropic: new TimestampRing(this.timestampCapacity) };
+  }
 
   /** Records a request's arrival; `jobId` comes from the `x-gateway-job-id` header. */
   started(provider: Provider, jobId: string | undefined): void {
     this.total[provider]++;
+    this.arrivals[provider].push(this.clock());
     this.inFlight[provider]++;
     if (jobId === undefined || jobId === '') return;
     let entry = this.byJob.get(jobId);
@@ -58,9 +103,15 @@ export class CallCounters {
     return { total: { ...this.total }, by_job: byJob, aborted: { ...this.aborted }, in_flight: { ...this.inFlight } };
   }
 
-  /** Zeroes totals, aborts and job counts; requests still open stay in flight. */
+  /** Arrival times (epoch ms) of the last calls per provider, oldest first: for proving rate limits. */
+  timestamps(): CallTimestamps {
+    return { timestamps: { openai: this.arrivals.openai.values(), anthropic: this.arrivals.anthropic.values() } };
+  }
+
+  /** Zeroes totals, aborts, job counts and arrival times; requests still open stay in flight. */
   reset(): void {
     this.total = zero();
+    this.arrivals = this.emptyArrivals();
     this.aborted = zero();
     this.byJob.clear();
   }

@@ -13,6 +13,7 @@ export const ENV_VARS = [
   'GATEWAY_API_KEYS_FILE',
   'GATEWAY_WEBHOOK_SECRETS',
   'GATEWAY_CALLBACK_ALLOWLIST',
+  'GATEWAY_ADMIN_TOKEN',
   'OPENAI_BASE_URL',
   'OPENAI_API_KEY',
   'ANTHROPIC_BASE_URL',
@@ -50,6 +51,8 @@ export interface GatewayEnv {
   apiKeysFile: string | undefined;
   /** Standard Webhooks secrets by client id; two during rotation. Default {}. */
   webhookSecrets: Record<string, string[]>;
+  /** Bearer token (and Basic-auth password) for the operator endpoints under /admin; none disables them. */
+  adminToken: string | undefined;
   /** Lower-cased hosts allowed as webhook targets despite the SSRF rules. Default []. */
   callbackAllowlist: string[];
   /** Overrides the base_url of every provider of kind openai. */
@@ -92,6 +95,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     apiKeysFile: get('GATEWAY_API_KEYS_FILE'),
     webhookSecrets: webhookSecrets(get('GATEWAY_WEBHOOK_SECRETS')),
     callbackAllowlist: list(get('GATEWAY_CALLBACK_ALLOWLIST')).map((h) => h.toLowerCase()),
+    adminToken: get('GATEWAY_ADMIN_TOKEN'),
     openaiBaseUrl: httpUrl(get('OPENAI_BASE_URL'), 'OPENAI_BASE_URL'),
     openaiApiKey: get('OPENAI_API_KEY'),
     anthropicBaseUrl: httpUrl(get('ANTHROPIC_BASE_URL'), 'ANTHROPIC_BASE_URL'),

@@ -119,6 +119,8 @@ export interface ProviderLimits {
 export interface ClientLimits {
   /** Job submissions per minute for one client at the API. */
   rpm: number;
+  /** Hosts this client may use as webhook targets despite the SSRF rules (local development). Default none. */
+  callback_allowlist?: string[];
 }
 
 export interface RateLimitsFile {

@@ -35,6 +35,7 @@ export function recordFromQueuedJob(
     error: null,
     latency_ms: null,
     user_id: data.userId,
+    callback_url: data.callbackUrl,
     metadata: data.metadata,
     created_at: data.createdAt,
     started_at: info.processedOn ? new Date(info.processedOn).toISOString() : null,

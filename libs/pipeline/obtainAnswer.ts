@@ -107,7 +107,8 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   const at = deps.now();
   const inputTokens = estimatePromptTokens([plan.system, plan.user]);
   const maxOut = plan.feature.output.max_output_tokens;
-  const holdId = `${plan.jobId}:${plan.attempt}`;
+  // A stalled job re-runs with the same attempt number; its earlier hold may be finished already.
+  const holdId = `${plan.jobId}:${plan.attempt}:${job.stalledCounter ?? 0}`;
   const reserve = (amountMicros: number) =>
     deps.budget.reserve({ holdId, amountMicros, limits: budgetLimits(budget), ttlMs: budget.reservation_ttl_ms, thresholds: budget.alert_thresholds });
 

@@ -37,6 +37,7 @@ function base(facts: JobFacts, now: Date): JobRecord {
     error: null,
     latency_ms: { queue: Math.max(0, facts.processedOn - created), provider: 0, total: Math.max(0, now.getTime() - created) },
     user_id: facts.data.userId,
+    callback_url: facts.data.callbackUrl,
     metadata: facts.data.metadata,
     created_at: facts.data.createdAt,
     started_at: new Date(facts.processedOn).toISOString(),

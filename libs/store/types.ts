@@ -44,6 +44,8 @@ export interface JobRecord {
   error: { code: string; message: string } | null;
   latency_ms: { queue: number; provider: number; total: number } | null;
   user_id: string | null;
+  /** Where the result is delivered by webhook, if the client asked for it. */
+  callback_url?: string | null;
   metadata: Record<string, unknown> | null;
   created_at: string;
   started_at: string | null;

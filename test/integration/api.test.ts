@@ -16,6 +16,9 @@ import { obliterateQueues } from '../../libs/devkit/cleanup.ts';
 import { GatewayClient } from '../../libs/client/gatewayClient.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
 import { makeJobRecord } from '../helpers/storeConformance.ts';
+import { IntakeGuards } from '../../apps/api/guards.ts';
+import { BudgetStore } from '../../libs/budget/budgetStore.ts';
+import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `test-api-${randomUUID().slice(0, 8)}`;
@@ -23,7 +26,11 @@ const dbPath = join(tmpdir(), `api-${randomUUID()}.sqlite`);
 const connection = createRedis(REDIS_URL);
 const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix: queuePrefix(prefix) });
 const store = new SqliteJobStore(dbPath);
-const keys = { alice: 'alice-key-0123456789abcdef', bob: 'bob-key-0123456789abcdef' };
+const budget = new BudgetStore(connection, queuePrefix(prefix));
+const ADMIN_TOKEN = 'admin-token-0123456789';
+// A stand-in for DNS, so the SSRF tests need no network: names that resolve to forbidden addresses.
+const RESOLVES: Record<string, string[]> = { 'sneaky.example.com': ['10.1.2.3'], 'metadata.example.com': ['169.254.169.254'], 'public.example.com': ['93.184.216.34'] };
+const keys = { alice: 'alice-key-0123456789abcdef', bob: 'bob-key-0123456789abcdef', carol: 'carol-key-0123456789abcdef' };
 let server: Server;
 let alice: GatewayClient;
 let bob: GatewayClient;
@@ -31,16 +38,29 @@ let baseUrl: string;
 
 beforeAll(async () => {
   await store.init();
-  const config = loadConfig('config');
+  // Carol has a tiny rate limit, for the rate-limit test.
+  const shipped = loadConfig('config');
+  const config = { ...shipped, rateLimits: { ...shipped.rateLimits, clients: { ...shipped.rateLimits.clients, carol: { rpm: 3 } } } };
   const app = createApp({
     queue,
     store,
     config: () => config,
     redis: connection,
     prefix: queuePrefix(prefix),
+    guards: new IntakeGuards({
+      config: () => config,
+      rateLimiter: new RateLimiter(connection, queuePrefix(prefix)),
+      budget,
+      callbackAllowlist: ['receiver.test'],
+      resolve: async (host) => RESOLVES[host] ?? ['93.184.216.34'],
+      snapshotTtlMs: 0,
+    }),
+    budget,
+    operator: { adminToken: ADMIN_TOKEN, queues: [queue as Queue] },
     apiKeys: ApiKeyRegistry.fromPairs([
       { clientId: 'alice', key: keys.alice },
       { clientId: 'bob', key: keys.bob },
+      { clientId: 'carol', key: keys.carol },
     ]),
     ready: async () => true,
   });
@@ -200,5 +220,79 @@ describe('DELETE /v1/jobs/:id', () => {
     const twice = await alice.request<{ error: { code: string } }>('DELETE', `/v1/jobs/${id}`);
     expect(twice.status).toBe(409);
     expect(twice.body.error.code).toBe('job_not_cancellable');
+  });
+});
+
+describe('callback URLs (SSRF)', () => {
+  const submitWith = (callback_url: string) => alice.request<{ error?: { code: string } }>('POST', '/v1/jobs', { ...careerSubmission(20), callback_url });
+  test.each([
+    ['loopback IPv4', 'https://127.0.0.1/hook', 'callback_url_forbidden'],
+    ['loopback IPv6', 'https://[::1]/hook', 'callback_url_forbidden'],
+    ['a private 10/8 address', 'https://10.0.0.8/hook', 'callback_url_forbidden'],
+    ['the cloud metadata address', 'https://169.254.169.254/latest/meta-data', 'callback_url_forbidden'],
+    ['a name resolving to a private address', 'https://sneaky.example.com/hook', 'callback_url_forbidden'],
+    ['a name resolving to the metadata address', 'https://metadata.example.com/hook', 'callback_url_forbidden'],
+    ['plain http', 'http://public.example.com/hook', 'callback_url_insecure'],
+  ])('refuses %s and stores nothing', async (_name, url, code) => {
+    const before = await queued();
+    const answer = await submitWith(url);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error?.code).toBe(code);
+    expect(await queued()).toBe(before);
+  });
+
+  test('accepts a public https URL and an allowlisted host', async () => {
+    expect((await submitWith('https://public.example.com/hook')).status).toBe(202);
+    expect((await submitWith('http://receiver.test:8080/hook')).status).toBe(202);
+  });
+});
+
+describe('GET /v1/budget', () => {
+  test('shows spend, reservations and limits for the month and the day', async () => {
+    const answer = await alice.request<{ month: Record<string, unknown>; day: Record<string, unknown> }>('GET', '/v1/budget');
+    expect(answer.status).toBe(200);
+    expect(answer.body.month).toMatchObject({ limit_usd: 5000, spent_usd: 0, reserved_usd: 0, forecast_usd: 0 });
+    expect(answer.body.day).toMatchObject({ limit_usd: null });
+  });
+});
+
+describe('operator endpoints', () => {
+  test('need the admin token', async () => {
+    expect((await fetch(`${baseUrl}/admin/queues`)).status).toBe(401);
+    expect((await fetch(`${baseUrl}/admin/queues`, { headers: { authorization: `Bearer ${keys.alice}` } })).status).toBe(401);
+    const board = await fetch(`${baseUrl}/admin/queues`, { headers: { authorization: `Basic ${Buffer.from(`ops:${ADMIN_TOKEN}`).toString('base64')}` } });
+    expect(board.status).toBe(200);
+    expect(await board.text()).toContain('<html');
+  });
+});
+
+describe('client rate limit', () => {
+  test('the submission over the per-minute limit answers 429 with Retry-After and stores nothing', async () => {
+    const carol = new GatewayClient(baseUrl, keys.carol);
+    for (let i = 0; i < 3; i++) expect((await carol.request('POST', '/v1/jobs', careerSubmission(30 + i))).status).toBe(202);
+    const before = await queued();
+    const over = await carol.request<{ error: { code: string } }>('POST', '/v1/jobs', careerSubmission(33));
+    expect(over.status).toBe(429);
+    expect(over.body.error.code).toBe('rate_limited');
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await queued()).toBe(before);
+  });
+});
+
+// Last in the file: it spends the whole monthly budget of this test's prefix.
+describe('budget exhausted at intake', () => {
+  test('once the hard cap is reached, submissions answer 429 budget_exhausted with Retry-After', async () => {
+    const limitMicros = 5000 * 1_000_000;
+    const hold = await budget.reserve({ holdId: 'spend-it-all', amountMicros: limitMicros, limits: { monthlyMicros: limitMicros, dailyMicros: null }, ttlMs: 60_000 });
+    expect(hold.ok).toBe(true);
+    await budget.settle('spend-it-all', limitMicros);
+    const before = await queued();
+    const answer = await alice.request<{ error: { code: string } }>('POST', '/v1/jobs', careerSubmission(40));
+    expect(answer.status).toBe(429);
+    expect(answer.body.error.code).toBe('budget_exhausted');
+    const retryAfter = Number(answer.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(31 * 24 * 3600);
+    expect(await queued()).toBe(before);
   });
 });

@@ -1,0 +1,58 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Queue } from 'bullmq';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import { GatewayError } from '../../libs/errors/index.ts';
+import { replayWebhook } from '../../libs/webhooks/queue.ts';
+
+/** What the operator endpoints need. */
+export interface OperatorDeps {
+  /** GATEWAY_ADMIN_TOKEN; undefined turns every /admin route off (404). */
+  adminToken: string | undefined;
+  /** The queues Bull Board shows; the one named `webhooks` also serves replays. */
+  queues: Queue[];
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Accepts `Authorization: Bearer <token>` (scripts) or Basic with any user and the token as password (browsers, Bull Board). */
+function presentedToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const [scheme, value = ''] = header.split(' ', 2);
+  if (scheme?.toLowerCase() === 'bearer') return value;
+  if (scheme?.toLowerCase() === 'basic') return Buffer.from(value, 'base64').toString('utf8').split(':').slice(1).join(':');
+  return undefined;
+}
+
+/** The /admin router: Bull Board at /admin/queues and webhook replay, behind the admin token. */
+export function operatorRouter(deps: OperatorDeps): express.Router {
+  const router = express.Router();
+  const { adminToken } = deps;
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    if (!adminToken) return next(new GatewayError('route_not_found', 'Operator endpoints are off: set GATEWAY_ADMIN_TOKEN to enable them.', { status: 404 }));
+    const token = presentedToken(req.headers.authorization);
+    // Compare digests: constant time whatever the presented length.
+    if (token !== undefined && timingSafeEqual(digest(token), digest(adminToken))) return next();
+    res.set('www-authenticate', 'Basic realm="llm-gateway operators"');
+    next(new GatewayError('unauthorized', 'Operator endpoints need the admin token (GATEWAY_ADMIN_TOKEN) as a Bearer token or Basic password.', { status: 401 }));
+  });
+
+  const board = new ExpressAdapter();
+  board.setBasePath('/admin/queues');
+  createBullBoard({ queues: deps.queues.map((q) => new BullMQAdapter(q)), serverAdapter: board });
+  router.use('/queues', board.getRouter());
+
+  const webhooks = deps.queues.find((q) => q.name === 'webhooks');
+  router.post('/webhooks/:jobId/replay', async (req, res, next) => {
+    try {
+      if (!webhooks) throw new GatewayError('webhook_not_found', 'No webhook queue is configured.', { status: 404 });
+      const webhookId = await replayWebhook(webhooks, String(req.params.jobId));
+      res.status(202).json({ webhook_id: webhookId, status: 'queued' });
+    } catch (e) {
+      next(e);
+    }
+  });
+  return router;
+}

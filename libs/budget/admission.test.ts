@@ -1,0 +1,20 @@
+import { describe, expect, test } from 'vitest';
+import type { BudgetSnapshot } from './budgetStore.ts';
+import { capReached } from './admission.ts';
+
+const snapshot = (monthSpent: number, daySpent: number): BudgetSnapshot => ({
+  month: { period: '2026-11', spent: monthSpent, reserved: 500, limit: null, endsAt: 2000, forecastMicros: 0 },
+  day: { period: '2026-11-25', spent: daySpent, reserved: 500, limit: null, endsAt: 1000 },
+  holds: 1,
+});
+
+describe('capReached', () => {
+  test('open while the cheapest job still fits, whatever is reserved', () => {
+    expect(capReached(snapshot(900, 900), { monthlyMicros: 1000, dailyMicros: null }, 100)).toBeNull();
+  });
+
+  test('the month, then the day, closes when the cheapest job no longer fits', () => {
+    expect(capReached(snapshot(901, 0), { monthlyMicros: 1000, dailyMicros: null }, 100)).toEqual({ window: 'month', retryAtMs: 2000 });
+    expect(capReached(snapshot(0, 450), { monthlyMicros: 1000, dailyMicros: 500 }, 100)).toEqual({ window: 'day', retryAtMs: 1000 });
+  });
+});

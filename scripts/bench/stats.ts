@@ -1,0 +1,60 @@
+/** Percentiles and number formatting for the benchmark report. */
+
+/** Latency summary in milliseconds. */
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentiles of `samples` (milliseconds); all NaN when there are none. */
+export function percentiles(samples: ArrayLike<number>): Percentiles {
+  const sorted = Float64Array.from(samples).sort();
+  const n = sorted.length;
+  if (n === 0) return { count: 0, p50: NaN, p95: NaN, p99: NaN, max: NaN, mean: NaN };
+  const at = (p: number) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))]!;
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return { count: n, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[n - 1]!, mean: sum / n };
+}
+
+/** `1.23 ms` (3 significant digits below 10). */
+export function ms(v: number): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  return `${v < 10 ? v.toFixed(v < 1 ? 3 : 2) : v.toFixed(1)} ms`;
+}
+
+/** `12,345/s`. */
+export function rate(v: number, unit = '/s'): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  return `${Math.round(v).toLocaleString('en-US')}${unit}`;
+}
+
+/** `0.62x`. */
+export function ratio(a: number, b: number): string {
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return 'n/a';
+  return `${(a / b).toFixed(2)}x`;
+}
+
+/** One line of the final table. `pass` is null for figures without a target. */
+export interface Row {
+  section: string;
+  figure: string;
+  measured: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  pass: boolean | null;
+}
+
+/** The final table, aligned, with PASS/FAIL in the last column. */
+export function formatTable(rows: Row[]): string {
+  const header = ['section', 'figure', 'measured', 'baseline (same run)', 'ratio', 'target', 'result'];
+  const cells = rows.map((r) => [r.section, r.figure, r.measured, r.baseline, r.ratio, r.target, r.pass === null ? '-' : r.pass ? 'PASS' : 'FAIL']);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
