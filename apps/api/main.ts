@@ -48,7 +48,11 @@ const app = createApp({
   guards,
   budget,
   apiKeys,
-  operator: { adminToken: env.adminToken, queues: [queue as Queue, webhookQueue] },
+  operator: {
+    adminToken: env.adminToken,
+    queues: [queue as Queue, webhookQueue],
+    ...(env.webhookRetryDelaysMs ? { webhookAttempts: env.webhookRetryDelaysMs.length + 1 } : {}),
+  },
   ready: async () => (await connection.ping()) === 'PONG' && (await store.ping()),
 });
 const server = app.listen(env.port);

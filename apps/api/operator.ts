@@ -13,6 +13,8 @@ export interface OperatorDeps {
   adminToken: string | undefined;
   /** The queues Bull Board shows; the one named `webhooks` also serves replays. */
   queues: Queue[];
+  /** Attempts a replayed delivery gets. Default that of libs/webhooks (8). */
+  webhookAttempts?: number;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -48,7 +50,7 @@ export function operatorRouter(deps: OperatorDeps): express.Router {
   router.post('/webhooks/:jobId/replay', async (req, res, next) => {
     try {
       if (!webhooks) throw new GatewayError('webhook_not_found', 'No webhook queue is configured.', { status: 404 });
-      const webhookId = await replayWebhook(webhooks, String(req.params.jobId));
+      const webhookId = await replayWebhook(webhooks, String(req.params.jobId), deps.webhookAttempts ? { attempts: deps.webhookAttempts } : {});
       res.status(202).json({ webhook_id: webhookId, status: 'queued' });
     } catch (e) {
       next(e);

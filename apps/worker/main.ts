@@ -14,7 +14,7 @@ import { processLlmJob, type LlmJobOutcome } from '../../libs/pipeline/llmJob.ts
 import { publicJob } from '../../libs/jobs/view.ts';
 import { WEBHOOK_QUEUE, enqueueWebhook } from '../../libs/webhooks/queue.ts';
 import { processWebhookJob } from '../../libs/webhooks/delivery.ts';
-import { webhookBackoffStrategy } from '../../libs/webhooks/schedule.ts';
+import { DEFAULT_WEBHOOK_DELAYS_MS, webhookBackoffStrategy } from '../../libs/webhooks/schedule.ts';
 import { webhookStateStore } from '../../libs/webhooks/stateStore.ts';
 import type { WebhookJobData } from '../../libs/webhooks/types.ts';
 import { announceReady, createLogger } from '../../libs/telemetry/logger.ts';
@@ -44,6 +44,8 @@ const rateLimiter = new RateLimiter(connection, prefix);
 const providers = new ProviderRegistry(env);
 const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix });
 const webhookState = webhookStateStore(connection, prefix);
+const webhookDelays = env.webhookRetryDelaysMs ?? DEFAULT_WEBHOOK_DELAYS_MS;
+const webhookAttempts = { attempts: webhookDelays.length + 1 };
 
 const worker = new Worker<LlmJobData, LlmJobOutcome>(
   LLM_QUEUE,
@@ -60,7 +62,7 @@ const worker = new Worker<LlmJobData, LlmJobOutcome>(
       onFinished: async (record, data) => {
         if (!data.callbackUrl) return;
         const type = record.status === 'completed' ? 'job.completed' : record.status === 'rejected' ? 'job.rejected' : 'job.failed';
-        await enqueueWebhook(webhookQueue, { jobId: record.id, clientId: record.client_id, url: data.callbackUrl, type, data: publicJob(record) });
+        await enqueueWebhook(webhookQueue, { jobId: record.id, clientId: record.client_id, url: data.callbackUrl, type, data: publicJob(record) }, webhookAttempts);
       },
     }),
   {
@@ -82,7 +84,7 @@ const webhookWorker = new Worker<WebhookJobData>(
       allowlist: env.callbackAllowlist,
       ...webhookState,
     }),
-  { connection, prefix, concurrency: 50, settings: { backoffStrategy: webhookBackoffStrategy() } },
+  { connection, prefix, concurrency: 50, settings: { backoffStrategy: webhookBackoffStrategy({ delaysMs: webhookDelays }) } },
 );
 webhookWorker.on('error', (err) => log.error({ err }, 'webhook worker error'));
 

@@ -14,6 +14,7 @@ export const ENV_VARS = [
   'GATEWAY_WEBHOOK_SECRETS',
   'GATEWAY_CALLBACK_ALLOWLIST',
   'GATEWAY_ADMIN_TOKEN',
+  'GATEWAY_WEBHOOK_RETRY_DELAYS_MS',
   'OPENAI_BASE_URL',
   'OPENAI_API_KEY',
   'ANTHROPIC_BASE_URL',
@@ -51,6 +52,11 @@ export interface GatewayEnv {
   apiKeysFile: string | undefined;
   /** Standard Webhooks secrets by client id; two during rotation. Default {}. */
   webhookSecrets: Record<string, string[]>;
+  /**
+   * Milliseconds between webhook delivery attempts (comma-separated); attempts = delays + 1.
+   * Default undefined: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (8 attempts over about a day).
+   */
+  webhookRetryDelaysMs: number[] | undefined;
   /** Bearer token (and Basic-auth password) for the operator endpoints under /admin; none disables them. */
   adminToken: string | undefined;
   /** Lower-cased hosts allowed as webhook targets despite the SSRF rules. Default []. */
@@ -96,6 +102,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     webhookSecrets: webhookSecrets(get('GATEWAY_WEBHOOK_SECRETS')),
     callbackAllowlist: list(get('GATEWAY_CALLBACK_ALLOWLIST')).map((h) => h.toLowerCase()),
     adminToken: get('GATEWAY_ADMIN_TOKEN'),
+    webhookRetryDelaysMs: get('GATEWAY_WEBHOOK_RETRY_DELAYS_MS') === undefined ? undefined : list(get('GATEWAY_WEBHOOK_RETRY_DELAYS_MS')).map((d) => int(d, 'GATEWAY_WEBHOOK_RETRY_DELAYS_MS', 0, 7 * 24 * 3_600_000)),
     openaiBaseUrl: httpUrl(get('OPENAI_BASE_URL'), 'OPENAI_BASE_URL'),
     openaiApiKey: get('OPENAI_API_KEY'),
     anthropicBaseUrl: httpUrl(get('ANTHROPIC_BASE_URL'), 'ANTHROPIC_BASE_URL'),

@@ -1,0 +1,134 @@
+/**
+ * Section "budget": the reserve-plus-settle overhead per job (issue 4: p99 <= 1 ms at 1,000 jobs/s).
+ * An open loop starts one job per 1/rate seconds on a timer, whatever the previous ones are doing;
+ * each job reserves a hold and settles it at once (the two Lua scripts a real job runs around its
+ * provider call), timed from the reserve call to the settle's answer. Baseline, same run, same
+ * connection settings: the same loop doing two sequential PINGs, the floor of two round trips.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { BudgetStore } from '../../libs/budget/budgetStore.ts';
+import { createRedis } from '../../libs/redis/connection.ts';
+import { obliterateQueues } from '../../libs/devkit/cleanup.ts';
+import { queuePrefix } from '../../libs/queue/jobs.ts';
+import { deferCleanup } from './cleanup.ts';
+import { ms, percentiles, ratio, type Percentiles, type Row } from './stats.ts';
+
+export interface BudgetOptions {
+  redisUrl: string;
+  /** Jobs started per second. */
+  rate: number;
+  /** Milliseconds each loop runs. */
+  durationMs: number;
+}
+
+interface OpenLoopResult {
+  latency: Percentiles;
+  /** How late the timer started jobs, ms (a busy event loop shows here, not in the latency). */
+  lag: Percentiles;
+  /** Jobs actually started per second. */
+  achievedRate: number;
+  failures: number;
+  firstFailure?: string;
+}
+
+/** Starts `op(i)` at `rate` per second for `durationMs`; times each from its start to its end. */
+async function openLoop(rate: number, durationMs: number, op: (i: number) => Promise<void>): Promise<OpenLoopResult> {
+  const total = Math.round((rate * durationMs) / 1000);
+  const interval = 1000 / rate;
+  const latencies: number[] = [];
+  const lags: number[] = [];
+  const running = new Set<Promise<void>>();
+  let failures = 0;
+  let firstFailure: string | undefined;
+  const start = performance.now() + 5;
+  let next = 0;
+  const launch = (i: number, due: number) => {
+    const t0 = performance.now();
+    lags.push(t0 - due);
+    const p = op(i).then(
+      () => void latencies.push(performance.now() - t0),
+      (e: unknown) => {
+        failures++;
+        firstFailure ??= e instanceof Error ? e.message : String(e);
+      },
+    );
+    running.add(p);
+    void p.finally(() => running.delete(p));
+  };
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < total && start + next * interval <= now) {
+        launch(next, start + next * interval);
+        next++;
+      }
+      if (next < total) setTimeout(tick, Math.max(0, start + next * interval - performance.now() - 0.5));
+      else resolve();
+    };
+    setTimeout(tick, 5);
+  });
+  const elapsed = performance.now() - start;
+  await Promise.all(running);
+  return { latency: percentiles(latencies), lag: percentiles(lags), achievedRate: (total / elapsed) * 1000, failures, firstFailure };
+}
+
+export async function runBudget(o: BudgetOptions): Promise<{ rows: Row[]; details: string[] }> {
+  const prefixName = `bench-budget-${randomUUID().slice(0, 8)}`;
+  const prefix = queuePrefix(prefixName);
+  const redis = createRedis(o.redisUrl, 'bench-budget');
+  const cleanup = deferCleanup('budget keys', async () => {
+    redis.disconnect();
+    await obliterateQueues(o.redisUrl, prefixName);
+  });
+  try {
+    const budget = new BudgetStore(redis, prefix);
+    // Never refuses: $1e9 a month, no daily limit.
+    const limits = { monthlyMicros: 1e15, dailyMicros: null };
+    const amountMicros = 60_000; // about a GPT-4 worst case for one career plan
+    const run = `${Date.now()}`;
+    const job = async (i: number) => {
+      const holdId = `bench-${run}-${i}:1:0`;
+      const held = await budget.reserve({ holdId, amountMicros, limits, ttlMs: 600_000 });
+      if (!held.ok) throw new Error(`reservation refused (${held.window})`);
+      const settled = await budget.settle(holdId, 31_000);
+      if (!settled.settled) throw new Error(`settle answered ${settled.status}`);
+    };
+    const ping = async () => {
+      await redis.ping();
+      await redis.ping();
+    };
+    // Warm up: connection, script loading (EVALSHA), JIT.
+    for (let i = 0; i < 300; i++) await job(-1 - i);
+    for (let i = 0; i < 300; i++) await ping();
+
+    const base = await openLoop(o.rate, o.durationMs, ping);
+    const real = await openLoop(o.rate, o.durationMs, job);
+    const r = real.latency;
+    const b = base.latency;
+    const rows: Row[] = [
+      { section: 'budget', figure: `reserve+settle p50 @${o.rate}/s`, measured: ms(r.p50), baseline: `2xPING ${ms(b.p50)}`, ratio: ratio(r.p50, b.p50), target: '-', pass: null },
+      { section: 'budget', figure: `reserve+settle p95 @${o.rate}/s`, measured: ms(r.p95), baseline: `2xPING ${ms(b.p95)}`, ratio: ratio(r.p95, b.p95), target: '-', pass: null },
+      {
+        section: 'budget',
+        figure: `reserve+settle p99 @${o.rate}/s`,
+        measured: ms(r.p99),
+        baseline: `2xPING ${ms(b.p99)}`,
+        ratio: ratio(r.p99, b.p99),
+        target: '<= 1 ms',
+        pass: r.p99 <= 1 && real.failures === 0,
+      },
+    ];
+    const line = (name: string, x: OpenLoopResult) =>
+      `  ${name.padEnd(16)} n=${x.latency.count}  p50 ${ms(x.latency.p50)}  p95 ${ms(x.latency.p95)}  p99 ${ms(x.latency.p99)}  max ${ms(x.latency.max)}` +
+      `  | started ${x.achievedRate.toFixed(0)}/s, timer lag p99 ${ms(x.lag.p99)}${x.failures ? `  | ${x.failures} FAILED (${x.firstFailure})` : ''}`;
+    const details = [
+      `budget: open loop at ${o.rate} jobs/s for ${(o.durationMs / 1000).toFixed(1)} s each, prefix {${prefixName}}`,
+      line('reserve+settle', real),
+      line('2xPING baseline', base),
+    ];
+    return { rows, details };
+  } finally {
+    await cleanup();
+  }
+}
