@@ -20,6 +20,8 @@ describe('readEnv', () => {
       apiKeysFile: undefined,
       webhookSecrets: {},
       callbackAllowlist: [],
+      adminToken: undefined,
+      webhookRetryDelaysMs: undefined,
       openaiBaseUrl: undefined,
       openaiApiKey: undefined,
       anthropicBaseUrl: undefined,
@@ -27,9 +29,15 @@ describe('readEnv', () => {
       providerApiKeys: {},
       configDir: './config',
       workerConcurrency: 50,
+      workerLockMs: 30000,
       logLevel: 'info',
       queuePrefix: 'bull',
     });
+  });
+
+  test('webhook retry delays give the number of attempts', () => {
+    expect(readEnv({ GATEWAY_WEBHOOK_RETRY_DELAYS_MS: '100, 2000' }).webhookRetryDelaysMs).toEqual([100, 2000]);
+    expect(() => readEnv({ GATEWAY_WEBHOOK_RETRY_DELAYS_MS: '100,soon' })).toThrow(/GATEWAY_WEBHOOK_RETRY_DELAYS_MS/);
   });
 
   test('empty strings count as unset', () => {
