@@ -93,11 +93,15 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: An
     staleTtlSeconds: Math.max(cache.stale_ttl_seconds, cache.ttl_seconds),
     lockTtlMs,
     waitTimeoutMs: lockTtlMs,
-    // Truncated answers are not worth sharing with the next user; complete ones also serve the category when providers are down.
+    // A complete answer also serves its category when providers are down.
     alsoUnder: [plan.categoryKey],
     onStoreError: (err) => deps.log.warn({ err, jobId: plan.jobId }, 'cache write failed'),
   });
-  if (flight.outcome === 'miss' && paid) return paid;
+  if (flight.outcome === 'miss' && paid) {
+    // A truncated answer was shared with those waiting for it, but is not kept for later requests.
+    if (paid.finishReason === 'length') await deps.cache.delete(plan.cacheKey).catch(() => undefined);
+    return paid;
+  }
   return fromCache(flight.value, 'cache', deps.now());
 }
 

@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { assertComplete } from './completeness.ts';
 import type { CompletionRequest, CompletionResult, ProviderClient } from './types.ts';
 
 const FINISH: Record<string, string> = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length' };
@@ -26,6 +27,7 @@ export class AnthropicProvider implements ProviderClient {
     const text = (response.content ?? [])
       .map((block) => (block.type === 'text' ? block.text : ''))
       .join('');
+    assertComplete(this.name, { text, usage: response.usage && { input: response.usage.input_tokens, output: response.usage.output_tokens } });
     const stop = response.stop_reason ?? 'unknown';
     return {
       text,

@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { assertComplete } from './completeness.ts';
 import type { CompletionRequest, CompletionResult, ProviderClient } from './types.ts';
 
 /** Chat Completions through the official SDK. SDK retries are off: our resilience layer retries. */
@@ -25,6 +26,7 @@ export class OpenAiProvider implements ProviderClient {
       { timeout: req.timeoutMs, signal: req.signal, headers: { 'x-gateway-job-id': req.jobId } },
     );
     const choice = response.choices?.[0];
+    assertComplete(this.name, { text: choice?.message?.content, usage: response.usage && { input: response.usage.prompt_tokens, output: response.usage.completion_tokens } });
     return {
       text: choice?.message?.content ?? '',
       model: response.model ?? req.model,

@@ -115,6 +115,22 @@ describe('retries, timeouts and fatal errors', () => {
   });
 });
 
+describe('incomplete answers', () => {
+  test('a malformed answer is never stored as a success: it fails over', async () => {
+    gw = await startTestGateway({ editConfig: (c) => fastResilience(c) });
+    await gw.simulator.setKnobs({ openai: { malformed_rate: 1 } });
+    const [job] = await finished([await gw.client.submit(submissionFor('gpt4', 1))]);
+    expect(job!.provider_attempts.filter((a) => a.provider === 'openai').map((a) => a.errorCode)).toEqual(Array(3).fill('provider_malformed_response'));
+    expect(job).toMatchObject({ status: 'completed', provider: 'anthropic', served_by: 'failover' });
+  });
+
+  test('an answer cut at the output limit is kept but flagged as truncated', async () => {
+    gw = await startTestGateway({ editConfig: (c) => c.edit('features/career_path_navigator.json', (json) => (json.output.max_output_tokens = 20)) });
+    const [job] = await finished([await gw.client.submit(submissionFor('claude', 1))]);
+    expect(job).toMatchObject({ status: 'completed', finish_reason: 'length', truncated: true });
+  });
+});
+
 describe('paying once', () => {
   test('a worker killed after the provider answered does not call the provider again', async () => {
     gw = await startTestGateway({ env: { GATEWAY_FAILPOINT: 'crash_after_answer_kept', WORKER_LOCK_MS: '2000' } });
