@@ -22,6 +22,9 @@ export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** Milliseconds (plus up to as much jitter) before a job blocked only by open reservations tries the budget again. */
+export const BUDGET_RECHECK_MS = 500;
+
 /** What a finished BullMQ job returns (kept small: the store holds the result). */
 export interface LlmJobOutcome {
   status: 'completed' | 'rejected';
@@ -116,6 +119,8 @@ async function handleNoAnswer(
 ): Promise<KeptAnswer | 'rejected'> {
   const lastAttempt = facts.attempt >= (job.opts.attempts ?? 1);
   if (error instanceof BudgetRefusedError) {
+    // Only reservations in flight block it: some will be released, so look again shortly.
+    if (!error.refused.exhausted) return delayUntil(job, token, Date.now() + BUDGET_RECHECK_MS + Math.random() * BUDGET_RECHECK_MS, deps.log, 'budget held by jobs in flight');
     if (error.policy === 'defer') return delayUntil(job, token, error.refused.retryAtMs, deps.log, 'budget window exhausted');
     const record = failedRecord(facts, { code: 'budget_exhausted', message: error.message }, now(), 'rejected');
     await deps.save(record);

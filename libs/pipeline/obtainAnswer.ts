@@ -11,7 +11,7 @@ import type { SharedBreaker } from '../resilience/sharedBreaker.ts';
 import { GatewayError } from '../errors/index.ts';
 import { costMicros, priceAt } from '../budget/cost.ts';
 import { budgetLimits, chooseDowngrade, estimatePromptTokens } from '../budget/reservation.ts';
-import { allCandidates, candidateWorstCase, chainWorstCase, failoverChain, type Candidate } from './route.ts';
+import { allCandidates, candidateWorstCase, chainCallBudgetMs, chainWorstCase, failoverChain, type Candidate } from './route.ts';
 import { callChain } from './callChain.ts';
 
 /** Longest wait for a provider rate limit done in place, in ms; longer waits go back to the queue. Default 5000. */
@@ -65,9 +65,9 @@ export class RateLimitWaitError extends GatewayError {
   }
 }
 
-/** Milliseconds the single-flight lock must outlive: every candidate's timeouts, retries and backoff. */
+/** Milliseconds the single-flight lock must outlive: the chain's longest call, plus the budget and cache round trips. */
 export function lockTtlFor(chain: Candidate[]): number {
-  return 5000 + chain.reduce((sum, c) => sum + c.settings.timeout_ms * (c.settings.retry.max_retries + 1) + c.settings.retry.max_delay_ms * c.settings.retry.max_retries, 0);
+  return 4000 + chainCallBudgetMs(chain);
 }
 
 /**
@@ -113,16 +113,21 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   const maxOut = plan.feature.output.max_output_tokens;
   // A stalled job re-runs with the same attempt number; its earlier hold may be finished already.
   const holdId = `${plan.jobId}:${plan.attempt}:${job.stalledCounter ?? 0}`;
+  // A hold must outlive the longest call it pays for, or the reaper would free it mid-call and the
+  // freed room could be reserved twice.
+  const ttlMs = Math.max(budget.reservation_ttl_ms, chainCallBudgetMs(fullChain));
   const reserve = (amountMicros: number) =>
-    deps.budget.reserve({ holdId, amountMicros, limits: budgetLimits(budget), ttlMs: budget.reservation_ttl_ms, thresholds: budget.alert_thresholds });
+    deps.budget.reserve({ holdId, amountMicros, limits: budgetLimits(budget), ttlMs, thresholds: budget.alert_thresholds });
 
   let chain = fullChain;
+  let downgraded = false;
   let held = await reserve(chainWorstCase(chain, inputTokens, maxOut, at));
   if (!held.ok && budget.on_exhausted === 'downgrade') {
     const options = allCandidates(cfg).map((c) => ({ ...c, worstCaseMicros: candidateWorstCase(c, inputTokens, maxOut, at) }));
     const cheaper = chooseDowngrade(options, held.availableMicros);
     if (cheaper) {
       chain = [cheaper];
+      downgraded = true;
       held = await reserve(cheaper.worstCaseMicros);
     }
   }
@@ -152,7 +157,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   const answer: KeptAnswer = {
     holdId,
     costMicros: costMicros(result, priceAt(candidate.settings.models[candidate.model]!, new Date(startedAt))),
-    servedBy: index === 0 && candidate.provider === plan.variant.provider ? 'provider' : 'failover',
+    servedBy: downgraded ? 'downgrade' : index === 0 && candidate.provider === plan.variant.provider ? 'provider' : 'failover',
     cache: 'miss',
     degraded: false,
     attempts: [...attempts],

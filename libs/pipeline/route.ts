@@ -41,3 +41,12 @@ export function candidateWorstCase(candidate: Candidate, inputTokens: number, ma
 export function chainWorstCase(chain: Candidate[], inputTokens: number, maxOutputTokens: number, at: Date): number {
   return Math.max(0, ...chain.map((c) => candidateWorstCase(c, inputTokens, maxOutputTokens, at)));
 }
+
+/**
+ * Longest a call through the whole chain can take, in ms: every candidate's timeouts, retries and
+ * backoff, plus a second of slack. A budget hold or single-flight lock shorter than this could
+ * expire while the call is still running.
+ */
+export function chainCallBudgetMs(chain: Candidate[]): number {
+  return 1000 + chain.reduce((sum, c) => sum + c.settings.timeout_ms * (c.settings.retry.max_retries + 1) + c.settings.retry.max_delay_ms * c.settings.retry.max_retries, 0);
+}

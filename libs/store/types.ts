@@ -14,10 +14,12 @@ export interface ProviderAttempt {
 }
 
 /**
- * Which path answered a job: the A/B-selected provider, a backup after failover, the response
- * cache (fresh, or stale / same-category while providers are down), or the degraded fallback.
+ * Which path answered a job: the A/B-selected provider, a backup after failover, a cheaper model
+ * chosen because the budget could not afford the variant's (`downgrade`: leave it out of A/B
+ * comparisons), the response cache (fresh, or stale / same-category while providers are down), or
+ * the degraded fallback.
  */
-export type ServedBy = 'provider' | 'failover' | 'cache' | 'stale_cache' | 'category_cache' | 'degraded';
+export type ServedBy = 'provider' | 'failover' | 'downgrade' | 'cache' | 'stale_cache' | 'category_cache' | 'degraded';
 
 /** A job as the API shows it (DESIGN, "A job"). Field names are the wire names. */
 export interface JobRecord {

@@ -15,6 +15,7 @@ import { allCandidates, candidateWorstCase, chainWorstCase, failoverChain } from
 import type { TempConfig } from '../../libs/config/tempConfig.ts';
 import type { GatewayClient } from '../../libs/client/gatewayClient.ts';
 import type { TestGateway } from './gateway.ts';
+import { careerSubmission } from '../../scripts/demo/profiles.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -76,6 +77,7 @@ export function sampleBudget(store: BudgetStore, limitMicros: number, everyMs = 
   let running = true;
   const loop = (async () => {
     while (running) {
+      const at = Date.now();
       const s = await store.snapshot();
       summary.samples++;
       const committed = s.month.spent + s.month.reserved;
@@ -86,7 +88,8 @@ export function sampleBudget(store: BudgetStore, limitMicros: number, everyMs = 
         summary.violationCount++;
         if (summary.violations.length < 10) summary.violations.push(s);
       }
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
+      // Keep a steady cadence: the snapshot's own round trip counts toward the interval.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (Date.now() - at))));
     }
   })();
   return {
@@ -126,7 +129,13 @@ export async function finishedJobs(client: GatewayClient, ids: string[], timeout
   return ids.map((id) => done.get(id) as unknown as BudgetJob);
 }
 
-/** Config edits every budget test wants: no response cache (every job pays) and no client rate limit in the way. */
+/** Provider limits high enough never to delay a test's jobs (the shipped 300k TPM admits only ~300 jobs a minute). */
+export const UNLIMITED_PROVIDER = { rpm: 1_000_000, tpm: 1_000_000_000 };
+
+/**
+ * Config edits every budget test wants: `budget` merged into rate_limits.json's budget, no
+ * response cache (every job pays), and neither client nor provider rate limits in the way.
+ */
 export function payingConfig(config: TempConfig, budget: Record<string, unknown>): void {
   config.edit('features/career_path_navigator.json', (json) => {
     json.cache.enabled = false;
@@ -134,6 +143,8 @@ export function payingConfig(config: TempConfig, budget: Record<string, unknown>
   config.edit('rate_limits.json', (json) => {
     Object.assign(json.budget, budget);
     json.clients.default.rpm = 1_000_000;
+    json.providers.openai = { ...UNLIMITED_PROVIDER };
+    json.providers.anthropic = { ...UNLIMITED_PROVIDER };
   });
 }
 
@@ -162,6 +173,27 @@ export function worstCasesFor(configDir: string, submission: Record<string, unkn
     chainMicros: chainWorstCase(chain, inputTokens, maxOut, at),
     byModel: allCandidates(cfg).map((c) => ({ provider: c.provider, model: c.model, micros: candidateWorstCase(c, inputTokens, maxOut, at) })),
   };
+}
+
+/**
+ * `count` career-path submissions (request numbers `from`..), each from a distinct user the
+ * experiment assigns to `variant` (as submissionFor does, with the config loaded once).
+ */
+export function submissionsFor(variant: string, count: number, configDir: string, from = 0): Array<Record<string, unknown>> {
+  const cfg = loadConfig(configDir);
+  const out: Array<Record<string, unknown>> = [];
+  for (let i = from; out.length < count; i++) {
+    const base = careerSubmission(i);
+    for (let n = 0; n < 1000; n++) {
+      const userId = `u-${variant}-${i}-${n}`;
+      const data = { feature: base.feature, input: base.input, userId } as unknown as LlmJobData;
+      if (planJob(cfg, 'probe', 1, data)?.variant.name === variant) {
+        out.push({ ...base, user_id: userId });
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 /** Arrival times (epoch ms, oldest first) of provider calls at the simulator. */

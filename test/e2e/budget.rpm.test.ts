@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { callTimestamps, finishedJobs, fullestWindow, payingConfig, submissionsFor, submitAll } from '../helpers/budget.ts';
+import { SHIPPED_CONFIG_DIR } from '../../libs/config/tempConfig.ts';
+
+let gw: TestGateway | undefined;
+afterEach(async () => {
+  await gw?.stop();
+  gw = undefined;
+});
+
+const RPM = 600;
+const WINDOW_MS = 60_000;
+const JOBS = 700;
+
+describe('provider rate limits across workers', () => {
+  test('600 RPM for anthropic, 3 workers, 700 jobs: no 60 s window at the simulator sees more than 600 calls', async () => {
+    gw = await startTestGateway({
+      workers: 3,
+      editConfig: (c) => {
+        payingConfig(c, {});
+        c.edit('rate_limits.json', (json) => {
+          json.providers.anthropic = { rpm: RPM, tpm: 1_000_000_000 };
+        });
+      },
+    });
+    const started = Date.now();
+    const { ids, refused } = await submitAll(gw.client, submissionsFor('claude', JOBS, SHIPPED_CONFIG_DIR), 50);
+    expect(refused).toEqual([]);
+    // The last 100 can only start once the first minute's calls leave the window: about 60 s.
+    const jobs = await finishedJobs(gw.client, ids, 130_000);
+    const elapsedMs = Date.now() - started;
+
+    const times = await callTimestamps(gw.system.simulatorUrl);
+    const anthropic = [...times.anthropic].sort((a, b) => a - b);
+    const first = anthropic[0]!;
+    const inFirstWindow = anthropic.filter((t) => t < first + WINDOW_MS).length;
+    const fullest = fullestWindow(anthropic, WINDOW_MS);
+    const secondWave = anthropic.filter((t) => t >= first + WINDOW_MS);
+    console.log(
+      JSON.stringify({
+        calls: anthropic.length,
+        openaiCalls: times.openai.length,
+        inFirstWindow,
+        fullestWindow: fullest.count,
+        firstWaveSpreadMs: anthropic[RPM - 1]! - first,
+        secondWaveStartsAfterFirstMs: secondWave.length ? secondWave[0]! - first : null,
+        lastCallAfterFirstMs: anthropic.at(-1)! - first,
+        elapsedMs,
+      }),
+    );
+
+    expect(jobs.every((j) => j.status === 'completed' && j.provider === 'anthropic')).toBe(true);
+    expect(anthropic).toHaveLength(JOBS); // one call per job: waiting for the limit never failed over or retried a call
+    expect(times.openai).toHaveLength(0);
+    expect(fullest.count).toBeLessThanOrEqual(RPM);
+    expect(inFirstWindow).toBe(RPM);
+    expect(secondWave).toHaveLength(JOBS - RPM);
+  }, 150_000);
+});
