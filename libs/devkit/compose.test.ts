@@ -243,9 +243,14 @@ describe('docker-compose.yml', () => {
     expect(api.get('PORT'), 'api has no PORT').toBeDefined();
   });
 
-  it('keeps a SQLite store on a volume that api and worker share', () => {
-    const url = environment(service('api'), 'api').get('DATABASE_URL') ?? '';
-    if (/^mongodb/.test(url)) return;
+  it('keeps the store where api and worker share it: MongoDB they wait for, or SQLite on one volume', () => {
+    // `${VAR:-default}` is what compose runs with when the variable is unset.
+    const url = (environment(service('api'), 'api').get('DATABASE_URL') ?? '').replace(/^\$\{\w+:-(.*)\}$/, '$1');
+    expect(url).toBe((environment(service('worker'), 'worker').get('DATABASE_URL') ?? '').replace(/^\$\{\w+:-(.*)\}$/, '$1'));
+    if (/^mongodb/.test(url)) {
+      for (const name of GATEWAY_SERVICES) expect(JSON.stringify(service(name).depends_on ?? {}), `${name} must wait for mongo`).toContain('mongo');
+      return;
+    }
     const path = url.replace(/^sqlite:\/\//, '').replace(/^file:\/\//, '');
     expect(path.startsWith('/'), `DATABASE_URL ${url} should be an absolute path on a volume`).toBe(true);
     for (const name of GATEWAY_SERVICES) {
