@@ -4,6 +4,7 @@ import { once } from 'node:events';
 
 /** A running helper process. */
 export interface ChildHandle {
+  pid: number | undefined;
   output(): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. */
   stop(graceMs?: number): Promise<void>;
@@ -43,5 +44,5 @@ export async function startScript(script: string, env: NodeJS.ProcessEnv, ready:
     await stop(0);
     throw e;
   }
-  return { output: () => output, stop };
+  return { pid: child.pid, output: () => output, stop };
 }

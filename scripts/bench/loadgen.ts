@@ -97,6 +97,8 @@ export interface ClosedLoopOptions {
   measureMs?: number;
   /** Called after every response (e.g. to track progress). */
   onResponse?: (status: number) => void;
+  /** Called once when the warm-up ends and the measured window begins. */
+  onMeasureStart?: () => void;
 }
 
 /** The responses in the measured window. */
@@ -123,6 +125,7 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<ClosedLoopResult
   const started = performance.now();
   const measureFrom = started + (o.warmupMs ?? 0);
   const measureTo = o.total === undefined ? measureFrom + (o.measureMs ?? 10_000) : Infinity;
+  const startTimer = setTimeout(() => o.onMeasureStart?.(), Math.max(0, measureFrom - performance.now()));
   const latencies: number[] = [];
   const statuses: Record<number, number> = {};
   let next = 0;
@@ -154,8 +157,86 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<ClosedLoopResult
   try {
     await Promise.all(conns.map(loop));
   } finally {
+    clearTimeout(startTimer);
     for (const c of conns) c.close();
   }
   const durationMs = o.total === undefined ? measureTo - measureFrom : lastEnd - measureFrom;
   return { count: latencies.length, durationMs, latencies, statuses, sent: next, errors, firstError };
+}
+
+/** An open loop over keep-alive connections: `rate` requests per second, whether or not earlier ones answered. */
+export interface OpenLoopOptions {
+  host: string;
+  port: number;
+  /** Connections in the pool; a request due while all are busy waits for the first free one. */
+  connections: number;
+  rate: number;
+  durationMs: number;
+  request: (i: number) => Buffer;
+}
+
+/** Runs the open loop; latencies are from when each request was due (waiting for a connection counts). */
+export async function openLoop(o: OpenLoopOptions): Promise<ClosedLoopResult> {
+  const conns = Array.from({ length: o.connections }, () => new Connection(o.host, o.port));
+  await Promise.all(conns.map((c) => c.ready));
+  const idle = [...conns];
+  const backlog: Array<{ i: number; due: number }> = [];
+  const latencies: number[] = [];
+  const statuses: Record<number, number> = {};
+  let errors = 0;
+  let firstError: string | undefined;
+  let inFlight = 0;
+  const total = Math.round((o.rate * o.durationMs) / 1000);
+  const interval = 1000 / o.rate;
+  const start = performance.now() + 5;
+  let next = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const send = (conn: Connection, i: number, due: number) => {
+    inFlight++;
+    conn.send(o.request(i)).then(
+      (status) => {
+        latencies.push(performance.now() - due);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        done(conn);
+      },
+      (e: unknown) => {
+        errors++;
+        firstError ??= e instanceof Error ? e.message : String(e);
+        if (idle.length === 0 && inFlight === 1) {
+          // Every connection is gone: count what is left as failed instead of waiting forever.
+          errors += backlog.length + (total - next);
+          backlog.length = 0;
+          next = total;
+        }
+        done(null);
+      },
+    );
+  };
+  const done = (conn: Connection | null) => {
+    inFlight--;
+    const waiting = backlog.shift();
+    if (conn && waiting) send(conn, waiting.i, waiting.due);
+    else if (conn) idle.push(conn);
+    if (next >= total && inFlight === 0 && backlog.length === 0) finish();
+  };
+  const tick = () => {
+    const now = performance.now();
+    while (next < total && start + next * interval <= now) {
+      const due = start + next * interval;
+      const conn = idle.pop();
+      if (conn) send(conn, next, due);
+      else backlog.push({ i: next, due });
+      next++;
+    }
+    if (next < total) setTimeout(tick, Math.max(0, start + next * interval - performance.now() - 0.5));
+    else if (inFlight === 0 && backlog.length === 0) finish();
+  };
+  setTimeout(tick, 5);
+  try {
+    await finished;
+  } finally {
+    for (const c of conns) c.close();
+  }
+  return { count: latencies.length, durationMs: performance.now() - start, latencies, statuses, sent: next, errors, firstError };
 }

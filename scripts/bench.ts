@@ -1,0 +1,118 @@
+// `npm run bench`: measures the gateway against the yardstick in DESIGN.md and issue 4, each figure
+// beside a baseline measured in the same run, and prints one table with PASS/FAIL per target.
+// Targets are reported, not enforced: the exit code is 0 unless the bench itself fails.
+// Options: --only budget,intake,e2e   --jobs N (e2e, default 10000)   --workers N (default 1)
+//          --worker-concurrency N (200)   --connections N (64)   --rate N (budget, 1000/s)
+//          --budget-seconds S (5)   --warmup S (intake, 5)   --measure S (intake, 10)
+import { parseArgs } from 'node:util';
+import { cpus } from 'node:os';
+import { checkRedis, createRedis } from '../libs/redis/connection.ts';
+import { localRedisPid } from './bench/cpu.ts';
+import { cleanupAll } from './bench/cleanup.ts';
+import { formatTable, type Row } from './bench/stats.ts';
+import { runBudget } from './bench/budget.ts';
+import { runIntake } from './bench/intake.ts';
+import { runE2e } from './bench/e2e.ts';
+
+const SECTIONS = ['budget', 'intake', 'e2e'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    jobs: { type: 'string', default: '10000' },
+    workers: { type: 'string', default: '1' },
+    'worker-concurrency': { type: 'string', default: '200' },
+    connections: { type: 'string', default: '64' },
+    rate: { type: 'string', default: '1000' },
+    'budget-seconds': { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '5' },
+    measure: { type: 'string', default: '10' },
+  },
+});
+
+function positive(name: string, raw: string | undefined, integer = true): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    console.error(`--${name} must be a positive ${integer ? 'whole ' : ''}number, not "${raw}"`);
+    process.exit(2);
+  }
+  return n;
+}
+const only = (values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+for (const s of only) {
+  if (!SECTIONS.includes(s as Section)) {
+    console.error(`--only takes a comma-separated list of ${SECTIONS.join(', ')}; "${s}" is none of them`);
+    process.exit(2);
+  }
+}
+const opts = {
+  jobs: positive('jobs', values.jobs),
+  workers: positive('workers', values.workers),
+  workerConcurrency: positive('worker-concurrency', values['worker-concurrency']),
+  connections: positive('connections', values.connections),
+  rate: positive('rate', values.rate),
+  budgetMs: positive('budget-seconds', values['budget-seconds'], false) * 1000,
+  warmupMs: Number(values.warmup) * 1000,
+  measureMs: positive('measure', values.measure, false) * 1000,
+};
+if (!Number.isFinite(opts.warmupMs) || opts.warmupMs < 0) {
+  console.error(`--warmup must be a number of seconds >= 0, not "${values.warmup}"`);
+  process.exit(2);
+}
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisProblem = await checkRedis(redisUrl);
+if (redisProblem) {
+  console.error(redisProblem);
+  process.exit(1);
+}
+
+const probe = createRedis(redisUrl, 'bench-probe');
+const redisPid = await localRedisPid(probe, redisUrl).catch(() => undefined);
+probe.disconnect();
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\n${signal}: stopping the bench's processes and removing its keys ...`);
+    void cleanupAll().finally(() => process.exit(130));
+  });
+}
+
+const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
+console.log(`llm-gateway bench: node ${process.version}, ${cpus().length} CPUs (${cpuModel}), Redis ${redisUrl}`);
+console.log(`sections: ${only.join(', ')}\n`);
+
+const rows: Row[] = [];
+const started = Date.now();
+let exitCode = 0;
+try {
+  for (const section of SECTIONS) {
+    if (!only.includes(section)) continue;
+    const t0 = Date.now();
+    console.log(`[${section}] running ...`);
+    const out =
+      section === 'budget'
+        ? await runBudget({ redisUrl, rate: opts.rate, durationMs: opts.budgetMs })
+        : section === 'intake'
+          ? await runIntake({ redisUrl, connections: opts.connections, warmupMs: opts.warmupMs, measureMs: opts.measureMs, redisPid, rounds: 3 })
+          : await runE2e({ redisUrl, jobs: opts.jobs, workers: opts.workers, workerConcurrency: opts.workerConcurrency, connections: opts.connections, latencyMs: 5000, baselineMs: 5000, timeoutMs: 90_000, redisPid });
+    rows.push(...out.rows);
+    console.log(out.details.join('\n'));
+    console.log(`[${section}] done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
+  console.log(formatTable(rows));
+  const passed = rows.filter((r) => r.pass === true).length;
+  const failed = rows.filter((r) => r.pass === false).length;
+  console.log(`\ntotal time ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`${passed} passed, ${failed} failed`);
+} catch (e) {
+  console.error(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  exitCode = 1;
+} finally {
+  await cleanupAll();
+}
+process.exit(exitCode);

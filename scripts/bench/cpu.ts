@@ -1,0 +1,98 @@
+/**
+ * CPU accounting from /proc (Linux): how much CPU each process of a run spent, per job, and how
+ * busy the rest of the machine was meanwhile. On a 2-core machine 2,000 jobs/s leaves 1 ms of CPU
+ * per job for everything (API, worker, simulator, Redis, load generator), so this is the breakdown
+ * that says where a throughput shortfall comes from. Elsewhere every figure reads null.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+let ticksPerSecond = 100;
+try {
+  ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+} catch {
+  // not Linux, or no getconf: keep the usual 100
+}
+
+/** CPU time (user + system) a process has used, ms; null when it cannot be read. */
+export function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1000;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time the whole machine has spent busy, and its capacity (all CPUs), ms; null off Linux. */
+function machineCpuMs(): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    return { busy: ((total - idle) / ticksPerSecond) * 1000, total: (total / ticksPerSecond) * 1000 };
+  } catch {
+    return null;
+  }
+}
+
+/** The pid of a local Redis server, from INFO; undefined for a remote one. */
+export async function localRedisPid(redis: Redis, url: string): Promise<number | undefined> {
+  const host = new URL(url).hostname;
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) return undefined;
+  const info = await redis.info('server');
+  const pid = /process_id:(\d+)/.exec(info)?.[1];
+  return pid ? Number(pid) : undefined;
+}
+
+/** Measures named processes between start() and stop(). The bench's own process is `self`. */
+export class CpuMeter {
+  readonly #procs: Array<{ name: string; pid: number | undefined }>;
+  #start: Array<number | null> = [];
+  #self = process.cpuUsage();
+  #machine: { busy: number; total: number } | null = null;
+  #wall = 0;
+
+  constructor(procs: Array<{ name: string; pid: number | undefined }>) {
+    this.#procs = procs;
+  }
+
+  start(): void {
+    this.#start = this.#procs.map((p) => processCpuMs(p.pid));
+    this.#self = process.cpuUsage();
+    this.#machine = machineCpuMs();
+    this.#wall = performance.now();
+  }
+
+  /** One line: CPU ms per unit of work for each process, and the share of the machine others used. */
+  stop(units: number, unit = 'job'): string {
+    const wall = performance.now() - this.#wall;
+    const parts: string[] = [];
+    let ours = 0;
+    this.#procs.forEach((p, i) => {
+      const before = this.#start[i];
+      const after = processCpuMs(p.pid);
+      if (before === null || before === undefined || after === null) return;
+      ours += after - before;
+      parts.push(`${p.name} ${(((after - before) / units) * 1000).toFixed(0)}`);
+    });
+    const self = process.cpuUsage(this.#self);
+    const selfMs = (self.user + self.system) / 1000;
+    ours += selfMs;
+    parts.push(`load generator ${((selfMs / units) * 1000).toFixed(0)}`);
+    const m0 = this.#machine;
+    const m1 = machineCpuMs();
+    let machine = '';
+    if (m0 && m1) {
+      const capacity = m1.total - m0.total;
+      const busy = m1.busy - m0.busy;
+      machine = `; machine ${((busy / capacity) * 100).toFixed(0)}% busy over ${(wall / 1000).toFixed(1)} s, ${(((busy - ours) / capacity) * 100).toFixed(0)}% of it by processes outside this bench`;
+    }
+    return `CPU us per ${unit}: ${parts.join(', ')} (sum ${((ours / units) * 1000).toFixed(0)})${machine}`;
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * Section "e2e": the whole system (simulator at 0 ms latency, worker process(es), API) started as
+ * child processes on a fresh queue prefix; N jobs submitted as fast as keep-alive HTTP allows, every
+ * input distinct so that each job is a cache miss and a paid provider call (the worst case); then
+ * completions per second, from the first job's creation to the last one's completion, read from
+ * the result store (SQLite) once the queue has drained. Baseline, same run: the simulator alone
+ * driven by the OpenAI SDK at the workers' total concurrency (raw provider calls/s on this
+ * machine). Added latency: per stored job, total - queue - provider (latency_ms), i.e. the
+ * pipeline's own time around the provider call (plan, cache, budget, rate limit, keep the answer,
+ * settle), over every completed job of a second, open-loop phase at half the rate phase 1 reached
+ * (a load the system sustains; in phase 1 every job waits behind the whole backlog on the worker's
+ * event loop, which is reported too, without a target).
+ *
+ * The run uses a copy of config/ whose rate limits are raised out of the way (see config.ts).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { DatabaseSync } from 'node:sqlite';
+import { Queue } from 'bullmq';
+import OpenAI from 'openai';
+import { startSystem } from '../../libs/devkit/system.ts';
+import { obliterateQueues } from '../../libs/devkit/cleanup.ts';
+import { createRedis } from '../../libs/redis/connection.ts';
+import { LLM_QUEUE, queuePrefix } from '../../libs/queue/jobs.ts';
+import { careerSubmission } from '../demo/profiles.ts';
+import { deferCleanup } from './cleanup.ts';
+import { benchConfigDir } from './config.ts';
+import { CpuMeter } from './cpu.ts';
+import { redisMeter } from './redisStats.ts';
+import { closedLoop, jsonPost, openLoop } from './loadgen.ts';
+import { ms, percentiles, rate, ratio, type Percentiles, type Row } from './stats.ts';
+
+export interface E2eOptions {
+  redisUrl: string;
+  jobs: number;
+  workers: number;
+  workerConcurrency: number;
+  /** Keep-alive connections submitting jobs. */
+  connections: number;
+  /** Milliseconds of the open-loop latency phase. */
+  latencyMs: number;
+  /** Milliseconds of the SDK baseline. */
+  baselineMs: number;
+  /** Give up waiting for the queue to drain after this long, ms. */
+  timeoutMs: number;
+  /** Local Redis server's pid, for CPU accounting. */
+  redisPid: number | undefined;
+}
+
+const TARGET_JOBS_PER_S = 2000;
+const TARGET_ADDED_P99_MS = 10;
+
+/** Raw provider calls per second: the OpenAI SDK against the simulator, closed loop at `concurrency`. */
+async function sdkBaseline(simulatorUrl: string, concurrency: number, durationMs: number): Promise<{ rps: number; latency: ReturnType<typeof percentiles>; errors: number }> {
+  const client = new OpenAI({ baseURL: `${simulatorUrl}/v1`, apiKey: 'sk-bench', maxRetries: 0 });
+  const user = JSON.stringify(careerSubmission(1).input);
+  const call = () =>
+    client.chat.completions.create({
+      model: 'gpt-4',
+      messages: [
+        { role: 'system', content: 'You are an experienced, honest career counsellor.' },
+        { role: 'user', content: `Please draft a career path plan for me.\n${user}` },
+      ],
+      max_completion_tokens: 800,
+      temperature: 0.4,
+    });
+  const warmupMs = Math.min(1000, durationMs / 4);
+  const started = performance.now();
+  const from = started + warmupMs;
+  const to = from + durationMs - warmupMs;
+  const latencies: number[] = [];
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < to) {
+        const t0 = performance.now();
+        try {
+          await call();
+        } catch {
+          errors++;
+          continue;
+        }
+        const t1 = performance.now();
+        if (t1 >= from && t1 <= to) latencies.push(t1 - t0);
+      }
+    }),
+  );
+  return { rps: (latencies.length / (to - from)) * 1000, latency: percentiles(latencies), errors };
+}
+
+/** The submission of job `i`, with an input no other job of this run shares (a sure cache miss). */
+function uniqueSubmission(i: number, run: string, phase: string): Record<string, unknown> {
+  const s = careerSubmission(i) as { input: Record<string, unknown>; metadata: Record<string, unknown> };
+  s.input.goals = `${(s.input.goals as string | undefined) ?? 'Grow in my field.'} (bench ${run} ${phase} #${i})`;
+  s.metadata.bench_phase = phase;
+  return s;
+}
+
+interface StoreFigures {
+  statuses: Record<string, number>;
+  cache: Record<string, number>;
+  servedBy: Record<string, number>;
+  firstCreatedMs: number;
+  lastCompletedMs: number;
+  firstStartedMs: number;
+  added: number[];
+  provider: number[];
+  queue: number[];
+  total: number[];
+}
+
+/** The stored records of one phase. Safe while the workers run: a job completes only once its record is committed. */
+function readStore(path: string, phase: string): StoreFigures {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const where = "json_extract(doc, '$.metadata.bench_phase') = ?";
+    const count = (what: string) =>
+      Object.fromEntries(db.prepare(`SELECT ${what} k, count(*) n FROM jobs WHERE ${where} GROUP BY k`).all(phase).map((r) => [String(r.k), Number(r.n)]));
+    const span = db.prepare(`SELECT min(created_at) c, max(completed_at) d, min(json_extract(doc, '$.started_at')) s FROM jobs WHERE ${where}`).get(phase)!;
+    const rows = db
+      .prepare(
+        `SELECT json_extract(doc, '$.latency_ms.total') t, json_extract(doc, '$.latency_ms.queue') q, json_extract(doc, '$.latency_ms.provider') p FROM jobs WHERE status = 'completed' AND ${where}`,
+      )
+      .all(phase);
+    const f: StoreFigures = {
+      statuses: count('status'),
+      cache: count("json_extract(doc, '$.cache')"),
+      servedBy: count("json_extract(doc, '$.served_by')"),
+      firstCreatedMs: Date.parse(String(span.c)),
+      lastCompletedMs: Date.parse(String(span.d)),
+      firstStartedMs: Date.parse(String(span.s)),
+      added: [],
+      provider: [],
+      queue: [],
+      total: [],
+    };
+    for (const r of rows) {
+      const t = Number(r.t);
+      const q = Number(r.q);
+      const p = Number(r.p);
+      f.total.push(t);
+      f.queue.push(q);
+      f.provider.push(p);
+      f.added.push(t - q - p);
+    }
+    return f;
+  } finally {
+    db.close();
+  }
+}
+
+/** Waits until nothing is waiting, active or delayed; false if `timeoutMs` passed first. */
+async function drain(queue: Queue, timeoutMs: number): Promise<{ drained: boolean; remaining: number }> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'waiting-children');
+    const remaining = Object.values(c).reduce((a, b) => a + b, 0);
+    if (remaining === 0) return { drained: true, remaining };
+    if (performance.now() > deadline) return { drained: false, remaining };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const fmt = (p: Percentiles) => `p50 ${ms(p.p50)}  p95 ${ms(p.p95)}  p99 ${ms(p.p99)}  max ${ms(p.max)}`;
+
+function latencyLines(s: StoreFigures): string[] {
+  return [
+    `    added (total-queue-provider) ${fmt(percentiles(s.added))}  mean ${ms(percentiles(s.added).mean)}`,
+    `    provider                     ${fmt(percentiles(s.provider))}`,
+    `    queue                        ${fmt(percentiles(s.queue))}`,
+    `    total                        ${fmt(percentiles(s.total))}`,
+  ];
+}
+
+export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: string[] }> {
+  const tmp = mkdtempSync(join(tmpdir(), 'llm-gateway-bench-e2e-'));
+  const removeTmp = deferCleanup('e2e temp dir', async () => rmSync(tmp, { recursive: true, force: true }));
+  try {
+    const configDir = benchConfigDir(tmp);
+    const databasePath = join(tmp, 'e2e.sqlite');
+    const system = await startSystem({
+      workers: o.workers,
+      simulatorKnobs: { openai: { latency: { kind: 'fixed', ms: 0 } }, anthropic: { latency: { kind: 'fixed', ms: 0 } } },
+      env: { REDIS_URL: o.redisUrl, DATABASE_URL: databasePath, CONFIG_DIR: configDir, LOG_LEVEL: 'warn', WORKER_CONCURRENCY: String(o.workerConcurrency) },
+    });
+    const stopSystem = deferCleanup('e2e system', async () => {
+      await system.stop();
+      await obliterateQueues(o.redisUrl, system.queuePrefix);
+    });
+    const connection = createRedis(o.redisUrl, 'bench-e2e-poll');
+    const queue = new Queue(LLM_QUEUE, { connection, prefix: queuePrefix(system.queuePrefix) });
+    const closeQueue = deferCleanup('e2e poll connection', async () => {
+      await queue.close();
+      connection.disconnect();
+    });
+    const details: string[] = [
+      `e2e: ${o.jobs} jobs with distinct inputs, ${o.workers} worker process(es) x concurrency ${o.workerConcurrency}, simulator latency 0 ms, ${o.connections} submitting connections, prefix {${system.queuePrefix}}`,
+    ];
+    const rows: Row[] = [];
+    try {
+      const concurrency = o.workers * o.workerConcurrency;
+      const baseline = await sdkBaseline(system.simulatorUrl, concurrency, o.baselineMs);
+      details.push(`  baseline: OpenAI SDK -> simulator at concurrency ${concurrency}: ${rate(baseline.rps, ' calls/s')}, ${fmt(baseline.latency)}${baseline.errors ? `, ${baseline.errors} errors` : ''}`);
+
+      const run = Date.now().toString(36);
+      const port = Number(new URL(system.apiUrl).port);
+      const auth = { Authorization: `Bearer ${system.apiKey}` };
+      const build = (n: number, phase: string) => Array.from({ length: n }, (_, i) => jsonPost('127.0.0.1', port, '/v1/jobs', JSON.stringify(uniqueSubmission(i, run, phase)), auth));
+
+      // Phase 1: throughput. Everything at once, as fast as the API takes it.
+      const requests = build(o.jobs, 'throughput');
+      const meter = new CpuMeter([
+        ...system.processes.map((p) => ({ name: p.name, pid: p.child.pid })),
+        { name: 'redis (shared)', pid: o.redisPid },
+      ]);
+      meter.start();
+      const commands = await redisMeter(connection);
+      const submitted = await closedLoop({ host: '127.0.0.1', port, connections: o.connections, total: o.jobs, request: (i) => requests[i]! });
+      const d1 = await drain(queue, o.timeoutMs);
+      const cpu = meter.stop(o.jobs);
+      const redisLine = await commands.stop(o.jobs);
+      const s = readStore(databasePath, 'throughput');
+      const completed = s.statuses.completed ?? 0;
+      const spanMs = s.lastCompletedMs - s.firstCreatedMs;
+      const jobsPerS = (completed / spanMs) * 1000;
+      const accepted = submitted.statuses[202] ?? 0;
+      const submitRps = (accepted / submitted.durationMs) * 1000;
+      const saturated = percentiles(s.added);
+      details.push(
+        `  throughput phase: ${accepted}/${o.jobs} accepted (statuses ${JSON.stringify(submitted.statuses)}) in ${(submitted.durationMs / 1000).toFixed(2)} s = ${rate(submitRps, ' req/s')}` +
+          `${submitted.errors ? `, transport errors ${submitted.errors} (${submitted.firstError})` : ''}`,
+        `    drained: ${d1.drained ? 'yes' : `NO, ${d1.remaining} jobs still queued/active after ${o.timeoutMs / 1000} s`}; statuses ${JSON.stringify(s.statuses)}; cache ${JSON.stringify(s.cache)}; served_by ${JSON.stringify(s.servedBy)}`,
+        `    first created -> last completed ${(spanMs / 1000).toFixed(2)} s = ${rate(jobsPerS, ' jobs/s')} (from first start: ${rate((completed / (s.lastCompletedMs - s.firstStartedMs)) * 1000, ' jobs/s')})`,
+        `    ${cpu}`,
+        `    ${redisLine}`,
+        `    latency_ms of its ${completed} completed jobs (saturated: ${concurrency} jobs in flight share the worker's event loop):`,
+        ...latencyLines(s),
+      );
+      rows.push({
+        section: 'e2e',
+        figure: `throughput (${o.jobs} jobs, ${o.workers}x${o.workerConcurrency} workers)`,
+        measured: rate(jobsPerS, ' jobs/s'),
+        baseline: `SDK->simulator ${rate(baseline.rps, ' calls/s')}`,
+        ratio: ratio(jobsPerS, baseline.rps),
+        target: `>= ${TARGET_JOBS_PER_S} jobs/s (is ${ratio(jobsPerS, TARGET_JOBS_PER_S)})`,
+        pass: d1.drained && completed === o.jobs && jobsPerS >= TARGET_JOBS_PER_S,
+      });
+
+      // Phase 2: added latency at a load the system sustains (half of what phase 1 reached, at most
+      // the 2,000 jobs/s target), open loop, so that queueing behind a backlog is not what is measured.
+      const latencyRate = Math.max(10, Math.min(TARGET_JOBS_PER_S, Math.floor(jobsPerS / 2)));
+      const latencyJobs = Math.round((latencyRate * o.latencyMs) / 1000);
+      const latencyRequests = build(latencyJobs, 'latency');
+      const sent = await openLoop({ host: '127.0.0.1', port, connections: 16, rate: latencyRate, durationMs: o.latencyMs, request: (i) => latencyRequests[i]! });
+      const d2 = await drain(queue, o.timeoutMs);
+      const l = readStore(databasePath, 'latency');
+      const added = percentiles(l.added);
+      const provider = percentiles(l.provider);
+      details.push(
+        `  latency phase: open loop at ${latencyRate} jobs/s for ${(o.latencyMs / 1000).toFixed(1)} s (half the phase-1 rate): ${sent.statuses[202] ?? 0}/${latencyJobs} accepted, POST ${fmt(percentiles(sent.latencies))}` +
+          `${sent.errors ? `, transport errors ${sent.errors} (${sent.firstError})` : ''}`,
+        `    drained: ${d2.drained ? 'yes' : `NO (${d2.remaining} left)`}; statuses ${JSON.stringify(l.statuses)}; cache ${JSON.stringify(l.cache)}`,
+        `    latency_ms of its ${added.count} completed jobs (ms resolution):`,
+        ...latencyLines(l),
+      );
+      rows.push(
+        {
+          section: 'e2e',
+          figure: `added latency p99 @${latencyRate} jobs/s`,
+          measured: ms(added.p99),
+          baseline: `provider call p99 ${ms(provider.p99)}`,
+          ratio: ratio(added.p99, provider.p99),
+          target: `< ${TARGET_ADDED_P99_MS} ms`,
+          pass: added.count > 0 && d2.drained && added.p99 < TARGET_ADDED_P99_MS,
+        },
+        { section: 'e2e', figure: 'added latency p99, saturated (phase 1)', measured: ms(saturated.p99), baseline: `provider call p99 ${ms(percentiles(s.provider).p99)}`, ratio: ratio(saturated.p99, percentiles(s.provider).p99), target: '-', pass: null },
+        { section: 'e2e', figure: 'intake while submitting (phase 1)', measured: rate(submitRps, ' req/s'), baseline: '-', ratio: '-', target: '-', pass: null },
+      );
+    } finally {
+      await closeQueue();
+      await stopSystem();
+    }
+    return { rows, details };
+  } finally {
+    await removeTmp();
+  }
+}
