@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { GatewayError, errorBody, isGatewayError } from '../../libs/errors/index.ts';
 import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
 import type { BudgetStore } from '../../libs/budget/budgetStore.ts';
+import type { Counter, Registry } from 'prom-client';
 import { getBudget } from './budgetHandler.ts';
 import { operatorRouter, type OperatorDeps } from './operator.ts';
 import { cancelJob, getJob, submitJob, type ApiDeps, type HandlerResult } from './handlers.ts';
@@ -14,6 +15,8 @@ export interface AppDeps extends ApiDeps {
   budget: BudgetStore;
   /** Operator endpoints (/admin); omitted in tests that do not need them. */
   operator?: OperatorDeps;
+  /** Prometheus metrics served at /metrics; omitted in tests that do not need them. */
+  metrics?: { registry: Registry; requests: Counter<'method' | 'route' | 'status'> };
   /** Answers true when Redis and the store can be used. */
   ready: () => Promise<boolean>;
 }
@@ -25,6 +28,22 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+
+  const { metrics } = deps;
+  if (metrics) {
+    app.use((req, res, next) => {
+      // Label by the matched route pattern, not the URL, so job ids do not explode the series.
+      res.on('finish', () => metrics.requests.inc({ method: req.method, route: (req.route?.path as string | undefined) ? `${req.baseUrl}${req.route.path}` : 'unmatched', status: res.statusCode }));
+      next();
+    });
+    app.get('/metrics', async (_req, res, next) => {
+      try {
+        res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+      } catch (e) {
+        next(e);
+      }
+    });
+  }
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {

@@ -11,6 +11,8 @@ import { announceReady, createLogger } from '../../libs/telemetry/logger.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
 import { createApp } from './app.ts';
 import { IntakeGuards } from './guards.ts';
+import { createApiMetrics } from '../../libs/telemetry/metrics.ts';
+import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { WEBHOOK_QUEUE } from '../../libs/webhooks/queue.ts';
@@ -48,6 +50,7 @@ const app = createApp({
   guards,
   budget,
   apiKeys,
+  metrics: createApiMetrics({ queues: [queue as Queue, webhookQueue], budget, breaker: new SharedBreaker(connection, prefix), config: () => config.current() }),
   operator: {
     adminToken: env.adminToken,
     queues: [queue as Queue, webhookQueue],

@@ -17,6 +17,7 @@ import { processWebhookJob } from '../../libs/webhooks/delivery.ts';
 import { DEFAULT_WEBHOOK_DELAYS_MS, webhookBackoffStrategy } from '../../libs/webhooks/schedule.ts';
 import { webhookStateStore } from '../../libs/webhooks/stateStore.ts';
 import type { WebhookJobData } from '../../libs/webhooks/types.ts';
+import { jobEvent } from '../../libs/telemetry/jobEvent.ts';
 import { announceReady, createLogger } from '../../libs/telemetry/logger.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
 
@@ -60,6 +61,8 @@ const worker = new Worker<LlmJobData, LlmJobOutcome>(
       log,
       save: (record) => writer.save(record),
       onFinished: async (record, data) => {
+        // One JSON line per finished job on stdout, for shipping to ELK or CloudWatch.
+        log.info(jobEvent(record), 'job finished');
         if (!data.callbackUrl) return;
         const type = record.status === 'completed' ? 'job.completed' : record.status === 'rejected' ? 'job.rejected' : 'job.failed';
         await enqueueWebhook(webhookQueue, { jobId: record.id, clientId: record.client_id, url: data.callbackUrl, type, data: publicJob(record) }, webhookAttempts);

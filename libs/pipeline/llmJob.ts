@@ -93,7 +93,7 @@ export async function processLlmJob(job: Job<LlmJobData>, token: string | undefi
     try {
       answer = await obtainAnswer(job, plan, { ...deps, now, sleep }, attempts);
     } catch (error) {
-      const fallback = await handleNoAnswer(error, job, token, plan, facts, deps, now);
+      const fallback = await handleNoAnswer(error, job, token, plan, facts, deps, now, finish);
       if (fallback === 'rejected') return { status: 'rejected', costMicros: 0 };
       answer = fallback;
     }
@@ -116,20 +116,19 @@ async function handleNoAnswer(
   facts: JobFacts,
   deps: PipelineDeps,
   now: () => Date,
+  finish: (record: JobRecord) => Promise<void>,
 ): Promise<KeptAnswer | 'rejected'> {
   const lastAttempt = facts.attempt >= (job.opts.attempts ?? 1);
   if (error instanceof BudgetRefusedError) {
     // Only reservations in flight block it: some will be released, so look again shortly.
     if (!error.refused.exhausted) return delayUntil(job, token, Date.now() + BUDGET_RECHECK_MS + Math.random() * BUDGET_RECHECK_MS, deps.log, 'budget held by jobs in flight');
     if (error.policy === 'defer') return delayUntil(job, token, error.refused.retryAtMs, deps.log, 'budget window exhausted');
-    const record = failedRecord(facts, { code: 'budget_exhausted', message: error.message }, now(), 'rejected');
-    await deps.save(record);
-    await deps.onFinished?.(record, job.data);
+    await finish(failedRecord(facts, { code: 'budget_exhausted', message: error.message }, now(), 'rejected'));
     return 'rejected';
   }
   if (error instanceof RateLimitWaitError) return delayUntil(job, token, Date.now() + error.waitMs, deps.log, 'provider rate limit');
   if (error instanceof ProviderRejectedError) {
-    await deps.save(failedRecord(facts, { code: error.code, message: error.message }, now()));
+    await finish(failedRecord(facts, { code: error.code, message: error.message }, now()));
     throw new UnrecoverableError(`${error.code}: ${error.message}`);
   }
   if (error instanceof ProvidersUnavailableError) {
@@ -141,7 +140,7 @@ async function handleNoAnswer(
   }
   if (lastAttempt) {
     const code = (error as { code?: string }).code ?? 'internal_error';
-    await deps.save(failedRecord(facts, { code, message: error instanceof Error ? error.message : String(error) }, now()));
+    await finish(failedRecord(facts, { code, message: error instanceof Error ? error.message : String(error) }, now()));
   }
   throw error;
 }

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { freePort } from '../../libs/devkit/processes.ts';
 import { eventually, startTestGateway, submissionFor, type TestGateway } from '../helpers/gateway.ts';
+import type { TempConfig } from '../../libs/config/tempConfig.ts';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 const ADMIN_TOKEN = `admin-${randomBytes(12).toString('hex')}`;
@@ -46,8 +47,9 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-const start = () =>
+const start = (editConfig?: (c: TempConfig) => void) =>
   startTestGateway({
+    ...(editConfig ? { editConfig } : {}),
     env: {
       GATEWAY_CALLBACK_ALLOWLIST: '127.0.0.1',
       GATEWAY_WEBHOOK_SECRETS: `demo:${SECRET}`,
@@ -76,6 +78,18 @@ describe('signed webhooks', () => {
     expect(payload.data.result.text.length).toBeGreaterThan(100);
     expect(delivery!.headers['webhook-id']).toBe(`msg_${id}`);
     await eventually(async () => (await webhookOf(id))?.status === 'delivered', 10_000, 'the delivered state');
+  });
+
+  test('a job the budget rejects sends job.rejected', async () => {
+    // $0.02 passes the intake check (the cheapest job could fit) but not this job's worst case.
+    gw = await start((c) => c.edit('rate_limits.json', (json) => (json.budget.monthly_usd = 0.02)));
+    receiver = new Receiver();
+    const port = await receiver.listen();
+    const id = await gw.client.submit({ ...submissionFor('claude', 4), callback_url: `http://127.0.0.1:${port}/hook` });
+    await eventually(async () => receiver!.received.length === 1, 30_000, 'the webhook');
+    const payload = new Webhook(SECRET).verify(receiver.received[0]!.body, receiver.received[0]!.headers as Record<string, string>) as { type: string; data: { id: string; status: string; error: { code: string } } };
+    expect(payload).toMatchObject({ type: 'job.rejected', data: { id, status: 'rejected', error: { code: 'budget_exhausted' } } });
+    expect((await gw.simulator.calls()).total).toEqual({ openai: 0, anthropic: 0 });
   });
 
   test('500, 500, then 200: the same webhook-id three times, and the job shows delivered', async () => {

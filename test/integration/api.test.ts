@@ -17,6 +17,8 @@ import { GatewayClient } from '../../libs/client/gatewayClient.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
 import { makeJobRecord } from '../helpers/storeConformance.ts';
 import { IntakeGuards } from '../../apps/api/guards.ts';
+import { createApiMetrics } from '../../libs/telemetry/metrics.ts';
+import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 
@@ -57,6 +59,7 @@ beforeAll(async () => {
     }),
     budget,
     operator: { adminToken: ADMIN_TOKEN, queues: [queue as Queue] },
+    metrics: createApiMetrics({ queues: [queue as Queue], budget, breaker: new SharedBreaker(connection, queuePrefix(prefix)), config: () => config }),
     apiKeys: ApiKeyRegistry.fromPairs([
       { clientId: 'alice', key: keys.alice },
       { clientId: 'bob', key: keys.bob },
@@ -253,6 +256,18 @@ describe('GET /v1/budget', () => {
     expect(answer.status).toBe(200);
     expect(answer.body.month).toMatchObject({ limit_usd: 5000, spent_usd: 0, reserved_usd: 0, forecast_usd: 0 });
     expect(answer.body.day).toMatchObject({ limit_usd: null });
+  });
+});
+
+describe('GET /metrics', () => {
+  test('exports queue depth, budget, breaker state and request counts in Prometheus format', async () => {
+    const response = await fetch(`${baseUrl}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toMatch(/gateway_queue_jobs\{queue="llm-jobs",state="waiting"\} [1-9]/);
+    expect(text).toContain('gateway_budget_usd{window="month",kind="limit"} 5000');
+    expect(text).toContain('gateway_breaker_state{provider="openai"} 0');
+    expect(text).toMatch(/gateway_http_requests_total\{method="POST",route="\/v1\/jobs",status="202"\} [1-9]/);
   });
 });
 
