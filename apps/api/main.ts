@@ -1,14 +1,13 @@
 import { once } from 'node:events';
 import { Queue } from 'bullmq';
-import { readEnv } from '../../libs/config/env.ts';
-import { ConfigHolder } from '../../libs/config/watch.ts';
 import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
 import { loadApiKeys } from '../../libs/auth/load.ts';
 import { openJobStore } from '../../libs/store/open.ts';
-import { checkRedis, createRedis } from '../../libs/redis/connection.ts';
+import { createRedis } from '../../libs/redis/connection.ts';
 import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
-import { announceReady, createLogger } from '../../libs/telemetry/logger.ts';
+import { announceReady } from '../../libs/telemetry/logger.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
+import { startGatewayProcess } from '../../libs/lifecycle/startup.ts';
 import { createApp } from './app.ts';
 import { IntakeGuards } from './guards.ts';
 import { createApiMetrics } from '../../libs/telemetry/metrics.ts';
@@ -17,15 +16,7 @@ import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { WEBHOOK_QUEUE } from '../../libs/webhooks/queue.ts';
 
-const log = createLogger('api');
-const env = readEnv();
-const redisProblem = await checkRedis(env.redisUrl);
-if (redisProblem) {
-  console.error(redisProblem);
-  process.exit(1);
-}
-const config = new ConfigHolder(env.configDir, log);
-config.watch();
+const { log, env, config } = await startGatewayProcess('api');
 const apiKeys: ApiKeyRegistry = await loadApiKeys(env);
 if (apiKeys.size === 0) log.warn('no API keys configured (GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE): every request will answer 401');
 const store = await openJobStore(env.databaseUrl);

@@ -1,9 +1,7 @@
 import { Queue, Worker } from 'bullmq';
-import { readEnv } from '../../libs/config/env.ts';
-import { ConfigHolder } from '../../libs/config/watch.ts';
 import { openJobStore } from '../../libs/store/open.ts';
 import { BatchWriter } from '../../libs/store/batchWriter.ts';
-import { checkRedis, createRedis } from '../../libs/redis/connection.ts';
+import { createRedis } from '../../libs/redis/connection.ts';
 import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { ProviderRegistry } from '../../libs/providers/registry.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
@@ -18,21 +16,14 @@ import { DEFAULT_WEBHOOK_DELAYS_MS, webhookBackoffStrategy } from '../../libs/we
 import { webhookStateStore } from '../../libs/webhooks/stateStore.ts';
 import type { WebhookJobData } from '../../libs/webhooks/types.ts';
 import { jobEvent } from '../../libs/telemetry/jobEvent.ts';
-import { announceReady, createLogger } from '../../libs/telemetry/logger.ts';
+import { announceReady } from '../../libs/telemetry/logger.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
+import { startGatewayProcess } from '../../libs/lifecycle/startup.ts';
 
 /** How often the reaper returns budget holds of crashed workers, in ms. */
 const REAP_INTERVAL_MS = 5000;
 
-const log = createLogger('worker');
-const env = readEnv();
-const redisProblem = await checkRedis(env.redisUrl);
-if (redisProblem) {
-  console.error(redisProblem);
-  process.exit(1);
-}
-const config = new ConfigHolder(env.configDir, log);
-config.watch();
+const { log, env, config } = await startGatewayProcess('worker');
 const store = await openJobStore(env.databaseUrl);
 const writer = new BatchWriter(store);
 const connection = createRedis(env.redisUrl, 'worker');

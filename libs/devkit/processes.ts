@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository root, so scripts and tests can start the apps from anywhere. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** One of the gateway's processes started as a child (used by `npm start`, the demo and e2e tests). */
+/** A process started as a child (the gateway's apps for `npm start`, the demo, e2e tests and benchmarks). */
 export interface AppProcess {
   name: string;
   child: ChildProcess;
@@ -34,8 +34,13 @@ export interface StartOptions {
 }
 
 /** Starts apps/<name>/main.ts on this Node and resolves once it has printed its ready line. */
-export async function startApp(name: 'api' | 'worker' | 'simulator', options: StartOptions = {}): Promise<AppProcess> {
-  const child = spawn(process.execPath, [`${ROOT}apps/${name}/main.ts`], {
+export function startApp(name: 'api' | 'worker' | 'simulator', options: StartOptions = {}): Promise<AppProcess> {
+  return startScript(name, `${ROOT}apps/${name}/main.ts`, READY_LINE[name]!, options);
+}
+
+/** Starts `node <script>` on this Node and resolves once a line it prints matches `readyLine`. */
+export async function startScript(name: string, script: string, readyLine: RegExp, options: StartOptions = {}): Promise<AppProcess> {
+  const child = spawn(process.execPath, [script], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,7 +59,7 @@ export async function startApp(name: 'api' | 'worker' | 'simulator', options: St
     buffered = lines.pop() ?? '';
     for (const line of lines) {
       options.onLine?.(line);
-      if (!ready && READY_LINE[name]!.test(line)) {
+      if (!ready && readyLine.test(line)) {
         ready = true;
         resolveReady();
       }

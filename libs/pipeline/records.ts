@@ -1,6 +1,7 @@
 import type { JobRecord, ProviderAttempt } from '../store/types.ts';
 import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
 import { microsToUsd } from '../budget/cost.ts';
+import { recordFromQueuedJob } from '../jobs/view.ts';
 
 /** Facts about the BullMQ job a record is built from. */
 export interface JobFacts {
@@ -19,28 +20,9 @@ export interface JobFacts {
 function base(facts: JobFacts, now: Date): JobRecord {
   const created = Date.parse(facts.data.createdAt);
   return {
-    id: facts.id,
-    client_id: facts.data.clientId,
-    status: 'completed',
-    feature: facts.data.feature,
-    prompt_version: null,
-    experiment: null,
-    provider: null,
-    model: null,
-    result: null,
-    usage: null,
-    cost_usd: null,
-    cache: null,
-    degraded: false,
-    attempts: facts.attempt,
+    ...recordFromQueuedJob(facts.id, facts.data, 'completed', { attemptsMade: facts.attempt, processedOn: facts.processedOn }),
     provider_attempts: facts.attempts,
-    error: null,
     latency_ms: { queue: Math.max(0, facts.processedOn - created), provider: 0, total: Math.max(0, now.getTime() - created) },
-    user_id: facts.data.userId,
-    callback_url: facts.data.callbackUrl,
-    metadata: facts.data.metadata,
-    created_at: facts.data.createdAt,
-    started_at: new Date(facts.processedOn).toISOString(),
     completed_at: now.toISOString(),
   };
 }

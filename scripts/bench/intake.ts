@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startApp } from '../../libs/devkit/processes.ts';
 import { obliterateQueues } from '../../libs/devkit/cleanup.ts';
 import { careerSubmission } from '../demo/profiles.ts';
-import { startScript } from './child.ts';
+import { startScript } from '../../libs/devkit/processes.ts';
 import { deferCleanup } from './cleanup.ts';
 import { benchConfigDir } from './config.ts';
 import { CpuMeter } from './cpu.ts';
@@ -102,7 +102,9 @@ export async function runIntake(o: IntakeOptions): Promise<{ rows: Row[]; detail
     // Baseline: the bare route.
     const barePrefix = `bench-bare-${randomUUID().slice(0, 8)}`;
     const barePort = await freePort();
-    const bareProcess = await startScript(fileURLToPath(new URL('./bareIntake.ts', import.meta.url)), { PORT: String(barePort), REDIS_URL: o.redisUrl, BENCH_QUEUE_PREFIX: barePrefix }, /bare intake listening/);
+    const bareProcess = await startScript('bare intake', fileURLToPath(new URL('./bareIntake.ts', import.meta.url)), /bare intake listening/, {
+      env: { PORT: String(barePort), REDIS_URL: o.redisUrl, BENCH_QUEUE_PREFIX: barePrefix },
+    });
     const stopBare = deferCleanup('bare intake', async () => {
       await bareProcess.stop();
       await obliterateQueues(o.redisUrl, barePrefix);
@@ -128,7 +130,7 @@ export async function runIntake(o: IntakeOptions): Promise<{ rows: Row[]; detail
       await apiProcess.stop();
       await obliterateQueues(o.redisUrl, apiPrefix);
     });
-    const bare = side('bare', barePort, bareProcess.pid, apiKey);
+    const bare = side('bare', barePort, bareProcess.child.pid, apiKey);
     const api = side('api', apiPort, apiProcess.child.pid, apiKey);
     try {
       // Warm both, then alternate short rounds, so that both sides see the same background load
