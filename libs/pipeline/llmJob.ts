@@ -98,13 +98,16 @@ export async function processLlmJob(job: Job<LlmJobData>, token: string | undefi
       answer = fallback;
     }
   }
-  if (answer.holdId) {
-    // Idempotent per hold: a retry after a crash settles once.
-    const settled = await deps.budget.settle(answer.holdId, answer.costMicros);
-    for (const crossed of settled.crossed) deps.log.warn({ event: 'budget_threshold_crossed', ...crossed }, 'budget threshold crossed');
-  }
-  await finish(completedRecord(facts, answer, now()));
+  // Settling and storing are independent and both idempotent (a retry after a crash settles once
+  // and overwrites the same record), so they run side by side.
+  await Promise.all([settle(answer, deps), finish(completedRecord(facts, answer, now()))]);
   return { status: 'completed', costMicros: answer.costMicros };
+}
+
+async function settle(answer: KeptAnswer, deps: PipelineDeps): Promise<void> {
+  if (!answer.holdId) return;
+  const settled = await deps.budget.settle(answer.holdId, answer.costMicros);
+  for (const crossed of settled.crossed) deps.log.warn({ event: 'budget_threshold_crossed', ...crossed }, 'budget threshold crossed');
 }
 
 /** Decides what a job gets when no answer came: a rejection, a delay, a fallback answer, or a retry. */

@@ -4,7 +4,11 @@ import type { JobRecord, JobStore } from './types.ts';
 export interface BatchWriterOptions {
   /** Most records per transaction. Default 200. */
   maxBatch?: number;
-  /** Milliseconds a record may wait for companions before its batch is written. Default 5. */
+  /**
+   * Milliseconds a record may wait for companions before its batch is written. Default 0: the
+   * batch is written once the current turn of the event loop ends, so records finished together
+   * share a transaction without waiting for each other.
+   */
   maxDelayMs?: number;
 }
 
@@ -17,13 +21,13 @@ export class BatchWriter {
   readonly #maxBatch: number;
   readonly #maxDelayMs: number;
   #pending: Array<{ record: JobRecord; resolve: () => void; reject: (e: unknown) => void }> = [];
-  #timer: NodeJS.Timeout | undefined;
+  #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #flushing: Promise<void> = Promise.resolve();
 
   constructor(store: JobStore, options: BatchWriterOptions = {}) {
     this.#store = store;
     this.#maxBatch = options.maxBatch ?? 200;
-    this.#maxDelayMs = options.maxDelayMs ?? 5;
+    this.#maxDelayMs = options.maxDelayMs ?? 0;
   }
 
   /** Queues a record for the next batch; resolves when it is written. */
@@ -31,13 +35,16 @@ export class BatchWriter {
     return new Promise((resolve, reject) => {
       this.#pending.push({ record, resolve, reject });
       if (this.#pending.length >= this.#maxBatch) void this.flush();
-      else this.#timer ??= setTimeout(() => void this.flush(), this.#maxDelayMs);
+      else this.#timer ??= this.#maxDelayMs > 0 ? setTimeout(() => void this.flush(), this.#maxDelayMs) : setImmediate(() => void this.flush());
     });
   }
 
   /** Writes everything queued so far. */
   flush(): Promise<void> {
-    clearTimeout(this.#timer);
+    if (this.#timer) {
+      clearTimeout(this.#timer as NodeJS.Timeout);
+      clearImmediate(this.#timer as NodeJS.Immediate);
+    }
     this.#timer = undefined;
     const batch = this.#pending;
     this.#pending = [];
