@@ -7,7 +7,7 @@ import type { JobStore } from '../../libs/store/types.ts';
 import { LLM_JOB_OPTIONS, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { validateSubmission } from '../../libs/jobs/submission.ts';
 import { publicJob, recordFromQueuedJob } from '../../libs/jobs/view.ts';
-import { claimIdempotencyKey, validateIdempotencyKey } from '../../libs/jobs/idempotency.ts';
+import { claimIdempotencyKey, releaseIdempotencyKey, validateIdempotencyKey } from '../../libs/jobs/idempotency.ts';
 import { getWebhookState } from '../../libs/webhooks/stateStore.ts';
 import type { JobRecord } from '../../libs/store/types.ts';
 import type { IntakeGuards } from './guards.ts';
@@ -54,7 +54,13 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
     metadata: submission.metadata ?? null,
     createdAt: (deps.now?.() ?? new Date()).toISOString(),
   };
-  await deps.queue.add('llm', data, { ...LLM_JOB_OPTIONS, jobId: id });
+  try {
+    await deps.queue.add('llm', data, { ...LLM_JOB_OPTIONS, jobId: id });
+  } catch (error) {
+    // Not queued: the key must not answer "already accepted" to the client's retry.
+    if (idempotencyKey !== undefined) await releaseIdempotencyKey(deps.redis, deps.prefix, id).catch(() => undefined);
+    throw error;
+  }
   return accepted(id);
 }
 
@@ -98,6 +104,8 @@ export async function cancelJob(deps: ApiDeps, clientId: string, id: string): Pr
   if (!job || job.data.clientId !== clientId) throw notFound(id);
   const state = await job.getState();
   if (!['waiting', 'delayed', 'prioritized', 'paused'].includes(state)) throw notCancellable(id, state);
+  // A job waiting again after a crash or retry may already hold a paid answer: it will complete.
+  if (job.data.answer) throw notCancellable(id, 'answered');
   try {
     // Refused by BullMQ when a worker has just locked the job: then it is running, not cancelled.
     await job.remove();

@@ -65,6 +65,9 @@ const worker = new Worker<LlmJobData, LlmJobOutcome>(
     concurrency: env.workerConcurrency,
     lockDuration: env.workerLockMs,
     stalledInterval: Math.max(1000, Math.floor(env.workerLockMs / 2)),
+    // A job whose worker dies is run again, up to this many times, rather than failed unseen: its
+    // answer may already be paid for and kept.
+    maxStalledCount: 10,
   },
 );
 worker.on('error', (err) => log.error({ err }, 'worker error'));
@@ -75,7 +78,8 @@ const webhookWorker = new Worker<WebhookJobData>(
   (job) =>
     processWebhookJob(job, {
       secrets: (clientId) => env.webhookSecrets[clientId] ?? [],
-      allowlist: env.callbackAllowlist,
+      // The same hosts the API accepted at submission: everyone's, plus this client's own.
+      allowlist: [...env.callbackAllowlist, ...(config.current().rateLimits.clients[job.data.clientId]?.callback_allowlist ?? [])],
       ...webhookState,
     }),
   { connection, prefix, concurrency: 50, settings: { backoffStrategy: webhookBackoffStrategy({ delaysMs: webhookDelays }) } },

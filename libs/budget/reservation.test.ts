@@ -17,15 +17,15 @@ import {
 const simulatorTokens = (texts: string[]): number => Math.ceil(texts.reduce((n, t) => n + t.length, 0) / 4);
 
 describe('estimateInputTokens', () => {
-  test('counts ASCII as chars/4 rounded up plus the message overhead', () => {
+  test('bounds tokens by UTF-8 bytes (no byte-level BPE token is shorter than a byte), plus the message overhead', () => {
     expect(estimateInputTokens('')).toBe(MESSAGE_OVERHEAD_TOKENS);
-    expect(estimateInputTokens('abcd')).toBe(1 + MESSAGE_OVERHEAD_TOKENS);
-    expect(estimateInputTokens('abcde')).toBe(2 + MESSAGE_OVERHEAD_TOKENS);
+    expect(estimateInputTokens('abcd')).toBe(4 + MESSAGE_OVERHEAD_TOKENS);
+    expect(estimateInputTokens('1 2 3 4 5 6')).toBe(11 + MESSAGE_OVERHEAD_TOKENS);
   });
 
-  test('counts each non-ASCII unit as a whole token', () => {
-    expect(estimateInputTokens('数据科学家')).toBe(5 + MESSAGE_OVERHEAD_TOKENS);
-    expect(estimateInputTokens('ab🚀')).toBe(1 + 2 + MESSAGE_OVERHEAD_TOKENS);
+  test('counts multi-byte characters by their bytes', () => {
+    expect(estimateInputTokens('数据科学家')).toBe(15 + MESSAGE_OVERHEAD_TOKENS);
+    expect(estimateInputTokens('ab🚀')).toBe(2 + 4 + MESSAGE_OVERHEAD_TOKENS);
   });
 
   test('never under-estimates the simulator over system plus user text', () => {

@@ -12,21 +12,15 @@ import { costMicros, MICROS_PER_USD } from './cost.ts';
 export const MESSAGE_OVERHEAD_TOKENS = 4;
 
 /**
- * Upper estimate of the input tokens of one message's text, for the worst-case reservation.
- * ASCII counts as one token per 4 characters, rounded up (the simulator's rule). Every non-ASCII
- * UTF-16 unit counts as a whole token, because real tokenizers spend about one token per CJK
- * character or emoji half, where chars/4 would under-reserve. Adds MESSAGE_OVERHEAD_TOKENS.
- * Never below ceil(length / 4) + overhead, and the sum over messages is never below the
- * simulator's ceil(total chars / 4) over system plus user text.
+ * An upper bound on the input tokens of one message's text, for the worst-case reservation: its
+ * UTF-8 length in bytes, plus MESSAGE_OVERHEAD_TOKENS. Byte-level BPE tokenizers (GPT and Claude
+ * alike) never make a token of less than one byte, so no text, however adversarial (digit runs,
+ * rare CJK characters, emoji), can cost more input tokens than this. Reserving per byte holds about
+ * four times the typical English input, which is small next to the output reserve and is
+ * released at settle.
  */
 export function estimateInputTokens(text: string): number {
-  let ascii = 0;
-  let other = 0;
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) < 0x80) ascii++;
-    else other++;
-  }
-  return Math.ceil(ascii / 4) + other + MESSAGE_OVERHEAD_TOKENS;
+  return Buffer.byteLength(text, 'utf8') + MESSAGE_OVERHEAD_TOKENS;
 }
 
 /** Upper estimate of the input tokens of a whole prompt (e.g. [system, user]); see estimateInputTokens. */

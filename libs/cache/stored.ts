@@ -15,6 +15,8 @@ export interface CachedAnswer {
   outputTokens: number;
   /** ISO time the answer was produced. */
   createdAt: string;
+  /** 'stop', or 'length' when cut at the output limit. Absent in entries written before it existed. */
+  finishReason?: string;
 }
 
 /** A cached answer with its freshness. */

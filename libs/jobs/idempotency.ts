@@ -66,3 +66,8 @@ export async function claimIdempotencyKey(
   }
   return { fresh: false, jobId };
 }
+
+/** Forgets a claim whose job could not be enqueued, so that the client's retry with the same key enqueues it. */
+export async function releaseIdempotencyKey(redis: Redis, prefix: string, jobId: string): Promise<void> {
+  await redis.del(`${prefix}:idem:${jobId}`);
+}

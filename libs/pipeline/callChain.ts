@@ -1,4 +1,5 @@
-import { GatewayError } from '../errors/index.ts';
+import { ProviderRejectedError, ProvidersUnavailableError, RateLimitWaitError } from './errors.ts';
+import { IncompleteAnswerError } from '../providers/completeness.ts';
 import type { ProviderAttempt } from '../store/types.ts';
 import type { CompletionRequest, CompletionResult } from '../providers/types.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
@@ -7,29 +8,17 @@ import { callWithResilience } from '../resilience/callPolicy.ts';
 import { classifyResilienceError } from '../resilience/errors.ts';
 import type { Candidate } from './route.ts';
 
-/** Every provider of the chain failed with a retryable error (an outage, not a bad request). */
-export class ProvidersUnavailableError extends GatewayError {
-  /** The longest wait any provider asked for, in ms, if one did. */
-  readonly retryAfterMs: number | undefined;
-  constructor(lastCode: string, retryAfterMs: number | undefined, cause: unknown) {
-    super('providers_unavailable', `No provider could answer (last error: ${lastCode}); the job will be retried.`, { status: 503, cause });
-    this.retryAfterMs = retryAfterMs;
-  }
-}
-
-/** A provider rejected the request itself (400, 401, 404, ...): retrying or failing over will not help. */
-export class ProviderRejectedError extends GatewayError {
-  constructor(code: string, message: string, cause: unknown) {
-    super(code, message, { status: 502, cause });
-  }
-}
-
 /** What the chain needs from its process. */
 export interface ChainDeps {
   providers: ProviderRegistry;
   breaker: SharedBreaker;
-  /** Called before each provider is tried (rate limits); may wait, or throw to give up. */
-  beforeCall?: (candidate: Candidate) => Promise<void>;
+  /** Called before every try of a provider, retries included (rate limits); may wait, or throw RateLimitWaitError. */
+  beforeTry?: (candidate: Candidate) => Promise<void>;
+  /**
+   * Called with each answer that came back but is unusable (no text or no usage): the provider
+   * was paid for it all the same, and the caller must count it.
+   */
+  onPaidIncomplete?: (candidate: Candidate, usage: { inputTokens: number; outputTokens: number } | undefined) => void;
 }
 
 /**
@@ -47,30 +36,45 @@ export async function callChain(
   let lastCode = 'no_provider_configured';
   let retryAfterMs: number | undefined;
   for (const [index, candidate] of chain.entries()) {
-    // Outside the try: a rate-limit wait is not a provider failure and must not fail over.
-    await deps.beforeCall?.(candidate);
     try {
       const client = deps.providers.get(candidate.provider, candidate.settings);
       const result = await callWithResilience(
         candidate.provider,
         candidate.settings,
         deps.breaker,
-        (signal) => client.complete({ ...request, model: candidate.model, timeoutMs: candidate.settings.timeout_ms, signal }),
+        async (signal) => {
+          try {
+            return await client.complete({ ...request, model: candidate.model, timeoutMs: candidate.settings.timeout_ms, signal });
+          } catch (error) {
+            // A body that parsed but is unusable, or that did not parse (the SDK throws SyntaxError only
+            // for a 2xx body): the provider answered, so assume it billed.
+            if (error instanceof IncompleteAnswerError) deps.onPaidIncomplete?.(candidate, error.usage);
+            else if (error instanceof SyntaxError) deps.onPaidIncomplete?.(candidate, undefined);
+            throw error;
+          }
+        },
         {
+          ...(deps.beforeTry ? { beforeTry: () => deps.beforeTry!(candidate) } : {}),
           onAttempt: (a) =>
             attempts.push({ provider: a.provider, model: candidate.model, status: a.status, latencyMs: Math.round(a.latencyMs), ...(a.errorCode ? { errorCode: a.errorCode } : {}) }),
         },
       );
       return { candidate, index, result };
     } catch (error) {
+      // A rate-limit wait is not a provider failure: the job waits in the queue, it does not fail over.
+      if (error instanceof RateLimitWaitError) throw error;
       const cls = classifyResilienceError(error);
       if (cls.code === 'provider_circuit_open') attempts.push({ provider: candidate.provider, model: candidate.model, status: 0, errorCode: cls.code, latencyMs: 0 });
       if (!cls.retryable) {
-        throw new ProviderRejectedError(cls.code, `${candidate.provider} refused the request (${cls.status}): ${error instanceof Error ? error.message : String(error)}`, error);
+        // The provider's own words help with a bad request, but a credential error may echo (part of) our key.
+        const detail = cls.status === 401 || cls.status === 403 ? 'the gateway operators must check its API key' : error instanceof Error ? error.message : String(error);
+        throw new ProviderRejectedError(cls.code, `${candidate.provider} refused the request (${cls.status}): ${detail}`, error);
       }
       lastError = error;
       lastCode = cls.code;
-      if (cls.retryAfterMs !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, cls.retryAfterMs);
+      // Only a provider's own retry-after counts: an open breaker's reopen time is our guess, and
+      // waiting for it would hold jobs back from the cached and degraded fallbacks.
+      if (cls.retryAfterMs !== undefined && cls.code !== 'provider_circuit_open') retryAfterMs = Math.max(retryAfterMs ?? 0, cls.retryAfterMs);
     }
   }
   throw new ProvidersUnavailableError(lastCode, retryAfterMs, lastError);

@@ -8,8 +8,8 @@ import { renderTemplate } from '../prompts/render.ts';
 import { deriveCategory } from '../features/category.ts';
 import { cacheKey, categoryKey } from '../cache/key.ts';
 import { completedRecord, failedRecord, type JobFacts } from './records.ts';
-import { ProviderRejectedError, ProvidersUnavailableError } from './callChain.ts';
-import { BudgetRefusedError, RateLimitWaitError, fromCache, obtainAnswer, type AnswerDeps, type JobPlan } from './obtainAnswer.ts';
+import { BudgetRefusedError, ProviderRejectedError, ProvidersUnavailableError, RateLimitWaitError } from './errors.ts';
+import { fromCache, obtainAnswer, type AnswerDeps, type JobPlan } from './obtainAnswer.ts';
 
 /** What the LLM job pipeline needs from its process. */
 export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
@@ -24,6 +24,12 @@ export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
 
 /** Milliseconds (plus up to as much jitter) before a job blocked only by open reservations tries the budget again. */
 export const BUDGET_RECHECK_MS = 500;
+
+/** Milliseconds before an answered job whose store or settle failed tries again. */
+export const AFTER_ANSWER_RETRY_MS = 5000;
+
+/** Runs of one job after which a provider's long retry-after no longer delays it (it takes the normal retries). */
+export const MAX_RETRY_AFTER_DELAYS = 10;
 
 /** What a finished BullMQ job returns (kept small: the store holds the result). */
 export interface LlmJobOutcome {
@@ -100,7 +106,14 @@ export async function processLlmJob(job: Job<LlmJobData>, token: string | undefi
   }
   // Settling and storing are independent and both idempotent (a retry after a crash settles once
   // and overwrites the same record), so they run side by side.
-  await Promise.all([settle(answer, deps), finish(completedRecord(facts, answer, now()))]);
+  try {
+    await Promise.all([settle(answer, deps), finish(completedRecord(facts, answer, now()))]);
+  } catch (error) {
+    // The answer is paid for and kept in the job: never let the queue give up on it. Wait and try
+    // again, without using up an attempt, until the store and the budget answer.
+    deps.log.error({ err: error, jobId: facts.id }, 'could not settle or store an answered job; trying again shortly');
+    return delayUntil(job, token, Date.now() + AFTER_ANSWER_RETRY_MS, deps.log, 'store or budget unavailable');
+  }
   return { status: 'completed', costMicros: answer.costMicros };
 }
 
@@ -138,6 +151,10 @@ async function handleNoAnswer(
     const cached = await deps.cache.getFirst([plan.cacheKey, plan.categoryKey], { allowStale: true }).catch(() => null);
     if (cached) return fromCache(cached.entry, cached.key === plan.cacheKey ? 'stale_cache' : 'category_cache', now());
     if (lastAttempt) return degradedAnswer(plan, facts, now());
+    // The provider said when to come back: wait that long in the queue, without using an attempt.
+    if (error.retryAfterMs !== undefined && (job.attemptsStarted ?? 0) < MAX_RETRY_AFTER_DELAYS) {
+      return delayUntil(job, token, Date.now() + error.retryAfterMs, deps.log, 'provider asked to retry later');
+    }
     deps.log.warn({ jobId: facts.id, attempt: facts.attempt }, 'no provider could answer; the queue retries the job');
     throw error;
   }

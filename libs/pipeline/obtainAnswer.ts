@@ -3,12 +3,12 @@ import type { Logger } from 'pino';
 import type { Experiment, FeatureConfig, GatewayConfig, PromptVersion, Variant } from '../config/types.ts';
 import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
 import type { ProviderAttempt } from '../store/types.ts';
-import type { BudgetStore, ReserveRefused } from '../budget/budgetStore.ts';
+import type { BudgetStore } from '../budget/budgetStore.ts';
 import type { RateLimiter } from '../ratelimit/rateLimiter.ts';
 import type { ResponseCache, CachedAnswer } from '../cache/responseCache.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { SharedBreaker } from '../resilience/sharedBreaker.ts';
-import { GatewayError } from '../errors/index.ts';
+import { BudgetRefusedError, RateLimitWaitError } from './errors.ts';
 import { costMicros, priceAt } from '../budget/cost.ts';
 import { budgetLimits, chooseDowngrade, estimatePromptTokens } from '../budget/reservation.ts';
 import { allCandidates, candidateWorstCase, chainCallBudgetMs, chainWorstCase, failoverChain, type Candidate } from './route.ts';
@@ -45,29 +45,9 @@ export interface AnswerDeps {
   sleep: (ms: number) => Promise<void>;
 }
 
-/** The budget cannot afford the job; `policy` says what to do about it. */
-export class BudgetRefusedError extends GatewayError {
-  readonly refused: ReserveRefused;
-  readonly policy: 'reject' | 'defer' | 'downgrade';
-  constructor(refused: ReserveRefused, policy: 'reject' | 'defer' | 'downgrade') {
-    super('budget_exhausted', `The ${refused.window === 'month' ? 'monthly' : 'daily'} budget cannot afford this job.`, { status: 429 });
-    this.refused = refused;
-    this.policy = policy;
-  }
-}
-
-/** A provider's rate limit needs a longer wait than is worth holding a worker slot for. */
-export class RateLimitWaitError extends GatewayError {
-  readonly waitMs: number;
-  constructor(provider: string, waitMs: number) {
-    super('provider_rate_limited', `The ${provider} rate limit is reached; the job waits ${waitMs} ms in the queue.`, { status: 429 });
-    this.waitMs = waitMs;
-  }
-}
-
 /** Milliseconds the single-flight lock must outlive: the chain's longest call, plus the budget and cache round trips. */
 export function lockTtlFor(chain: Candidate[]): number {
-  return 4000 + chainCallBudgetMs(chain);
+  return 4000 + chainCallBudgetMs(chain, MAX_INLINE_RATE_WAIT_MS);
 }
 
 /**
@@ -99,7 +79,7 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: An
   });
   if (flight.outcome === 'miss' && paid) {
     // A truncated answer was shared with those waiting for it, but is not kept for later requests.
-    if (paid.finishReason === 'length') await deps.cache.delete(plan.cacheKey).catch(() => undefined);
+    if (paid.finishReason === 'length') await Promise.all([plan.cacheKey, plan.categoryKey].map((k) => deps.cache.delete(k).catch(() => undefined)));
     return paid;
   }
   return fromCache(flight.value, 'cache', deps.now());
@@ -111,11 +91,12 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   const at = deps.now();
   const inputTokens = estimatePromptTokens([plan.system, plan.user]);
   const maxOut = plan.feature.output.max_output_tokens;
-  // A stalled job re-runs with the same attempt number; its earlier hold may be finished already.
-  const holdId = `${plan.jobId}:${plan.attempt}:${job.stalledCounter ?? 0}`;
+  // One hold per run of the job: a stalled or delayed job runs again with the same attempt number,
+  // and its earlier hold may be finished already. attemptsStarted counts every run.
+  const holdId = `${plan.jobId}:${plan.attempt}:${job.attemptsStarted ?? 0}:${job.stalledCounter ?? 0}`;
   // A hold must outlive the longest call it pays for, or the reaper would free it mid-call and the
   // freed room could be reserved twice.
-  const ttlMs = Math.max(budget.reservation_ttl_ms, chainCallBudgetMs(fullChain));
+  const ttlMs = Math.max(budget.reservation_ttl_ms, chainCallBudgetMs(fullChain, MAX_INLINE_RATE_WAIT_MS));
   const reserve = (amountMicros: number) =>
     deps.budget.reserve({ holdId, amountMicros, limits: budgetLimits(budget), ttlMs, thresholds: budget.alert_thresholds });
 
@@ -136,27 +117,41 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   const rateLimit = async (candidate: Candidate) => {
     const limits = deps.config().rateLimits.providers[candidate.provider];
     if (!limits) return;
+    const deadline = Date.now() + MAX_INLINE_RATE_WAIT_MS;
     for (;;) {
       const granted = await deps.rateLimiter.acquireProvider(candidate.provider, limits, inputTokens + maxOut);
       if (granted.ok) return;
-      if (granted.waitMs > MAX_INLINE_RATE_WAIT_MS) throw new RateLimitWaitError(candidate.provider, granted.waitMs);
+      if (Date.now() + granted.waitMs > deadline) throw new RateLimitWaitError(candidate.provider, granted.waitMs);
       await deps.sleep(granted.waitMs);
     }
+  };
+  // Unusable answers are billed all the same: count them (their reported usage, else the worst case).
+  let incompleteMicros = 0;
+  const onPaidIncomplete = (candidate: Candidate, usage: { inputTokens: number; outputTokens: number } | undefined) => {
+    const price = priceAt(candidate.settings.models[candidate.model]!, at);
+    incompleteMicros += usage ? costMicros(usage, price) : candidateWorstCase(candidate, inputTokens, maxOut, at);
   };
 
   const startedAt = deps.now().toISOString();
   const started = performance.now();
   let outcome;
   try {
-    outcome = await callChain(chain, { system: plan.system, user: plan.user, maxOutputTokens: maxOut, temperature: plan.feature.output.temperature, jobId: plan.jobId }, { providers: deps.providers, breaker: deps.breaker, beforeCall: rateLimit }, attempts);
+    outcome = await callChain(
+      chain,
+      { system: plan.system, user: plan.user, maxOutputTokens: maxOut, temperature: plan.feature.output.temperature, jobId: plan.jobId },
+      { providers: deps.providers, breaker: deps.breaker, beforeTry: rateLimit, onPaidIncomplete },
+      attempts,
+    );
   } catch (error) {
-    await deps.budget.release(holdId);
+    // Nothing usable came back: return the hold, or settle what the unusable answers cost.
+    if (incompleteMicros > 0) await deps.budget.settle(holdId, incompleteMicros);
+    else await deps.budget.release(holdId);
     throw error;
   }
   const { candidate, index, result } = outcome;
   const answer: KeptAnswer = {
     holdId,
-    costMicros: costMicros(result, priceAt(candidate.settings.models[candidate.model]!, new Date(startedAt))),
+    costMicros: incompleteMicros + costMicros(result, priceAt(candidate.settings.models[candidate.model]!, new Date(startedAt))),
     servedBy: downgraded ? 'downgrade' : index === 0 && candidate.provider === plan.variant.provider ? 'provider' : 'failover',
     cache: 'miss',
     degraded: false,
@@ -174,7 +169,13 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
     startedAt,
   };
   // Keep the paid-for answer in the job before anything else can fail: a retry settles and stores it without calling again.
-  await job.updateData({ ...job.data, answer });
+  try {
+    await job.updateData({ ...job.data, answer });
+  } catch (error) {
+    // Not kept: the retry will pay again, so at least count this payment now.
+    await deps.budget.settle(holdId, answer.costMicros).catch(() => undefined);
+    throw error;
+  }
   // A failpoint for the crash tests: die at the worst moment, after paying and before storing.
   if (process.env.GATEWAY_FAILPOINT === 'crash_after_answer_kept') process.kill(process.pid, 'SIGKILL');
   return answer;
@@ -190,6 +191,7 @@ function toCached(answer: KeptAnswer): CachedAnswer {
     inputTokens: answer.inputTokens,
     outputTokens: answer.outputTokens,
     createdAt: answer.startedAt,
+    finishReason: answer.finishReason,
   };
 }
 
@@ -210,7 +212,7 @@ export function fromCache(entry: CachedAnswer, servedBy: 'cache' | 'stale_cache'
     inputTokens: entry.inputTokens,
     outputTokens: entry.outputTokens,
     cachedInputTokens: 0,
-    finishReason: 'stop',
+    finishReason: entry.finishReason ?? 'stop',
     providerLatencyMs: 0,
     startedAt: now.toISOString(),
   };

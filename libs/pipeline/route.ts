@@ -1,6 +1,7 @@
 import type { Experiment, GatewayConfig, ProviderSettings, Variant } from '../config/types.ts';
 import { priceAt } from '../budget/cost.ts';
 import { worstCaseMicros } from '../budget/reservation.ts';
+import { RETRY_AFTER_JITTER_MS } from '../resilience/backoff.ts';
 
 /** One provider and model the pipeline may call for a job. */
 export interface Candidate {
@@ -43,10 +44,18 @@ export function chainWorstCase(chain: Candidate[], inputTokens: number, maxOutpu
 }
 
 /**
- * Longest a call through the whole chain can take, in ms: every candidate's timeouts, retries and
- * backoff, plus a second of slack. A budget hold or single-flight lock shorter than this could
- * expire while the call is still running.
+ * Longest a call through the whole chain can take, in ms: for every candidate and every try, the
+ * timeout, the longest wait before the next try (backoff or an honoured retry-after), and the
+ * longest in-place rate-limit wait (`inlineWaitMs` per try); plus a second of slack. A budget hold
+ * or single-flight lock shorter than this could expire while the call is still running.
  */
-export function chainCallBudgetMs(chain: Candidate[]): number {
-  return 1000 + chain.reduce((sum, c) => sum + c.settings.timeout_ms * (c.settings.retry.max_retries + 1) + c.settings.retry.max_delay_ms * c.settings.retry.max_retries, 0);
+export function chainCallBudgetMs(chain: Candidate[], inlineWaitMs: number): number {
+  return (
+    1000 +
+    chain.reduce((sum, c) => {
+      const { max_retries, max_delay_ms, max_retry_after_ms } = c.settings.retry;
+      const tries = max_retries + 1;
+      return sum + tries * (c.settings.timeout_ms + inlineWaitMs) + max_retries * Math.max(max_delay_ms, max_retry_after_ms + RETRY_AFTER_JITTER_MS);
+    }, 0)
+  );
 }

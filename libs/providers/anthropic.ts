@@ -32,7 +32,9 @@ export class AnthropicProvider implements ProviderClient {
     return {
       text,
       model: response.model ?? req.model,
-      inputTokens: response.usage?.input_tokens ?? 0,
+      // Anthropic's input_tokens leave out prompt-cache reads and writes; all three are billed. Cache
+      // writes (1.25x) are priced as plain input: the gateway sends no cache_control, so none occur.
+      inputTokens: (response.usage?.input_tokens ?? 0) + (response.usage?.cache_read_input_tokens ?? 0) + (response.usage?.cache_creation_input_tokens ?? 0),
       outputTokens: response.usage?.output_tokens ?? 0,
       cachedInputTokens: response.usage?.cache_read_input_tokens ?? 0,
       finishReason: FINISH[stop] ?? stop,

@@ -6,9 +6,12 @@
 export class IncompleteAnswerError extends Error {
   override readonly name = 'IncompleteAnswerError';
   readonly provider: string;
-  constructor(provider: string, what: string) {
+  /** The tokens the provider reported for it, when it did: it bills them even for an unusable answer. */
+  readonly usage: { inputTokens: number; outputTokens: number } | undefined;
+  constructor(provider: string, what: string, usage?: { inputTokens: number; outputTokens: number }) {
     super(`${provider} returned an incomplete answer: ${what}`);
     this.provider = provider;
+    this.usage = usage;
   }
 }
 
@@ -20,9 +23,8 @@ export interface AnswerShape {
 
 /** Throws IncompleteAnswerError unless the answer has text and both token counts. */
 export function assertComplete(provider: string, answer: AnswerShape): void {
-  if (typeof answer.text !== 'string' || answer.text.length === 0) throw new IncompleteAnswerError(provider, 'no text');
   const { usage } = answer;
-  if (!usage || typeof usage.input !== 'number' || typeof usage.output !== 'number' || usage.output <= 0) {
-    throw new IncompleteAnswerError(provider, 'no usage reported');
-  }
+  const billed = usage && typeof usage.input === 'number' && typeof usage.output === 'number' ? { inputTokens: usage.input, outputTokens: usage.output } : undefined;
+  if (typeof answer.text !== 'string' || answer.text.length === 0) throw new IncompleteAnswerError(provider, 'no text', billed);
+  if (!billed || billed.outputTokens <= 0) throw new IncompleteAnswerError(provider, 'no usage reported');
 }

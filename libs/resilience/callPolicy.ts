@@ -33,6 +33,8 @@ export interface CallHooks {
   now?(): number;
   /** Aborts the whole call (e.g. on shutdown): the request in flight is aborted and nothing is retried. */
   signal?: AbortSignal;
+  /** Runs before every try, retries included, outside the breaker and the timeout (e.g. a rate limit that may wait); its errors propagate as they are. */
+  beforeTry?(): Promise<void>;
 }
 
 /**
@@ -69,6 +71,7 @@ export async function callWithResilience<T>(
   let lastError: unknown;
   for (let retry = 0; ; retry++) {
     hooks.signal?.throwIfAborted();
+    await hooks.beforeTry?.();
     const permit = await breaker.acquire(provider, settings.breaker, settings.timeout_ms + TRIAL_GRACE_MS);
     if (!permit.allowed) throw new CircuitOpenError(provider, permit.state, permit.retryAtMs, now(), lastError);
 

@@ -51,6 +51,8 @@ describe('provider rate limits across workers', () => {
     );
 
     expect(jobs.every((j) => j.status === 'completed' && j.provider === 'anthropic')).toBe(true);
+    // Waiting in the queue for the limit costs no attempt (a delayed job used to come back with a spent budget hold).
+    expect(jobs.filter((j) => j.attempts !== 1).map((j) => j.attempts)).toEqual([]);
     expect(anthropic).toHaveLength(JOBS); // one call per job: waiting for the limit never failed over or retried a call
     expect(times.openai).toHaveLength(0);
     expect(fullest.count).toBeLessThanOrEqual(RPM);

@@ -122,6 +122,14 @@ describe('incomplete answers', () => {
     const [job] = await finished([await gw.client.submit(submissionFor('gpt4', 1))]);
     expect(job!.provider_attempts.filter((a) => a.provider === 'openai').map((a) => a.errorCode)).toEqual(Array(3).fill('provider_malformed_response'));
     expect(job).toMatchObject({ status: 'completed', provider: 'anthropic', served_by: 'failover' });
+    // The three unusable answers were billed by the provider: they count (at GPT-4's worst case, as
+    // they report no usage) on top of the answer that served.
+    const usage = (job as unknown as { usage: { input_tokens: number; output_tokens: number }; cost_usd: number }).usage;
+    const served = (usage.input_tokens * 3 + usage.output_tokens * 15) / 1e6;
+    const cost = (job as unknown as { cost_usd: number }).cost_usd;
+    expect(cost).toBeGreaterThan(served + 3 * 0.048);
+    const budget = (await gw.client.request<{ month: { spent_usd: number } }>('GET', '/v1/budget')).body;
+    expect(budget.month.spent_usd).toBeCloseTo(cost, 6);
   });
 
   test('an answer cut at the output limit is kept but flagged as truncated', async () => {

@@ -28,6 +28,8 @@ export interface BudgetJob {
   cost_usd: number | null;
   error: { code: string; message: string } | null;
   experiment: { id: string; variant: string } | null;
+  /** Queue attempts used; a wait for a rate limit or the budget uses none. */
+  attempts: number;
 }
 
 /** The budget of a running test gateway, read straight from Redis, plus its BullMQ queue. */

@@ -17,6 +17,7 @@ import { GatewayClient } from '../../libs/client/gatewayClient.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
 import { makeJobRecord } from '../helpers/storeConformance.ts';
 import { IntakeGuards } from '../../apps/api/guards.ts';
+import { submitJob } from '../../apps/api/handlers.ts';
 import { createApiMetrics } from '../../libs/telemetry/metrics.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
@@ -208,6 +209,43 @@ describe('Idempotency-Key', () => {
     const answers = await Promise.all(Array.from({ length: 10 }, () => alice.request<{ id: string }>('POST', '/v1/jobs', careerSubmission(13), { 'idempotency-key': key })));
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
     expect(await queued()).toBe(before + 1);
+  });
+});
+
+describe('DELETE /v1/jobs/:id of an answered job', () => {
+  test('a queued job that already holds a paid answer is not cancelled', async () => {
+    const id = randomUUID();
+    const answer = { text: 'kept', provider: 'openai' } as unknown as LlmJobData['answer'];
+    await queue.add('llm', { clientId: 'alice', feature: 'career_path_navigator', input: {}, userId: 'u', callbackUrl: null, metadata: null, createdAt: new Date().toISOString(), answer }, { jobId: id, delay: 60_000 });
+    const answered = await alice.request<{ error: { code: string } }>('DELETE', `/v1/jobs/${id}`);
+    expect(answered.status).toBe(409);
+    expect(answered.body.error.code).toBe('job_not_cancellable');
+    expect(await queue.getJob(id)).toBeDefined();
+  });
+});
+
+describe('Idempotency-Key when the enqueue fails', () => {
+  test('the claim is released, so the retry with the same key is queued', async () => {
+    const key = randomUUID();
+    let failNext = true;
+    const flaky = new Proxy(queue, {
+      get(target, prop, receiver) {
+        if (prop === 'add' && failNext) {
+          failNext = false;
+          return async () => {
+            throw new Error('Redis went away');
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const deps = { queue: flaky, store, config: () => loadConfig('config'), redis: connection, prefix: queuePrefix(prefix), guards: { rateLimit: async () => {}, budgetOpen: async () => {}, callbackAllowed: async () => {} } as unknown as IntakeGuards };
+    await expect(submitJob(deps, 'alice', careerSubmission(50), key)).rejects.toThrow('Redis went away');
+    const retried = await submitJob(deps, 'alice', careerSubmission(50), key);
+    expect(retried.status).toBe(202);
+    expect(retried.headers).not.toHaveProperty('idempotent-replayed');
+    expect(await queue.getJob((retried.body as { id: string }).id)).toBeDefined();
   });
 });
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isGatewayError } from '../../libs/errors/index.ts';
-import { RateLimiter, type AcquireResult } from '../../libs/ratelimit/rateLimiter.ts';
+import { PROVIDER_WINDOW_SLACK_MS, RateLimiter, type AcquireResult } from '../../libs/ratelimit/rateLimiter.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const conns: Redis[] = [];
@@ -53,7 +53,7 @@ describe('RateLimiter', () => {
   test('1,000 calls at 600 RPM within one fake minute from 3 workers admit exactly 600', async () => {
     let now = T0;
     const prefix = freshPrefix();
-    const workers = [0, 1, 2].map(() => new RateLimiter(connect(), prefix, () => now));
+    const workers = [0, 1, 2].map(() => new RateLimiter(connect(), prefix, () => now, 0));
     const limits = { rpm: 600, tpm: 10_000_000 };
     const results: AcquireResult[] = [];
     // 10 bursts of 100 concurrent calls, 5.9 s apart: all inside 60 s.
@@ -76,7 +76,7 @@ describe('RateLimiter', () => {
   test('no 60 s sliding window ever admits more than the limit', async () => {
     let now = T0;
     const prefix = freshPrefix();
-    const workers = [0, 1, 2, 3].map(() => new RateLimiter(connect(), prefix, () => now));
+    const workers = [0, 1, 2, 3].map(() => new RateLimiter(connect(), prefix, () => now, 0));
     const rand = rng(7);
     const times: number[] = [];
     // About 4 fake minutes of bursty demand at roughly twice the limit.
@@ -96,9 +96,21 @@ describe('RateLimiter', () => {
     expect(times.length).toBeGreaterThan(1_200);
   });
 
-  test('a refused call admits once it has waited waitMs', async () => {
+  test('provider admissions count for the minute plus the default slack, clients for the minute', async () => {
     let now = T0;
     const limiter = new RateLimiter(redis, freshPrefix(), () => now);
+    expect(await limiter.acquireProvider('p', { rpm: 1, tpm: 1_000_000 }, 10)).toEqual({ ok: true });
+    expect(await limiter.acquireClient('c', 1)).toEqual({ ok: true });
+    now += 60_000;
+    expect(await limiter.acquireProvider('p', { rpm: 1, tpm: 1_000_000 }, 10)).toEqual({ ok: false, waitMs: PROVIDER_WINDOW_SLACK_MS });
+    expect(await limiter.acquireClient('c', 1)).toEqual({ ok: true });
+    now += PROVIDER_WINDOW_SLACK_MS;
+    expect(await limiter.acquireProvider('p', { rpm: 1, tpm: 1_000_000 }, 10)).toEqual({ ok: true });
+  });
+
+  test('a refused call admits once it has waited waitMs', async () => {
+    let now = T0;
+    const limiter = new RateLimiter(redis, freshPrefix(), () => now, 0);
     for (let i = 0; i < 3; i++) {
       expect(await limiter.acquireClient('c', 3)).toEqual({ ok: true });
       now += 10_000;
@@ -115,7 +127,7 @@ describe('RateLimiter', () => {
 
   test('tokens per minute: a call waits until enough tokens have left the window', async () => {
     let now = T0;
-    const limiter = new RateLimiter(redis, freshPrefix(), () => now);
+    const limiter = new RateLimiter(redis, freshPrefix(), () => now, 0);
     const limits = { rpm: 100, tpm: 1_000 };
     expect(await limiter.acquireProvider('anthropic', limits, 300)).toEqual({ ok: true });
     now += 1_000;
@@ -138,7 +150,7 @@ describe('RateLimiter', () => {
   test('a call that reaches Redis late counts at the newest recorded time', async () => {
     let now = T0;
     const prefix = freshPrefix();
-    const limiter = new RateLimiter(redis, prefix, () => now);
+    const limiter = new RateLimiter(redis, prefix, () => now, 0);
     await limiter.acquireClient('late', 10);
     now = T0 - 5_000;
     await limiter.acquireClient('late', 10);
@@ -149,7 +161,7 @@ describe('RateLimiter', () => {
   test('a log holds at most the limit and expires a minute after its last admission', async () => {
     let now = T0;
     const prefix = freshPrefix();
-    const limiter = new RateLimiter(redis, prefix, () => now);
+    const limiter = new RateLimiter(redis, prefix, () => now, 0);
     for (let i = 0; i < 50; i++) {
       await limiter.acquireProvider('p', { rpm: 20, tpm: 1_000_000 }, 10);
       now += 10;
