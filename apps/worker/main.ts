@@ -31,7 +31,10 @@ const prefix = queuePrefix(env.queuePrefix);
 const breaker = new SharedBreaker(connection, prefix);
 breaker.onTransition((provider, from, to) => log.warn({ event: 'breaker_transition', provider, from, to }, `circuit breaker for ${provider}: ${from} -> ${to}`));
 const cache = new ResponseCache(connection, prefix);
-const budget = new BudgetStore(connection, prefix);
+// The money path gets its own connection without auto-pipelining: reserve and settle sit on every
+// job's critical path, and a tick of batching delay doubles their tail latency.
+const budgetConnection = createRedis(env.redisUrl, 'worker-budget', { autoPipelining: false });
+const budget = new BudgetStore(budgetConnection, prefix);
 const rateLimiter = new RateLimiter(connection, prefix);
 const providers = new ProviderRegistry(env);
 const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix });
@@ -107,6 +110,6 @@ onShutdown(log, [
   ['config', async () => config.close()],
   ['cache', () => cache.close()],
   ['queues', () => webhookQueue.close()],
-  ['redis', () => connection.quit()],
+  ['redis', () => Promise.all([connection.quit(), budgetConnection.quit()])],
   ['store', () => store.close()],
 ]);

@@ -76,7 +76,8 @@ async function openLoop(rate: number, durationMs: number, op: (i: number) => Pro
 export async function runBudget(o: BudgetOptions): Promise<{ rows: Row[]; details: string[] }> {
   const prefixName = `bench-budget-${randomUUID().slice(0, 8)}`;
   const prefix = queuePrefix(prefixName);
-  const redis = createRedis(o.redisUrl, 'bench-budget');
+  // The same connection settings as the worker's budget connection (apps/worker/main.ts).
+  const redis = createRedis(o.redisUrl, 'bench-budget', { autoPipelining: false });
   const cleanup = deferCleanup('budget keys', async () => {
     redis.disconnect();
     await obliterateQueues(o.redisUrl, prefixName);
