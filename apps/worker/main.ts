@@ -7,6 +7,7 @@ import { ProviderRegistry } from '../../libs/providers/registry.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { ResponseCache } from '../../libs/cache/responseCache.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
+import { publishBudgetEvents } from '../../libs/budget/alerts.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { processLlmJob, type LlmJobOutcome } from '../../libs/pipeline/llmJob.ts';
 import { publicJob } from '../../libs/jobs/view.ts';
@@ -54,6 +55,7 @@ const worker = new Worker<LlmJobData, LlmJobOutcome>(
       rateLimiter,
       log,
       save: (record) => writer.save(record),
+      onBudgetThresholds: (events) => publishBudgetEvents(connection, prefix, events),
       onFinished: async (record, data) => {
         // One JSON line per finished job on stdout, for shipping to ELK or CloudWatch.
         log.info(jobEvent(record), 'job finished');

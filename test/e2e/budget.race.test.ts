@@ -1,3 +1,4 @@
+import { budgetEventsKey } from '../../libs/budget/alerts.ts';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { budgetProbe, costMicrosOf, finishedJobs, payingConfig, sampleBudget, submitAll, type BudgetProbe } from '../helpers/budget.ts';
@@ -92,5 +93,17 @@ describe('budget under concurrency', () => {
     expect(books).toBe(after.month.spent);
     // One paid call per completed job, none for a rejected one.
     expect(calls.total.openai + calls.total.anthropic).toBe(completed.length);
+    // Each monthly threshold reached was announced exactly once on the budget event stream, however
+    // many of the 200 concurrent settles crossed it.
+    const events = (await probe!.redis.xrange(budgetEventsKey(probe!.prefix), '-', '+')).map(([, fields]) => Object.fromEntries(chunk(fields)));
+    const monthly = events.filter((e) => e.window === 'month').map((e) => Number(e.threshold));
+    const reached = [0.8, 0.9, 0.95, 1].filter((t) => after.month.spent >= t * LIMIT_MICROS);
+    expect(monthly.sort((a, b) => a - b)).toEqual(reached);
   }, 180_000);
 });
+
+function chunk(fields: string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < fields.length; i += 2) pairs.push([fields[i]!, fields[i + 1]!]);
+  return pairs;
+}
