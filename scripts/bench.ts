@@ -6,7 +6,7 @@
 //          --budget-seconds S (5)   --warmup S (intake, 5)   --measure S (intake, 10)
 import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
-import { checkRedis, createRedis } from '../libs/redis/connection.ts';
+import { createRedis, exitUnlessRedis } from '../libs/redis/connection.ts';
 import { localRedisPid } from './bench/cpu.ts';
 import { cleanupAll } from './bench/cleanup.ts';
 import { formatTable, type Row } from './bench/stats.ts';
@@ -62,11 +62,7 @@ if (!Number.isFinite(opts.warmupMs) || opts.warmupMs < 0) {
 }
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redisProblem = await checkRedis(redisUrl);
-if (redisProblem) {
-  console.error(redisProblem);
-  process.exit(1);
-}
+await exitUnlessRedis(redisUrl);
 
 const probe = createRedis(redisUrl, 'bench-probe');
 const redisPid = await localRedisPid(probe, redisUrl).catch(() => undefined);

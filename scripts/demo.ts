@@ -2,7 +2,7 @@
 // wait for the answers by polling, and print what they cost. Options: --jobs N (default 200).
 import { parseArgs } from 'node:util';
 import { rmSync } from 'node:fs';
-import { checkRedis } from '../libs/redis/connection.ts';
+import { exitUnlessRedis } from '../libs/redis/connection.ts';
 import { startSystem } from '../libs/devkit/system.ts';
 import { GatewayClient } from '../libs/client/gatewayClient.ts';
 import { careerSubmission } from './demo/profiles.ts';
@@ -18,11 +18,7 @@ if (!Number.isInteger(total) || total < 1) {
   process.exit(2);
 }
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redisProblem = await checkRedis(redisUrl);
-if (redisProblem) {
-  console.error(redisProblem);
-  process.exit(1);
-}
+await exitUnlessRedis(redisUrl);
 
 const databasePath = process.env.DATABASE_URL ?? './data/demo.sqlite';
 console.log(`Starting simulator, worker and API (results in ${databasePath}) ...`);

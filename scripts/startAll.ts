@@ -1,14 +1,10 @@
 // `npm start`: the simulator, one worker and the API together on the embedded defaults, their
 // output interleaved with a prefix. Ctrl-C stops all three; if one dies, the others are stopped.
 import { randomBytes } from 'node:crypto';
-import { checkRedis } from '../libs/redis/connection.ts';
+import { exitUnlessRedis } from '../libs/redis/connection.ts';
 import { startApp, type AppProcess } from '../libs/devkit/processes.ts';
 
-const redisProblem = await checkRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-if (redisProblem) {
-  console.error(redisProblem);
-  process.exit(1);
-}
+await exitUnlessRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const env: NodeJS.ProcessEnv = {};
 if (!process.env.GATEWAY_API_KEYS && !process.env.GATEWAY_API_KEYS_FILE) {
   env.GATEWAY_API_KEYS = `dev:dev_${randomBytes(18).toString('base64url')}`;

@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { createRedis } from '../redis/connection.ts';
 import { LLM_QUEUE, queuePrefix } from '../queue/jobs.ts';
 
@@ -10,13 +11,18 @@ export async function obliterateQueues(redisUrl: string, prefix: string): Promis
     await queue.obliterate({ force: true });
     await queue.close();
     // Keys the project adds beside its queues share the prefix ({prefix} hash tag convention).
-    let cursor = '0';
-    do {
-      const [next, keys] = await connection.scan(cursor, 'MATCH', `${queuePrefix(prefix)}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await connection.unlink(...keys);
-    } while (cursor !== '0');
+    await unlinkMatching(connection, `${queuePrefix(prefix)}:*`);
   } finally {
     connection.disconnect();
   }
+}
+
+/** Deletes every key matching `pattern` (SCAN, then UNLINK in batches). */
+export async function unlinkMatching(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== '0');
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { readEnv, type GatewayEnv } from '../config/env.ts';
 import { ConfigHolder } from '../config/watch.ts';
-import { checkRedis } from '../redis/connection.ts';
+import { exitUnlessRedis } from '../redis/connection.ts';
 import { createLogger } from '../telemetry/logger.ts';
 
 /** What every gateway process has once started: its logger, environment and live config. */
@@ -18,11 +18,7 @@ export interface ProcessBasics {
 export async function startGatewayProcess(name: string): Promise<ProcessBasics> {
   const log = createLogger(name);
   const env = readEnv();
-  const redisProblem = await checkRedis(env.redisUrl);
-  if (redisProblem) {
-    console.error(redisProblem);
-    process.exit(1);
-  }
+  await exitUnlessRedis(env.redisUrl);
   const config = new ConfigHolder(env.configDir, log);
   config.watch();
   return { log, env, config };

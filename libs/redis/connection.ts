@@ -51,3 +51,12 @@ export async function checkRedis(url: string, timeoutMs = 2000): Promise<string 
     client.disconnect();
   }
 }
+
+/** Exits the process with the one-line message (code 1) unless Redis at `url` answers; see checkRedis. */
+export async function exitUnlessRedis(url: string): Promise<void> {
+  const problem = await checkRedis(url);
+  if (problem) {
+    console.error(problem);
+    process.exit(1);
+  }
+}

@@ -1,26 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisKit, seededInts } from '../helpers/redisKit.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BudgetStore, type SettleResult } from '../../libs/budget/budgetStore.ts';
 import { isGatewayError } from '../../libs/errors/index.ts';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const conns: Redis[] = [];
-const prefixes: string[] = [];
+const kit = redisKit('budget');
+const { connect, freshPrefix } = kit;
+
 const NOV_25 = Date.parse('2026-11-25T12:00:00Z');
-
-function connect(): Redis {
-  const r = new Redis(REDIS_URL, { maxRetriesPerRequest: null, enableAutoPipelining: true });
-  conns.push(r);
-  return r;
-}
-
-/** A fresh prefix per test, so no test sees another's keys. */
-function freshPrefix(): string {
-  const p = `{test-budget-${randomUUID()}}`;
-  prefixes.push(p);
-  return p;
-}
 
 /** A clock the test moves by hand. */
 function fakeClock(start = NOV_25): { now: () => number; advance: (ms: number) => void; set: (t: number) => void } {
@@ -28,31 +15,12 @@ function fakeClock(start = NOV_25): { now: () => number; advance: (ms: number) =
   return { now: () => t, advance: (ms) => (t += ms), set: (v) => (t = v) };
 }
 
-/** Deterministic pseudo-random integers in [0, n). */
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s % n;
-  };
-}
-
 let redis: Redis;
 beforeAll(() => {
   redis = connect();
 });
 
-afterAll(async () => {
-  for (const p of prefixes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${p}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  }
-  await Promise.all(conns.map((c) => c.quit()));
-});
+afterAll(() => kit.cleanup());
 
 const TTL = 60_000;
 const limits = (monthlyMicros: number, dailyMicros: number | null = null) => ({ monthlyMicros, dailyMicros });
@@ -65,7 +33,7 @@ describe('BudgetStore under concurrency', () => {
     const sampler = new BudgetStore(connect(), prefix, clock.now);
     const LIMIT = 6_000_000;
     const CYCLES = 2_000;
-    const rand = rng(42);
+    const rand = seededInts(42);
     const plan = Array.from({ length: CYCLES }, (_, i) => {
       const worst = 5_000 + rand(10_001);
       return { holdId: `job-${i}:1`, worst, actual: Math.floor(worst / 4) + rand(worst - Math.floor(worst / 4) + 1), delay: rand(6) };

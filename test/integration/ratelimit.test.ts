@@ -1,51 +1,20 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisKit, seededInts } from '../helpers/redisKit.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isGatewayError } from '../../libs/errors/index.ts';
 import { PROVIDER_WINDOW_SLACK_MS, RateLimiter, type AcquireResult } from '../../libs/ratelimit/rateLimiter.ts';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const conns: Redis[] = [];
-const prefixes: string[] = [];
+const kit = redisKit('rl');
+const { connect, freshPrefix } = kit;
+
 const T0 = Date.parse('2026-11-25T12:00:00Z');
-
-function connect(): Redis {
-  const r = new Redis(REDIS_URL, { maxRetriesPerRequest: null, enableAutoPipelining: true });
-  conns.push(r);
-  return r;
-}
-
-function freshPrefix(): string {
-  const p = `{test-rl-${randomUUID()}}`;
-  prefixes.push(p);
-  return p;
-}
-
-/** Deterministic pseudo-random integers in [0, n). */
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s % n;
-  };
-}
 
 let redis: Redis;
 beforeAll(() => {
   redis = connect();
 });
 
-afterAll(async () => {
-  for (const p of prefixes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${p}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  }
-  await Promise.all(conns.map((c) => c.quit()));
-});
+afterAll(() => kit.cleanup());
 
 const admitted = (results: AcquireResult[]): number => results.filter((r) => r.ok).length;
 
@@ -77,7 +46,7 @@ describe('RateLimiter', () => {
     let now = T0;
     const prefix = freshPrefix();
     const workers = [0, 1, 2, 3].map(() => new RateLimiter(connect(), prefix, () => now, 0));
-    const rand = rng(7);
+    const rand = seededInts(7);
     const times: number[] = [];
     // About 4 fake minutes of bursty demand at roughly twice the limit.
     while (now < T0 + 240_000) {
