@@ -183,7 +183,15 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
     const system = await startSystem({
       workers: o.workers,
       simulatorKnobs: { openai: { latency: { kind: 'fixed', ms: 0 } }, anthropic: { latency: { kind: 'fixed', ms: 0 } } },
-      env: { REDIS_URL: o.redisUrl, DATABASE_URL: databasePath, CONFIG_DIR: configDir, LOG_LEVEL: 'warn', WORKER_CONCURRENCY: String(o.workerConcurrency) },
+      env: {
+        REDIS_URL: o.redisUrl,
+        DATABASE_URL: databasePath,
+        CONFIG_DIR: configDir,
+        LOG_LEVEL: 'warn',
+        // e.g. BENCH_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles simulator, worker and API.
+        NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '',
+        WORKER_CONCURRENCY: String(o.workerConcurrency),
+      },
     });
     const stopSystem = deferCleanup('e2e system', async () => {
       await system.stop();
