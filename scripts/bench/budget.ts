@@ -20,6 +20,13 @@ export interface BudgetOptions {
   rate: number;
   /** Milliseconds each loop runs. */
   durationMs: number;
+  /** Rounds of (baseline, real) loops; the figures are the medians over rounds. Default 3. */
+  rounds?: number;
+}
+
+/** The round whose p99 is the median, so one noisy round on a shared VM does not decide the verdict. */
+function medianRound(results: OpenLoopResult[]): OpenLoopResult {
+  return [...results].sort((a, b) => a.latency.p99 - b.latency.p99)[Math.floor(results.length / 2)]!;
 }
 
 interface OpenLoopResult {
@@ -103,8 +110,19 @@ export async function runBudget(o: BudgetOptions): Promise<{ rows: Row[]; detail
     for (let i = 0; i < 300; i++) await job(-1 - i);
     for (let i = 0; i < 300; i++) await ping();
 
-    const base = await openLoop(o.rate, o.durationMs, ping);
-    const real = await openLoop(o.rate, o.durationMs, job);
+    // Alternate baseline and real loops, so both see the same background load.
+    const bases: OpenLoopResult[] = [];
+    const reals: OpenLoopResult[] = [];
+    let offset = 0;
+    for (let round = 0; round < (o.rounds ?? 3); round++) {
+      bases.push(await openLoop(o.rate, o.durationMs, ping));
+      const from = offset;
+      reals.push(await openLoop(o.rate, o.durationMs, (i) => job(from + i)));
+      offset += Math.round((o.rate * o.durationMs) / 1000);
+    }
+    const base = medianRound(bases);
+    const real = medianRound(reals);
+    const failures = reals.reduce((n, x) => n + x.failures, 0);
     const r = real.latency;
     const b = base.latency;
     const rows: Row[] = [
@@ -117,16 +135,15 @@ export async function runBudget(o: BudgetOptions): Promise<{ rows: Row[]; detail
         baseline: `2xPING ${ms(b.p99)}`,
         ratio: ratio(r.p99, b.p99),
         target: '<= 1 ms',
-        pass: r.p99 <= 1 && real.failures === 0,
+        pass: r.p99 <= 1 && failures === 0,
       },
     ];
     const line = (name: string, x: OpenLoopResult) =>
-      `  ${name.padEnd(16)} n=${x.latency.count}  p50 ${ms(x.latency.p50)}  p95 ${ms(x.latency.p95)}  p99 ${ms(x.latency.p99)}  max ${ms(x.latency.max)}` +
+      `  ${name.padEnd(19)} n=${x.latency.count}  p50 ${ms(x.latency.p50)}  p95 ${ms(x.latency.p95)}  p99 ${ms(x.latency.p99)}  max ${ms(x.latency.max)}` +
       `  | started ${x.achievedRate.toFixed(0)}/s, timer lag p99 ${ms(x.lag.p99)}${x.failures ? `  | ${x.failures} FAILED (${x.firstFailure})` : ''}`;
     const details = [
-      `budget: open loop at ${o.rate} jobs/s for ${(o.durationMs / 1000).toFixed(1)} s each, prefix {${prefixName}}`,
-      line('reserve+settle', real),
-      line('2xPING baseline', base),
+      `budget: open loop at ${o.rate} jobs/s for ${(o.durationMs / 1000).toFixed(1)} s each, ${reals.length} rounds (figures: the median round by p99), prefix {${prefixName}}`,
+      ...reals.flatMap((x, k) => [line(`reserve+settle #${k + 1}`, x), line(`2xPING base #${k + 1}`, bases[k]!)]),
     ];
     return { rows, details };
   } finally {
