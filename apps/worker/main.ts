@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq';
+import { Queue, QueueEvents, Worker } from 'bullmq';
 import { openJobStore } from '../../libs/store/open.ts';
 import { BatchWriter } from '../../libs/store/batchWriter.ts';
 import { createRedis } from '../../libs/redis/connection.ts';
@@ -9,7 +9,7 @@ import { ResponseCache } from '../../libs/cache/responseCache.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { publishBudgetEvents } from '../../libs/budget/alerts.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
-import { processLlmJob, type LlmJobOutcome } from '../../libs/pipeline/llmJob.ts';
+import { STALLED_OUT_REASON, finishStalledOut, processLlmJob, type LlmJobOutcome, type PipelineDeps } from '../../libs/pipeline/llmJob.ts';
 import { publicJob } from '../../libs/jobs/view.ts';
 import { WEBHOOK_QUEUE, enqueueWebhook } from '../../libs/webhooks/queue.ts';
 import { processWebhookJob } from '../../libs/webhooks/delivery.ts';
@@ -39,43 +39,56 @@ const budget = new BudgetStore(budgetConnection, prefix);
 const rateLimiter = new RateLimiter(connection, prefix);
 const providers = new ProviderRegistry(env);
 const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix });
+const llmQueue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix });
 const webhookState = webhookStateStore(connection, prefix);
 const webhookDelays = env.webhookRetryDelaysMs ?? DEFAULT_WEBHOOK_DELAYS_MS;
 const webhookAttempts = { attempts: webhookDelays.length + 1 };
 
+const pipeline: PipelineDeps = {
+  config: () => config.current(),
+  providers,
+  breaker,
+  cache,
+  budget,
+  rateLimiter,
+  log,
+  save: (record) => writer.save(record),
+  onBudgetThresholds: (events) => publishBudgetEvents(connection, prefix, events),
+  onFinished: async (record, data) => {
+    // One JSON line per finished job on stdout, for shipping to ELK or CloudWatch.
+    log.info(jobEvent(record), 'job finished');
+    if (!data.callbackUrl) return;
+    const type = record.status === 'completed' ? 'job.completed' : record.status === 'rejected' ? 'job.rejected' : 'job.failed';
+    await enqueueWebhook(webhookQueue, { jobId: record.id, clientId: record.client_id, url: data.callbackUrl, type, data: publicJob(record) }, webhookAttempts);
+  },
+};
+
 const worker = new Worker<LlmJobData, LlmJobOutcome>(
   LLM_QUEUE,
-  (job, token) =>
-    processLlmJob(job, token, {
-      config: () => config.current(),
-      providers,
-      breaker,
-      cache,
-      budget,
-      rateLimiter,
-      log,
-      save: (record) => writer.save(record),
-      onBudgetThresholds: (events) => publishBudgetEvents(connection, prefix, events),
-      onFinished: async (record, data) => {
-        // One JSON line per finished job on stdout, for shipping to ELK or CloudWatch.
-        log.info(jobEvent(record), 'job finished');
-        if (!data.callbackUrl) return;
-        const type = record.status === 'completed' ? 'job.completed' : record.status === 'rejected' ? 'job.rejected' : 'job.failed';
-        await enqueueWebhook(webhookQueue, { jobId: record.id, clientId: record.client_id, url: data.callbackUrl, type, data: publicJob(record) }, webhookAttempts);
-      },
-    }),
+  (job, token) => processLlmJob(job, token, pipeline),
   {
     connection,
     prefix,
     concurrency: env.workerConcurrency,
     lockDuration: env.workerLockMs,
     stalledInterval: Math.max(1000, Math.floor(env.workerLockMs / 2)),
-    // A job whose worker dies is run again, up to this many times, rather than failed unseen: its
-    // answer may already be paid for and kept.
-    maxStalledCount: 10,
+    // A job whose worker dies is run again, up to this many times (then finishStalledOut ends it).
+    maxStalledCount: env.workerMaxStalled,
   },
 );
 worker.on('error', (err) => log.error({ err }, 'worker error'));
+
+// BullMQ fails a job that stalled too often without running the processor, and announces it only
+// on the queue's event stream: every worker listens, and ending the job is idempotent.
+const queueEvents = new QueueEvents(LLM_QUEUE, { connection: createRedis(env.redisUrl, 'worker-events'), prefix });
+queueEvents.on('failed', ({ jobId, failedReason }) => {
+  if (failedReason !== STALLED_OUT_REASON) return;
+  void llmQueue
+    .getJob(jobId)
+    .then((job) => job && finishStalledOut(job, pipeline))
+    .then(() => log.warn({ event: 'job_stalled_out', jobId }, 'a job lost its worker too many times; ended it'))
+    .catch((err: unknown) => log.error({ err, jobId }, 'could not end a stalled-out job'));
+});
 worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'job attempt failed'));
 
 const webhookWorker = new Worker<WebhookJobData>(
@@ -111,7 +124,7 @@ onShutdown(log, [
   ['writer', () => writer.flush()],
   ['config', async () => config.close()],
   ['cache', () => cache.close()],
-  ['queues', () => webhookQueue.close()],
+  ['queues', () => Promise.all([webhookQueue.close(), llmQueue.close(), queueEvents.close()])],
   ['redis', () => Promise.all([connection.quit(), budgetConnection.quit()])],
   ['store', () => store.close()],
 ]);

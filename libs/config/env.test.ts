@@ -30,6 +30,7 @@ describe('readEnv', () => {
       configDir: './config',
       workerConcurrency: 50,
       workerLockMs: 30000,
+      workerMaxStalled: 10,
       logLevel: 'info',
       queuePrefix: 'bull',
     });

@@ -22,6 +22,7 @@ export const ENV_VARS = [
   'CONFIG_DIR',
   'WORKER_CONCURRENCY',
   'WORKER_LOCK_MS',
+  'WORKER_MAX_STALLED',
   'LOG_LEVEL',
   'GATEWAY_QUEUE_PREFIX',
 ] as const;
@@ -78,6 +79,8 @@ export interface GatewayEnv {
   workerConcurrency: number;
   /** Milliseconds a worker's lock on a job lasts; a crashed worker's jobs are picked up again after about this long. Default 30000. */
   workerLockMs: number;
+  /** Times a job may lose its worker (crash, lost lock) and run again before it is failed. Default 10. */
+  workerMaxStalled: number;
   /** pino log level. Default `info`. */
   logLevel: (typeof LOG_LEVELS)[number];
   /** BullMQ key prefix (wrapped in `{}` hash tags by the queue code). Default `bull`. */
@@ -111,6 +114,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     configDir: get('CONFIG_DIR') ?? './config',
     workerConcurrency: int(get('WORKER_CONCURRENCY') ?? '50', 'WORKER_CONCURRENCY', 1, 10_000),
     workerLockMs: int(get('WORKER_LOCK_MS') ?? '30000', 'WORKER_LOCK_MS', 1000, 3_600_000),
+    workerMaxStalled: int(get('WORKER_MAX_STALLED') ?? '10', 'WORKER_MAX_STALLED', 0, 1000),
     logLevel: logLevel(get('LOG_LEVEL') ?? 'info'),
     queuePrefix: queuePrefix(get('GATEWAY_QUEUE_PREFIX') ?? 'bull'),
   };

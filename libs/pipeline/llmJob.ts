@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import type { BudgetThresholdEvent } from '../budget/alerts.ts';
-import type { JobRecord, ProviderAttempt } from '../store/types.ts';
+import type { JobRecord } from '../store/types.ts';
 import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
 import { assignVariant } from '../experiments/assign.ts';
 import { renderTemplate } from '../prompts/render.ts';
@@ -65,6 +65,46 @@ export function planJob(cfg: GatewayConfig, jobId: string, attempt: number, data
   };
 }
 
+/** The plan, the facts a record is built from, and how a finished record is stored and announced. */
+function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan | null; facts: JobFacts; finish: (record: JobRecord) => Promise<void> } {
+  const cfg = deps.config();
+  const attempt = job.attemptsMade + 1;
+  const plan = planJob(cfg, job.id!, attempt, job.data);
+  const facts: JobFacts = {
+    id: job.id!,
+    data: job.data,
+    attempt,
+    processedOn: job.processedOn ?? Date.now(),
+    experimentId: plan?.experiment ? (cfg.features[job.data.feature]?.experiment ?? '') : '',
+    variant: plan?.variant.name,
+    attempts: [],
+  };
+  const finish = async (record: JobRecord) => {
+    await deps.save(record);
+    await deps.onFinished?.(record, job.data);
+  };
+  return { plan, facts, finish };
+}
+
+/** BullMQ's reason for a job it failed because its worker stopped while running it, too many times. */
+export const STALLED_OUT_REASON = 'job stalled more than allowable limit';
+
+/**
+ * Ends a job that BullMQ failed for stalling too often: the pipeline never saw that failure. A
+ * kept answer is settled and stored as completed (it was paid for); otherwise the failure is
+ * stored and announced, so the client hears back either way. Idempotent: every worker may run it.
+ */
+export async function finishStalledOut(job: Job<LlmJobData>, deps: PipelineDeps): Promise<void> {
+  const now = deps.now ?? (() => new Date());
+  const { facts, finish } = jobContext(job, deps);
+  const answer = job.data.answer;
+  if (answer) {
+    await Promise.all([settle(answer, deps), finish(completedRecord(facts, answer, now()))]);
+    return;
+  }
+  await finish(failedRecord(facts, { code: 'worker_lost', message: 'The workers running this job stopped too many times; submit it again.' }, now()));
+}
+
 /**
  * One attempt at one job: plan it, get an answer (cache, shared flight, or a paid provider call
  * through the failover chain), settle the budget, store the result. Outages fall back to a cached
@@ -73,23 +113,8 @@ export function planJob(cfg: GatewayConfig, jobId: string, attempt: number, data
 export async function processLlmJob(job: Job<LlmJobData>, token: string | undefined, deps: PipelineDeps): Promise<LlmJobOutcome> {
   const now = deps.now ?? (() => new Date());
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const cfg = deps.config();
-  const attempt = job.attemptsMade + 1;
-  const plan = planJob(cfg, job.id!, attempt, job.data);
-  const attempts: ProviderAttempt[] = [];
-  const facts: JobFacts = {
-    id: job.id!,
-    data: job.data,
-    attempt,
-    processedOn: job.processedOn ?? Date.now(),
-    experimentId: plan?.experiment ? (cfg.features[job.data.feature]?.experiment ?? '') : '',
-    variant: plan?.variant.name,
-    attempts,
-  };
-  const finish = async (record: JobRecord) => {
-    await deps.save(record);
-    await deps.onFinished?.(record, job.data);
-  };
+  const { plan, facts, finish } = jobContext(job, deps);
+  const attempts = facts.attempts;
   if (!plan) {
     await finish(failedRecord(facts, { code: 'unknown_feature', message: `Feature "${job.data.feature}" is no longer configured.` }, now()));
     throw new UnrecoverableError('unknown_feature');

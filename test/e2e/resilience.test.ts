@@ -151,6 +151,20 @@ describe('paying once', () => {
     expect((await gw.simulator.calls()).by_job[id]).toEqual({ openai: 1, anthropic: 0 });
   });
 
+  test('a job that loses its worker too often is still ended: its paid answer is stored and settled', async () => {
+    // With no stall allowed, BullMQ fails the job at the first crash without running it again.
+    gw = await startTestGateway({ env: { GATEWAY_FAILPOINT: 'crash_after_answer_kept', WORKER_LOCK_MS: '2000', WORKER_MAX_STALLED: '0' } });
+    const id = await gw.client.submit(submissionFor('claude', 2));
+    const [crashing] = gw.system.processes.filter((p) => p.name === 'worker');
+    await eventually(async () => crashing!.child.exitCode !== null || crashing!.child.signalCode !== null, 20_000, 'the worker to crash');
+    await gw.system.addWorkerWith({ GATEWAY_FAILPOINT: '' });
+    const [job] = await finished([id]);
+    expect(job).toMatchObject({ status: 'completed', provider: 'anthropic' });
+    expect((await gw.simulator.calls()).by_job[id]).toEqual({ openai: 0, anthropic: 1 });
+    const budget = (await gw.client.request<{ month: { spent_usd: number; reserved_usd: number } }>('GET', '/v1/budget')).body;
+    expect(budget.month.spent_usd).toBeCloseTo((job as unknown as { cost_usd: number }).cost_usd, 6);
+  });
+
   test('100 identical concurrent requests make one provider call', async () => {
     gw = await startTestGateway({ workers: 2 });
     const submission = submissionFor('claude', 5);
