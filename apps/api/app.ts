@@ -4,6 +4,7 @@ import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
 import type { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import type { Counter, Registry } from 'prom-client';
 import { getBudget } from './budgetHandler.ts';
+import { getExperimentReport, postFeedback } from './experimentHandlers.ts';
 import { operatorRouter, type OperatorDeps } from './operator.ts';
 import { cancelJob, getJob, submitJob, type ApiDeps, type HandlerResult } from './handlers.ts';
 
@@ -71,7 +72,9 @@ export function createApp(deps: AppDeps): express.Express {
   v1.post('/jobs', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => submitJob(deps, clientId, req.body, req.get('idempotency-key'))));
   v1.get('/jobs/:id', route((req, clientId) => getJob(deps, clientId, String(req.params.id))));
   v1.delete('/jobs/:id', route((req, clientId) => cancelJob(deps, clientId, String(req.params.id))));
+  v1.post('/jobs/:id/feedback', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => postFeedback(deps, clientId, String(req.params.id), req.body)));
   v1.get('/budget', route(() => getBudget(deps.budget, deps.config)));
+  v1.get('/experiments/:id/report', route((req, clientId) => getExperimentReport(deps, clientId, String(req.params.id), { since: req.query.since })));
   app.use('/v1', v1);
   if (deps.operator) app.use('/admin', operatorRouter(deps.operator));
 

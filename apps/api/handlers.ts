@@ -79,7 +79,8 @@ async function withWebhook(deps: ApiDeps, record: JobRecord): Promise<JobRecord>
   return webhook ? { ...record, webhook } : record;
 }
 
-const notFound = (id: string) =>
+/** GatewayError `job_not_found` (404): for a missing job and another client's job alike. */
+export const notFound = (id: string) =>
   new GatewayError('job_not_found', `No job "${id}" exists for this API key.`, { status: 404 });
 
 /** GET /v1/jobs/:id: the stored result, or the live queue state of a job still in flight. */

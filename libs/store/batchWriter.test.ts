@@ -15,6 +15,9 @@ function recordingStore(fail = false): JobStore & { batches: string[][] } {
     },
     get: async () => null,
     getMany: async () => [],
+    saveFeedback: async () => {},
+    getFeedback: async () => null,
+    experimentRows: async () => [],
     ping: async () => true,
     close: async () => {},
   };

@@ -8,9 +8,22 @@
  */
 import mongoose, { type Connection, type Model } from 'mongoose';
 import { GatewayError } from '../errors/index.ts';
-import { JOBS_COLLECTION, type JobDocument, createJobSchema, fromJobDocument, toJobDocument } from './mongoSchema.ts';
+import { toExperimentRow } from './experimentRow.ts';
+import {
+  FEEDBACK_COLLECTION,
+  JOBS_COLLECTION,
+  type FeedbackDocument,
+  type JobDocument,
+  createFeedbackSchema,
+  createJobSchema,
+  experimentRowsPipeline,
+  fromFeedbackDocument,
+  fromJobDocument,
+  toFeedbackDocument,
+  toJobDocument,
+} from './mongoSchema.ts';
 import { DEFAULT_MONGO_DATABASE, DEFAULT_RETENTION_DAYS, checkRetentionDays, parseMongoUrl } from './mongoUrl.ts';
-import type { JobRecord, JobStore } from './types.ts';
+import type { ExperimentRow, FeedbackRecord, JobRecord, JobStore } from './types.ts';
 
 /** Options for MongoJobStore; each one given here overrides what the URL says. */
 export interface MongoJobStoreOptions {
@@ -49,6 +62,7 @@ export class MongoJobStore implements JobStore {
   #opening: Promise<void> | undefined;
   #conn: Connection | undefined;
   #model: Model<JobDocument> | undefined;
+  #feedback: Model<FeedbackDocument> | undefined;
 
   /**
    * @param url a `mongodb://` or `mongodb+srv://` DATABASE_URL, gateway parameters included.
@@ -76,12 +90,12 @@ export class MongoJobStore implements JobStore {
 
   async save(job: JobRecord): Promise<void> {
     const doc = toJobDocument(job, new Date(), this.retentionDays);
-    await this.#ready().replaceOne({ _id: doc._id }, doc, { upsert: true });
+    await this.#ready().jobs.replaceOne({ _id: doc._id }, doc, { upsert: true });
   }
 
   async saveMany(jobs: JobRecord[]): Promise<void> {
     if (jobs.length === 0) return;
-    const model = this.#ready();
+    const model = this.#ready().jobs;
     const now = new Date();
     const ops = jobs.map((job) => {
       const doc = toJobDocument(job, now, this.retentionDays);
@@ -96,7 +110,7 @@ export class MongoJobStore implements JobStore {
   async get(clientId: string, id: string): Promise<JobRecord | null> {
     // sanitizeFilter: an id is data, never a query operator, whatever a caller passes.
     const doc = await this.#ready()
-      .findOne({ _id: id, client_id: clientId })
+      .jobs.findOne({ _id: id, client_id: clientId })
       .setOptions({ sanitizeFilter: true })
       .lean<Record<string, unknown>>();
     return doc ? fromJobDocument(doc) : null;
@@ -106,7 +120,7 @@ export class MongoJobStore implements JobStore {
     if (ids.length === 0) return [];
     const wanted = [...new Set(ids)];
     const docs = await this.#ready()
-      .find({ _id: { $in: wanted } })
+      .jobs.find({ _id: { $in: wanted } })
       .lean<Record<string, unknown>[]>();
     const byId = new Map<string, JobRecord>();
     for (const doc of docs) {
@@ -120,6 +134,25 @@ export class MongoJobStore implements JobStore {
       if (job) out.push(job);
     }
     return out;
+  }
+
+  async saveFeedback(feedback: FeedbackRecord): Promise<void> {
+    const doc = toFeedbackDocument(feedback, new Date(), this.retentionDays);
+    await this.#ready().feedback.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  }
+
+  async getFeedback(clientId: string, jobId: string): Promise<FeedbackRecord | null> {
+    const doc = await this.#ready()
+      .feedback.findOne({ _id: jobId, client_id: clientId })
+      .setOptions({ sanitizeFilter: true })
+      .lean<Record<string, unknown>>();
+    return doc ? fromFeedbackDocument(doc) : null;
+  }
+
+  async experimentRows(clientId: string, experimentId: string, sinceIso: string): Promise<ExperimentRow[]> {
+    const pipeline = experimentRowsPipeline(clientId, experimentId, sinceIso);
+    const docs = await this.#ready().jobs.aggregate<Record<string, unknown>>(pipeline);
+    return docs.map(toExperimentRow);
   }
 
   async ping(): Promise<boolean> {
@@ -147,6 +180,7 @@ export class MongoJobStore implements JobStore {
     const conn = this.#conn;
     this.#conn = undefined;
     this.#model = undefined;
+    this.#feedback = undefined;
     await conn?.close();
   }
 
@@ -169,9 +203,11 @@ export class MongoJobStore implements JobStore {
       const model = conn.model<JobDocument>('Job', createJobSchema(), JOBS_COLLECTION);
       // createIndexes, not syncIndexes: it never drops an index an operator added, and it is
       // idempotent when many processes start at once.
-      await model.createIndexes();
+      const feedback = conn.model<FeedbackDocument>('Feedback', createFeedbackSchema(), FEEDBACK_COLLECTION);
+      await Promise.all([model.createIndexes(), feedback.createIndexes()]);
       this.#conn = conn;
       this.#model = model;
+      this.#feedback = feedback;
     } catch (cause) {
       await conn?.close().catch(() => undefined);
       throw new GatewayError(
@@ -182,11 +218,11 @@ export class MongoJobStore implements JobStore {
     }
   }
 
-  #ready(): Model<JobDocument> {
-    if (!this.#model) {
+  #ready(): { jobs: Model<JobDocument>; feedback: Model<FeedbackDocument> } {
+    if (!this.#model || !this.#feedback) {
       throw new GatewayError('store_not_ready', 'The MongoDB store is not open: call init() before using it (or it was closed).');
     }
-    return this.#model;
+    return { jobs: this.#model, feedback: this.#feedback };
   }
 }
 

@@ -1,7 +1,21 @@
 import mongoose from 'mongoose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeJobRecord } from '../../test/helpers/storeConformance.ts';
-import { JOBS_COLLECTION, type JobDocument, createJobSchema, expiresAt, fromJobDocument, toJobDocument } from './mongoSchema.ts';
+import {
+  FEEDBACK_COLLECTION,
+  JOBS_COLLECTION,
+  type JobDocument,
+  createFeedbackSchema,
+  createJobSchema,
+  experimentRowsPipeline,
+  expiresAt,
+  fromFeedbackDocument,
+  fromJobDocument,
+  toFeedbackDocument,
+  toJobDocument,
+} from './mongoSchema.ts';
+import { makeFeedbackRecord } from '../../test/helpers/storeConformance.ts';
+import { toExperimentRow } from './experimentRow.ts';
 
 const NOW = new Date('2026-01-10T12:00:00.000Z');
 
@@ -15,6 +29,7 @@ describe('createJobSchema', () => {
         { feature: 1, 'experiment.id': 1, 'experiment.variant': 1, completed_at: -1 },
         expect.objectContaining({ name: 'feature_experiment_completed' }),
       ],
+      [{ client_id: 1, 'experiment.id': 1, created_at: -1 }, expect.objectContaining({ name: 'client_experiment_created' })],
       [{ expires_at: 1 }, expect.objectContaining({ name: 'retention_ttl', expireAfterSeconds: 0 })],
     ]);
   });
@@ -99,5 +114,59 @@ describe('mongoose casting of a job document', () => {
 
   it('uses the jobs collection', () => {
     expect(Job.collection.collectionName).toBe('jobs');
+  });
+});
+
+describe('feedback documents', () => {
+  it('declares a client index and the retention TTL, and refuses a rating outside 1-5', () => {
+    const schema = createFeedbackSchema();
+    expect(schema.indexes()).toEqual([
+      [{ client_id: 1 }, expect.objectContaining({ name: 'client' })],
+      [{ expires_at: 1 }, expect.objectContaining({ name: 'retention_ttl', expireAfterSeconds: 0 })],
+    ]);
+    const Feedback = mongoose.createConnection().model('Feedback', schema, FEEDBACK_COLLECTION);
+    const doc = (rating: number) => new Feedback(toFeedbackDocument(makeFeedbackRecord(makeJobRecord(), { rating }), NOW, 0));
+    expect(doc(9).validateSync()?.errors).toHaveProperty('rating');
+    expect(doc(4).validateSync()).toBeUndefined();
+  });
+
+  it('stores the job id as _id with an expiry, and maps back to the same record', () => {
+    const feedback = makeFeedbackRecord(makeJobRecord(), { helpful: null, comment: null });
+    const doc = toFeedbackDocument(feedback, NOW, 30);
+    expect(doc).toMatchObject({ _id: feedback.job_id, rating: 4, expires_at: new Date('2026-02-09T12:00:00.000Z') });
+    expect(doc).not.toHaveProperty('job_id');
+    expect(toFeedbackDocument(feedback, NOW, 0)).not.toHaveProperty('expires_at');
+    expect(fromFeedbackDocument({ ...doc, __v: 0 })).toEqual(feedback);
+    expect(() => fromFeedbackDocument({ rating: 3 })).toThrow(expect.objectContaining({ code: 'store_corrupt_record' }));
+  });
+});
+
+describe('experimentRowsPipeline', () => {
+  it("matches the client's experiment since the date with $eq, looks feedback up by _id, keeps the answer text out", () => {
+    const [match, project, lookup, last] = experimentRowsPipeline('client-a', 'career_model_ab', '2026-01-01T00:00:00.000Z') as unknown as Record<string, Record<string, unknown>>[];
+    expect(match).toEqual({ $match: { client_id: { $eq: 'client-a' }, 'experiment.id': { $eq: 'career_model_ab' }, created_at: { $gte: '2026-01-01T00:00:00.000Z' } } });
+    expect(project?.$project).toMatchObject({ variant: '$experiment.variant', input_tokens: '$usage.input_tokens', provider_latency_ms: '$latency_ms.provider' });
+    expect(project?.$project).not.toHaveProperty('result');
+    expect(lookup).toEqual({ $lookup: { from: FEEDBACK_COLLECTION, localField: '_id', foreignField: '_id', as: 'feedback' } });
+    expect(last?.$project).toMatchObject({ _id: 0, variant: 1, rating: expect.any(Object) });
+  });
+
+  it('a stored row with missing fields normalises to nulls', () => {
+    expect(toExperimentRow({ variant: 'gpt4', status: 'failed', degraded: false, rating: null })).toEqual({
+      variant: 'gpt4',
+      status: 'failed',
+      provider: null,
+      model: null,
+      served_by: null,
+      cache: null,
+      degraded: false,
+      cost_usd: null,
+      input_tokens: null,
+      output_tokens: null,
+      provider_latency_ms: null,
+      total_latency_ms: null,
+      rating: null,
+    });
+    expect(toExperimentRow({ variant: 'claude', status: 'completed', degraded: 1, cache: 'hit', rating: 5 })).toMatchObject({ degraded: true, cache: 'hit', rating: 5 });
   });
 });

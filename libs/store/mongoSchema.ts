@@ -7,12 +7,16 @@
  * exactly as the record carries them: they sort chronologically as strings, and converting to
  * BSON dates would not round-trip byte for byte ('…00Z' would come back as '…00.000Z').
  */
-import { Schema } from 'mongoose';
+import { type PipelineStage, Schema } from 'mongoose';
 import { GatewayError } from '../errors/index.ts';
-import type { JobRecord } from './types.ts';
+import { EXPERIMENT_ROW_PATHS } from './experimentRow.ts';
+import type { FeedbackRecord, JobRecord } from './types.ts';
 
 /** The collection job records live in. */
 export const JOBS_COLLECTION = 'jobs';
+
+/** The collection feedback lives in, one document per job (`_id` = the job id). */
+export const FEEDBACK_COLLECTION = 'feedback';
 
 /** A job record as stored in MongoDB. */
 export type JobDocument = Omit<JobRecord, 'id'> & { _id: string; expires_at?: Date };
@@ -31,6 +35,8 @@ export const JOB_INDEXES: ReadonlyArray<readonly [Record<string, 1 | -1>, Record
   [{ status: 1, completed_at: -1 }, { name: 'status_completed' }],
   // The A/B report: one feature's experiment, per variant, over a time window.
   [{ feature: 1, 'experiment.id': 1, 'experiment.variant': 1, completed_at: -1 }, { name: 'feature_experiment_completed' }],
+  // The A/B report as the API serves it: one client's jobs of one experiment since a date.
+  [{ client_id: 1, 'experiment.id': 1, created_at: -1 }, { name: 'client_experiment_created' }],
   // Retention: expireAfterSeconds 0 deletes a document once its own `expires_at` has passed.
   // The retention lives in each document's date, not in the index, so changing retention_days
   // never conflicts with the index that already exists (MongoDB refuses to redefine an index).
@@ -107,4 +113,94 @@ export function fromJobDocument(doc: Record<string, unknown>): JobRecord {
     throw new GatewayError('store_corrupt_record', 'A job document in MongoDB has no string _id: it was not written by the gateway.');
   }
   return { id: _id, ...fields } as JobRecord;
+}
+
+/** Feedback as stored in MongoDB: the record with `_id` = the job id, plus its expiry date. */
+export type FeedbackDocument = Omit<FeedbackRecord, 'job_id'> & { _id: string; expires_at?: Date };
+
+/** The indexes of the feedback collection, in the shape of JOB_INDEXES. */
+export const FEEDBACK_INDEXES: ReadonlyArray<readonly [Record<string, 1 | -1>, Record<string, unknown>]> = [
+  // A client's feedback (exports, erasure requests).
+  [{ client_id: 1 }, { name: 'client' }],
+  // Feedback is kept as long as the jobs it rates, by the same per-document expiry.
+  [{ expires_at: 1 }, { name: 'retention_ttl', expireAfterSeconds: 0 }],
+];
+
+/** Builds the mongoose schema for feedback documents (same options as createJobSchema). */
+export function createFeedbackSchema(): Schema<FeedbackDocument> {
+  const schema = new Schema<FeedbackDocument>(
+    {
+      _id: { type: String, required: true },
+      client_id: { type: String, required: true },
+      rating: { type: Number, required: true, min: 1, max: 5 },
+      helpful: { type: Boolean, default: null },
+      comment: { type: String, default: null },
+      created_at: { type: String, required: true },
+      expires_at: Date,
+    },
+    { strict: false, minimize: false, versionKey: false, autoIndex: false, autoCreate: false, id: false },
+  );
+  for (const [keys, options] of FEEDBACK_INDEXES) schema.index(keys, options);
+  return schema;
+}
+
+/** The document stored for `feedback` when saved at `now` with `retentionDays` (0 = no expiry). */
+export function toFeedbackDocument(feedback: FeedbackRecord, now: Date, retentionDays: number): FeedbackDocument {
+  const doc: FeedbackDocument = {
+    _id: feedback.job_id,
+    client_id: feedback.client_id,
+    rating: feedback.rating,
+    helpful: feedback.helpful,
+    comment: feedback.comment,
+    created_at: feedback.created_at,
+  };
+  const expires = expiresAt(now, retentionDays);
+  if (expires) doc.expires_at = expires;
+  return doc;
+}
+
+/** The FeedbackRecord a stored document holds. Throws `store_corrupt_record` without a string `_id`. */
+export function fromFeedbackDocument(doc: Record<string, unknown>): FeedbackRecord {
+  if (typeof doc._id !== 'string') {
+    throw new GatewayError('store_corrupt_record', 'A feedback document in MongoDB has no string _id: it was not written by the gateway.');
+  }
+  return {
+    job_id: doc._id,
+    client_id: String(doc.client_id),
+    rating: Number(doc.rating),
+    helpful: typeof doc.helpful === 'boolean' ? doc.helpful : null,
+    comment: typeof doc.comment === 'string' ? doc.comment : null,
+    created_at: String(doc.created_at),
+  };
+}
+
+/**
+ * The aggregation behind experimentRows: the client's jobs of the experiment since `sinceIso`
+ * (served by the client_experiment_created index), each job's rating looked up by `_id` in the
+ * feedback collection, projected to the row's fields. Missing fields stay missing; the adapter
+ * normalises them with toExperimentRow. Values are matched with `$eq`, so a caller's string is
+ * never read as a query operator.
+ */
+export function experimentRowsPipeline(clientId: string, experimentId: string, sinceIso: string): PipelineStage[] {
+  const fields: Record<string, unknown> = {};
+  for (const [name, path] of Object.entries(EXPERIMENT_ROW_PATHS)) fields[name] = `$${path}`;
+  return [
+    { $match: { client_id: { $eq: clientId }, 'experiment.id': { $eq: experimentId }, created_at: { $gte: sinceIso } } },
+    // Only what the report reads travels on: never the answer text.
+    { $project: { ...fields, _id: 1, client_id: 1 } },
+    { $lookup: { from: FEEDBACK_COLLECTION, localField: '_id', foreignField: '_id', as: 'feedback' } },
+    {
+      $project: {
+        ...Object.fromEntries(Object.keys(EXPERIMENT_ROW_PATHS).map((name) => [name, 1])),
+        _id: 0,
+        // The rating only counts when the feedback belongs to the job's own client.
+        rating: {
+          $let: {
+            vars: { f: { $arrayElemAt: ['$feedback', 0] } },
+            in: { $cond: [{ $eq: ['$$f.client_id', '$client_id'] }, '$$f.rating', null] },
+          },
+        },
+      },
+    },
+  ];
 }

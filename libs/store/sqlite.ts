@@ -7,10 +7,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { GatewayError } from '../errors/index.ts';
-import type { JobRecord, JobStore } from './types.ts';
+import { EXPERIMENT_ROW_PATHS, toExperimentRow } from './experimentRow.ts';
+import type { ExperimentRow, FeedbackRecord, JobRecord, JobStore } from './types.ts';
 
-/** The schema version this code writes, kept in SQLite's `user_version` pragma. */
-export const SQLITE_SCHEMA_VERSION = 1;
+/**
+ * The schema version this code writes, kept in SQLite's `user_version` pragma.
+ * 1: jobs. 2: jobs.experiment_id (generated) and its report index, the feedback table.
+ */
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /** Options for SqliteJobStore. */
 export interface SqliteJobStoreOptions {
@@ -21,7 +25,12 @@ export interface SqliteJobStoreOptions {
   busyTimeoutMs?: number;
 }
 
-const SCHEMA = `
+// experiment_id is computed by SQLite from the document, not written by the adapter, so rows
+// written by a process still running the version-1 code during a rolling upgrade are indexed too.
+// VIRTUAL (not STORED) because ALTER TABLE can only add virtual generated columns.
+const EXPERIMENT_ID_COLUMN = `experiment_id TEXT GENERATED ALWAYS AS (json_extract(doc, '$.experiment.id')) VIRTUAL`;
+
+const JOBS_TABLE = `
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY,
   client_id TEXT NOT NULL,
@@ -30,11 +39,46 @@ CREATE TABLE IF NOT EXISTS jobs (
   user_id TEXT,
   created_at TEXT NOT NULL,
   completed_at TEXT,
-  doc TEXT NOT NULL
+  doc TEXT NOT NULL,
+  ${EXPERIMENT_ID_COLUMN}
 );
 CREATE INDEX IF NOT EXISTS jobs_client_created ON jobs (client_id, created_at);
 CREATE INDEX IF NOT EXISTS jobs_status_completed ON jobs (status, completed_at);
 `;
+
+// Version 2. The report reads one client's jobs of one experiment over a time window.
+const V2_SCHEMA = `
+CREATE INDEX IF NOT EXISTS jobs_client_experiment_created ON jobs (client_id, experiment_id, created_at);
+CREATE TABLE IF NOT EXISTS feedback (
+  job_id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL,
+  rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+  helpful INTEGER,
+  comment TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_client ON feedback (client_id);
+`;
+
+const UPSERT_FEEDBACK = `
+INSERT INTO feedback (job_id, client_id, rating, helpful, comment, created_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (job_id) DO UPDATE SET
+  client_id = excluded.client_id,
+  rating = excluded.rating,
+  helpful = excluded.helpful,
+  comment = excluded.comment,
+  created_at = excluded.created_at`;
+
+const ROW_FIELDS = Object.keys(EXPERIMENT_ROW_PATHS);
+
+// One json_extract with every path parses each document once and answers a JSON array, instead
+// of parsing the whole record (answer text included) in JavaScript.
+const EXPERIMENT_ROWS = `
+SELECT json_extract(j.doc, ${Object.values(EXPERIMENT_ROW_PATHS).map((p) => `'$.${p}'`).join(', ')}) AS fields, f.rating AS rating
+FROM jobs j
+LEFT JOIN feedback f ON f.job_id = j.id AND f.client_id = j.client_id
+WHERE j.client_id = ? AND j.experiment_id = ? AND j.created_at >= ?`;
 
 const UPSERT = `
 INSERT INTO jobs (id, client_id, status, feature, user_id, created_at, completed_at, doc)
@@ -52,6 +96,9 @@ interface Statements {
   upsert: StatementSync;
   getOne: StatementSync;
   getMany: StatementSync;
+  upsertFeedback: StatementSync;
+  getFeedback: StatementSync;
+  experimentRows: StatementSync;
   ping: StatementSync;
 }
 
@@ -94,6 +141,9 @@ export class SqliteJobStore implements JobStore {
         // One JSON array parameter instead of N placeholders: one prepared statement, no
         // SQLITE_MAX_VARIABLE_NUMBER limit.
         getMany: db.prepare('SELECT doc FROM jobs WHERE id IN (SELECT value FROM json_each(?))'),
+        upsertFeedback: db.prepare(UPSERT_FEEDBACK),
+        getFeedback: db.prepare('SELECT job_id, client_id, rating, helpful, comment, created_at FROM feedback WHERE job_id = ? AND client_id = ?'),
+        experimentRows: db.prepare(EXPERIMENT_ROWS),
         ping: db.prepare('SELECT 1 AS ok'),
       };
       this.#db = db;
@@ -144,6 +194,34 @@ export class SqliteJobStore implements JobStore {
     return out;
   }
 
+  async saveFeedback(feedback: FeedbackRecord): Promise<void> {
+    const helpful = feedback.helpful === null ? null : feedback.helpful ? 1 : 0;
+    this.#ready().stmts.upsertFeedback.run(feedback.job_id, feedback.client_id, feedback.rating, helpful, feedback.comment, feedback.created_at);
+  }
+
+  async getFeedback(clientId: string, jobId: string): Promise<FeedbackRecord | null> {
+    const row = this.#ready().stmts.getFeedback.get(jobId, clientId);
+    if (!row) return null;
+    return {
+      job_id: String(row.job_id),
+      client_id: String(row.client_id),
+      rating: Number(row.rating),
+      helpful: row.helpful === null ? null : row.helpful === 1,
+      comment: typeof row.comment === 'string' ? row.comment : null,
+      created_at: String(row.created_at),
+    };
+  }
+
+  async experimentRows(clientId: string, experimentId: string, sinceIso: string): Promise<ExperimentRow[]> {
+    const rows = this.#ready().stmts.experimentRows.all(clientId, experimentId, sinceIso);
+    return rows.map((row) => {
+      const values = JSON.parse(String(row.fields)) as unknown[];
+      const raw: Record<string, unknown> = { rating: row.rating };
+      ROW_FIELDS.forEach((name, i) => (raw[name] = values[i]));
+      return toExperimentRow(raw);
+    });
+  }
+
   async ping(): Promise<boolean> {
     if (!this.#db || !this.#stmts) return false;
     try {
@@ -172,7 +250,10 @@ export class SqliteJobStore implements JobStore {
   }
 }
 
-/** Creates or checks the schema. Refuses a file written by a newer version of the gateway. */
+/**
+ * Creates the schema, or upgrades an older one in place (version 1 files gain the experiment
+ * column, its index and the feedback table). Refuses a file written by a newer version.
+ */
 function migrate(db: DatabaseSync): void {
   // IMMEDIATE so two processes starting at once do not both try to create the schema.
   db.exec('BEGIN IMMEDIATE');
@@ -184,7 +265,12 @@ function migrate(db: DatabaseSync): void {
         `The SQLite store has schema version ${version}, newer than this build understands (${SQLITE_SCHEMA_VERSION}): upgrade the gateway or point DATABASE_URL at another file.`,
       );
     }
-    db.exec(SCHEMA);
+    db.exec(JOBS_TABLE);
+    // A version-1 table predates the generated column; table_xinfo (unlike table_info) lists
+    // generated columns, so this is also a no-op on a table created by this version.
+    const columns = db.prepare('PRAGMA table_xinfo(jobs)').all().map((c) => c.name);
+    if (!columns.includes('experiment_id')) db.exec(`ALTER TABLE jobs ADD COLUMN ${EXPERIMENT_ID_COLUMN}`);
+    db.exec(V2_SCHEMA);
     if (version < SQLITE_SCHEMA_VERSION) db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (e) {

@@ -56,8 +56,45 @@ export interface JobRecord {
   webhook?: WebhookState | null;
 }
 
+/** A user's rating of a completed job, for the A/B analysis; one per job (a later one replaces it). */
+export interface FeedbackRecord {
+  job_id: string;
+  client_id: string;
+  /** 1 (bad) to 5 (good). */
+  rating: number;
+  helpful: boolean | null;
+  /** Free text, at most 2000 characters. */
+  comment: string | null;
+  /** ISO-8601 UTC time the feedback was given. */
+  created_at: string;
+}
+
 /**
- * Where finished jobs live. Adapters: SQLite (default) and, later, MongoDB. Methods are async so
+ * One job of an experiment, reduced to what the A/B report needs (see experimentRows). Fields a
+ * record lacks (a failed job has no usage) are null.
+ */
+export interface ExperimentRow {
+  variant: string;
+  status: JobStatus;
+  provider: string | null;
+  model: string | null;
+  /** Null on records written before `served_by` existed, and on jobs that were never answered. */
+  served_by: ServedBy | null;
+  cache: 'hit' | 'miss' | null;
+  degraded: boolean;
+  cost_usd: number | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  /** Milliseconds. */
+  provider_latency_ms: number | null;
+  /** Milliseconds. */
+  total_latency_ms: number | null;
+  /** The job's feedback rating (1-5), or null when nobody rated it. */
+  rating: number | null;
+}
+
+/**
+ * Where finished jobs live. Adapters: SQLite (default) and MongoDB. Methods are async so
  * that a networked adapter fits the same port.
  */
 export interface JobStore {
@@ -71,6 +108,15 @@ export interface JobStore {
   get(clientId: string, id: string): Promise<JobRecord | null>;
   /** Records in `ids` (any client); for reports and tests. */
   getMany(ids: string[]): Promise<JobRecord[]>;
+  /** Inserts or replaces the feedback of `feedback.job_id` (one rating per job counts). */
+  saveFeedback(feedback: FeedbackRecord): Promise<void>;
+  /** The feedback on a job, or null. Scoped to a client like get(). */
+  getFeedback(clientId: string, jobId: string): Promise<FeedbackRecord | null>;
+  /**
+   * One row per job of `clientId` in experiment `experimentId` created at or after `sinceIso`
+   * (an ISO-8601 UTC timestamp), with the job's rating if it has feedback. In no particular order.
+   */
+  experimentRows(clientId: string, experimentId: string, sinceIso: string): Promise<ExperimentRow[]>;
   /** Answers true when the store can be used (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecord, JobStore } from '../../libs/store/types.ts';
+import type { ExperimentRow, FeedbackRecord, JobRecord, JobStore } from '../../libs/store/types.ts';
 
 /** A complete JobRecord with every field set (nested objects, unicode text); override any field. */
 export function makeJobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
@@ -34,6 +34,19 @@ export function makeJobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     created_at: '2025-03-01T10:00:00.000Z',
     started_at: '2025-03-01T10:00:00.014Z',
     completed_at: '2025-03-01T10:00:02.545Z',
+    ...overrides,
+  };
+}
+
+/** A FeedbackRecord for `job` (its id and client); override any field. */
+export function makeFeedbackRecord(job: Pick<JobRecord, 'id' | 'client_id'>, overrides: Partial<FeedbackRecord> = {}): FeedbackRecord {
+  return {
+    job_id: job.id,
+    client_id: job.client_id,
+    rating: 4,
+    helpful: true,
+    comment: 'Clear next steps — merci 👍',
+    created_at: '2025-03-01T10:05:00.000Z',
     ...overrides,
   };
 }
@@ -154,6 +167,92 @@ export function describeJobStoreConformance(
       await Promise.all([store.saveMany(jobs.slice(0, 10)), store.saveMany(jobs.slice(10, 20))]);
       const found = await store.getMany(jobs.map((j) => j.id));
       expect(found).toHaveLength(50);
+    });
+
+    it('round-trips feedback, for its own client only', async () => {
+      const job = makeJobRecord();
+      await store.save(job);
+      const feedback = makeFeedbackRecord(job);
+      await store.saveFeedback(feedback);
+      expect(await store.getFeedback(job.client_id, job.id)).toEqual(feedback);
+      expect(await store.getFeedback('client-b', job.id)).toBeNull();
+      expect(await store.getFeedback(job.client_id, `missing-${randomUUID()}`)).toBeNull();
+    });
+
+    it('a second feedback for the same job replaces the first, nulls included', async () => {
+      const job = makeJobRecord();
+      await store.save(job);
+      await store.saveFeedback(makeFeedbackRecord(job, { rating: 5 }));
+      const second = makeFeedbackRecord(job, { rating: 2, helpful: null, comment: null, created_at: '2025-03-02T08:00:00.000Z' });
+      await store.saveFeedback(second);
+      expect(await store.getFeedback(job.client_id, job.id)).toEqual(second);
+      const rows = await store.experimentRows(job.client_id, job.experiment!.id, '2025-01-01T00:00:00.000Z');
+      expect(rows.filter((r) => r.rating !== null).map((r) => r.rating)).toContain(2);
+    });
+
+    it("experimentRows answers the client's jobs of one experiment since a date, with ratings", async () => {
+      const experimentId = `exp-${randomUUID()}`;
+      const at = (minute: number) => `2025-05-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
+      const rated = makeJobRecord({ experiment: { id: experimentId, variant: 'gpt4' }, created_at: at(10), served_by: 'provider', provider: 'openai', model: 'gpt-4', usage: { input_tokens: 500, output_tokens: 400 }, cost_usd: 0.039, latency_ms: { queue: 5, provider: 1800, total: 1850 } });
+      const unrated = makeJobRecord({ experiment: { id: experimentId, variant: 'claude' }, created_at: at(20), served_by: 'failover', degraded: false });
+      const failed = makeJobRecord({
+        experiment: { id: experimentId, variant: 'claude' },
+        created_at: at(30),
+        status: 'failed',
+        provider: null,
+        model: null,
+        result: null,
+        usage: null,
+        cost_usd: null,
+        cache: null,
+        latency_ms: null,
+        error: { code: 'provider_unavailable', message: 'down' },
+      });
+      const degraded = makeJobRecord({ experiment: { id: experimentId, variant: 'gpt4' }, created_at: at(40), served_by: 'degraded', degraded: true, cache: 'miss' });
+      const tooOld = makeJobRecord({ experiment: { id: experimentId, variant: 'gpt4' }, created_at: at(0) });
+      const otherClient = makeJobRecord({ client_id: 'client-b', experiment: { id: experimentId, variant: 'gpt4' }, created_at: at(15) });
+      const otherExperiment = makeJobRecord({ experiment: { id: `exp-${randomUUID()}`, variant: 'gpt4' }, created_at: at(15) });
+      await store.saveMany([rated, unrated, failed, degraded, tooOld, otherClient, otherExperiment]);
+      await store.saveFeedback(makeFeedbackRecord(rated, { rating: 5 }));
+      await store.saveFeedback(makeFeedbackRecord(otherClient, { rating: 1 }));
+
+      const rows = await store.experimentRows('client-a', experimentId, at(5));
+      expect(rows).toHaveLength(4);
+      expect(rows.find((r) => r.rating !== null)).toEqual({
+        variant: 'gpt4',
+        status: 'completed',
+        provider: 'openai',
+        model: 'gpt-4',
+        served_by: 'provider',
+        cache: 'miss',
+        degraded: false,
+        cost_usd: 0.039,
+        input_tokens: 500,
+        output_tokens: 400,
+        provider_latency_ms: 1800,
+        total_latency_ms: 1850,
+        rating: 5,
+      } satisfies ExperimentRow);
+      expect(rows.find((r) => r.status === 'failed')).toEqual({
+        variant: 'claude',
+        status: 'failed',
+        provider: null,
+        model: null,
+        served_by: null,
+        cache: null,
+        degraded: false,
+        cost_usd: null,
+        input_tokens: null,
+        output_tokens: null,
+        provider_latency_ms: null,
+        total_latency_ms: null,
+        rating: null,
+      } satisfies ExperimentRow);
+      expect(rows.find((r) => r.served_by === 'degraded')).toMatchObject({ variant: 'gpt4', degraded: true, rating: null });
+      expect(rows.find((r) => r.served_by === 'failover')).toMatchObject({ variant: 'claude', rating: null });
+      expect(await store.experimentRows('client-b', experimentId, at(5))).toEqual([expect.objectContaining({ variant: 'gpt4', rating: 1 })]);
+      expect(await store.experimentRows('client-a', experimentId, at(45))).toEqual([]);
+      expect(await store.experimentRows('client-a', `exp-${randomUUID()}`, at(0))).toEqual([]);
     });
   });
 }

@@ -332,6 +332,142 @@ describe('client rate limit', () => {
   });
 });
 
+describe('POST /v1/jobs/:id/feedback', () => {
+  type FeedbackAnswer = { job_id: string; rating: number; helpful: boolean | null; comment: string | null; created_at: string };
+  type ErrorAnswer = { error: { code: string; message: string; details: Array<{ path: string; message: string }> } };
+  const storedJob = async (overrides: Partial<ReturnType<typeof makeJobRecord>> = {}) => {
+    const job = makeJobRecord({ id: randomUUID(), client_id: 'alice', experiment: { id: 'career_model_ab', variant: 'gpt4' }, served_by: 'provider', ...overrides });
+    await store.save(job);
+    return job;
+  };
+  const rate = (client: GatewayClient, id: string, body: unknown) => client.request<FeedbackAnswer & ErrorAnswer>('POST', `/v1/jobs/${id}/feedback`, body);
+
+  test('rates a completed job with 201; a second rating replaces the first', async () => {
+    const job = await storedJob();
+    const first = await rate(alice, job.id, { rating: 4, helpful: true, comment: 'Useful — merci' });
+    expect(first.status).toBe(201);
+    expect(first.body).toEqual({ job_id: job.id, rating: 4, helpful: true, comment: 'Useful — merci', created_at: expect.any(String) });
+    expect(Date.parse(first.body.created_at)).toBeGreaterThan(Date.now() - 60_000);
+    expect(await store.getFeedback('alice', job.id)).toMatchObject({ rating: 4, helpful: true });
+
+    const second = await rate(alice, job.id, { rating: 2 });
+    expect(second.status).toBe(201);
+    expect(second.body).toMatchObject({ job_id: job.id, rating: 2, helpful: null, comment: null });
+    expect(await store.getFeedback('alice', job.id)).toMatchObject({ rating: 2, helpful: null, comment: null });
+  });
+
+  test.each([
+    ['no rating', { helpful: true }, '/'],
+    ['a rating of 0', { rating: 0 }, '/rating'],
+    ['a rating of 6', { rating: 6 }, '/rating'],
+    ['a fractional rating', { rating: 3.5 }, '/rating'],
+    ['a rating as a string', { rating: '5' }, '/rating'],
+    ['helpful as a string', { rating: 5, helpful: 'yes' }, '/helpful'],
+    ['a comment over 2000 characters', { rating: 5, comment: 'x'.repeat(2001) }, '/comment'],
+    ['an unknown field', { rating: 5, stars: 5 }, '/'],
+  ])('refuses %s with 400 invalid_body naming the field, and stores nothing', async (_name, body, path) => {
+    const job = await storedJob();
+    const answer = await rate(alice, job.id, body);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('invalid_body');
+    expect(answer.body.error.details.map((d) => d.path)).toContain(path);
+    expect(await store.getFeedback('alice', job.id)).toBeNull();
+  });
+
+  test('refuses malformed JSON and a body that is not JSON', async () => {
+    const job = await storedJob();
+    expect((await rate(alice, job.id, '{"rating": ')).body.error.code).toBe('invalid_json');
+    const text = await alice.request<ErrorAnswer>('POST', `/v1/jobs/${job.id}/feedback`, 'rating=5', { 'content-type': 'text/plain' });
+    expect(text.status).toBe(415);
+  });
+
+  test("answers 404 job_not_found for another client's job, exactly like an unknown one", async () => {
+    const job = await storedJob();
+    const theirs = await rate(bob, job.id, { rating: 1 });
+    const unknown = await rate(alice, randomUUID(), { rating: 1 });
+    expect([theirs.status, unknown.status]).toEqual([404, 404]);
+    expect(theirs.body.error.code).toBe('job_not_found');
+    expect(unknown.body.error.code).toBe('job_not_found');
+    expect(await store.getFeedback('bob', job.id)).toBeNull();
+    expect(await store.getFeedback('alice', job.id)).toBeNull();
+  });
+
+  test('answers 409 job_not_completed for a queued, failed or still-queued job', async () => {
+    const queuedRecord = await storedJob({ status: 'queued', result: null, completed_at: null });
+    const failed = await storedJob({ status: 'failed', result: null, error: { code: 'provider_unavailable', message: 'down' } });
+    const inQueue = await alice.submit(careerSubmission(60));
+    for (const id of [queuedRecord.id, failed.id, inQueue]) {
+      const answer = await rate(alice, id, { rating: 5 });
+      expect(answer.status).toBe(409);
+      expect(answer.body.error.code).toBe('job_not_completed');
+      expect(await store.getFeedback('alice', id)).toBeNull();
+    }
+    // Another client's queued job is still a 404.
+    expect((await rate(bob, inQueue, { rating: 5 })).status).toBe(404);
+  });
+});
+
+describe('GET /v1/experiments/:id/report', () => {
+  type VariantAnswer = { variant: string; jobs: number; completed: number; failed: number; rejected: number; served_by: Record<string, number>; rating: { n: number; mean: number | null; stdev: number | null }; provider_latency_ms: { p50: number | null } };
+  type ReportAnswer = { experiment: string; since: string; note: string; variants: VariantAnswer[]; comparison: Record<string, unknown> };
+  const carol = () => new GatewayClient(baseUrl, keys.carol);
+
+  test("analyses the client's jobs of the experiment: counts, model-only means and Welch's comparison", async () => {
+    const recent = new Date(Date.now() - 3_600_000).toISOString();
+    const job = (variant: string, overrides: Partial<ReturnType<typeof makeJobRecord>> = {}) =>
+      makeJobRecord({ id: randomUUID(), client_id: 'carol', experiment: { id: 'career_model_ab', variant }, served_by: 'provider', created_at: recent, latency_ms: { queue: 5, provider: 1500, total: 1600 }, ...overrides });
+    // 30 answers from each model: gpt4 rated 5/3 (mean 4), claude rated 4/2 (mean 3).
+    const gpt4 = Array.from({ length: 30 }, () => job('gpt4', { provider: 'openai', model: 'gpt-4' }));
+    const claude = Array.from({ length: 30 }, () => job('claude'));
+    // Not the variant's own model: their ratings must not count.
+    const failover = [job('claude', { served_by: 'failover', provider: 'openai' }), job('claude', { served_by: 'failover', provider: 'openai' })];
+    const cached = job('gpt4', { served_by: 'cache', cache: 'hit', cost_usd: 0 });
+    const failed = job('gpt4', { status: 'failed', served_by: null, result: null, usage: null, cost_usd: null, error: { code: 'provider_unavailable', message: 'down' } });
+    const old = job('gpt4', { created_at: new Date(Date.now() - 60 * 86_400_000).toISOString() });
+    await store.saveMany([...gpt4, ...claude, ...failover, cached, failed, old]);
+    const feedback = (j: ReturnType<typeof makeJobRecord>, rating: number) => ({ job_id: j.id, client_id: 'carol', rating, helpful: null, comment: null, created_at: recent });
+    // A few through the API, the rest straight into the store.
+    for (const [i, j] of gpt4.slice(0, 4).entries()) expect((await carol().request('POST', `/v1/jobs/${j.id}/feedback`, { rating: i % 2 ? 3 : 5 })).status).toBe(201);
+    for (const [i, j] of gpt4.entries()) if (i >= 4) await store.saveFeedback(feedback(j, i % 2 ? 3 : 5));
+    for (const [i, j] of claude.entries()) await store.saveFeedback(feedback(j, i % 2 ? 2 : 4));
+    for (const j of [...failover, cached, old]) await store.saveFeedback(feedback(j, 1));
+
+    const answer = await carol().request<ReportAnswer>('GET', '/v1/experiments/career_model_ab/report');
+    expect(answer.status).toBe(200);
+    expect(answer.body.experiment).toBe('career_model_ab');
+    expect(Date.parse(answer.body.since)).toBeCloseTo(Date.now() - 30 * 86_400_000, -5);
+    expect(answer.body.note).toContain('served_by = provider');
+    const [a, b] = answer.body.variants;
+    expect(a).toMatchObject({ variant: 'gpt4', jobs: 32, completed: 31, failed: 1, rejected: 0, served_by: { provider: 30, cache: 1 }, rating: { n: 30, mean: 4 }, provider_latency_ms: { p50: 1500 } });
+    expect(b).toMatchObject({ variant: 'claude', jobs: 32, completed: 32, failed: 0, served_by: { provider: 30, failover: 2 }, rating: { n: 30, mean: 3 } });
+    expect(answer.body.comparison).toMatchObject({ metric: 'rating', a: 'gpt4', b: 'claude', difference: 1, p_value: expect.any(Number), significant: true, note: expect.stringContaining('Welch') });
+    expect(answer.body.comparison.p_value as number).toBeLessThan(0.001);
+
+    // An older `since` brings the old job in; another client sees none of carol's jobs.
+    const wider = await carol().request<ReportAnswer>('GET', `/v1/experiments/career_model_ab/report?since=${new Date(Date.now() - 90 * 86_400_000).toISOString().slice(0, 10)}`);
+    expect(wider.body.variants[0]).toMatchObject({ variant: 'gpt4', jobs: 33 });
+    const bobs = await bob.request<ReportAnswer>('GET', '/v1/experiments/career_model_ab/report');
+    expect(bobs.status).toBe(200);
+    expect(bobs.body.variants.map((v) => v.jobs)).toEqual([0, 0]);
+    expect(bobs.body.comparison).toMatchObject({ p_value: null, significant: false });
+  });
+
+  test('answers 404 experiment_not_found for an experiment not in the running config', async () => {
+    for (const id of ['no_such_experiment', 'constructor']) {
+      const answer = await alice.request<{ error: { code: string } }>('GET', `/v1/experiments/${id}/report`);
+      expect(answer.status).toBe(404);
+      expect(answer.body.error.code).toBe('experiment_not_found');
+    }
+  });
+
+  test('answers 400 invalid_query for a since that is not an ISO date', async () => {
+    const answer = await alice.request<{ error: { code: string; details: Array<{ path: string }> } }>('GET', '/v1/experiments/career_model_ab/report?since=last-week');
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('invalid_query');
+    expect(answer.body.error.details[0]?.path).toBe('since');
+  });
+});
+
 // Last in the file: it spends the whole monthly budget of this test's prefix.
 describe('budget exhausted at intake', () => {
   test('once the hard cap is reached, submissions answer 429 budget_exhausted with Retry-After', async () => {

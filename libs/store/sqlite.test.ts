@@ -1,0 +1,134 @@
+// SqliteJobStore's schema upgrades and query plans; the conformance suite is in
+// test/integration/store.sqlite.test.ts.
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeFeedbackRecord, makeJobRecord } from '../../test/helpers/storeConformance.ts';
+import { SQLITE_SCHEMA_VERSION, SqliteJobStore } from './sqlite.ts';
+
+const files: string[] = [];
+const tempFile = () => {
+  const file = join(tmpdir(), `sqlite-store-${randomUUID()}.sqlite`);
+  files.push(file, `${file}-wal`, `${file}-shm`);
+  return file;
+};
+afterAll(() => {
+  for (const file of files) rmSync(file, { force: true });
+});
+
+// The schema exactly as version 1 of the gateway created it.
+const V1_SCHEMA = `
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  feature TEXT NOT NULL,
+  user_id TEXT,
+  created_at TEXT NOT NULL,
+  completed_at TEXT,
+  doc TEXT NOT NULL
+);
+CREATE INDEX jobs_client_created ON jobs (client_id, created_at);
+CREATE INDEX jobs_status_completed ON jobs (status, completed_at);
+PRAGMA user_version = 1;
+`;
+
+/** Writes `jobs` the way version 1 did (no experiment column). */
+function writeV1File(file: string, jobs: ReturnType<typeof makeJobRecord>[]): void {
+  const db = new DatabaseSync(file);
+  try {
+    db.exec(V1_SCHEMA);
+    const insert = db.prepare('INSERT INTO jobs (id, client_id, status, feature, user_id, created_at, completed_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    for (const j of jobs) insert.run(j.id, j.client_id, j.status, j.feature, j.user_id, j.created_at, j.completed_at, JSON.stringify(j));
+  } finally {
+    db.close();
+  }
+}
+
+describe('SqliteJobStore schema version 2', () => {
+  it('upgrades a version-1 file in place: old records kept, reportable and ratable', async () => {
+    const file = tempFile();
+    const old = makeJobRecord({ experiment: { id: 'career_model_ab', variant: 'gpt4' }, served_by: 'provider' });
+    const noExperiment = makeJobRecord({ experiment: null });
+    writeV1File(file, [old, noExperiment]);
+
+    const store = new SqliteJobStore(file);
+    await store.init();
+    try {
+      expect(await store.get(old.client_id, old.id)).toEqual(old);
+      await store.saveFeedback(makeFeedbackRecord(old, { rating: 3 }));
+      const rows = await store.experimentRows(old.client_id, 'career_model_ab', '2025-01-01T00:00:00.000Z');
+      expect(rows).toEqual([expect.objectContaining({ variant: 'gpt4', served_by: 'provider', rating: 3 })]);
+    } finally {
+      await store.close();
+    }
+
+    const db = new DatabaseSync(file);
+    try {
+      expect(db.prepare('PRAGMA user_version').get()?.user_version).toBe(SQLITE_SCHEMA_VERSION);
+      const names = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('index', 'table')").all().map((r) => r.name);
+      expect(names).toEqual(expect.arrayContaining(['feedback', 'feedback_client', 'jobs_client_experiment_created']));
+    } finally {
+      db.close();
+    }
+
+    // Opening again (another process, a restart) finds nothing left to do.
+    const again = new SqliteJobStore(file);
+    await again.init();
+    expect(await again.getFeedback(old.client_id, old.id)).toMatchObject({ rating: 3 });
+    await again.close();
+  });
+
+  it('indexes records written without the adapter knowing the column (a version-1 process during a rolling upgrade)', async () => {
+    const file = tempFile();
+    const store = new SqliteJobStore(file);
+    await store.init();
+    const job = makeJobRecord({ experiment: { id: 'exp-rolling', variant: 'claude' } });
+    // The version-1 INSERT, column for column.
+    const db = new DatabaseSync(file);
+    db.prepare('INSERT INTO jobs (id, client_id, status, feature, user_id, created_at, completed_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      job.id, job.client_id, job.status, job.feature, job.user_id, job.created_at, job.completed_at, JSON.stringify(job),
+    );
+    db.close();
+    try {
+      expect(await store.experimentRows(job.client_id, 'exp-rolling', '2025-01-01T00:00:00.000Z')).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('answers the report from the (client, experiment, created_at) index', async () => {
+    const file = tempFile();
+    const store = new SqliteJobStore(file);
+    await store.init();
+    await store.close();
+    const db = new DatabaseSync(file);
+    try {
+      const plan = db
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT j.doc, f.rating FROM jobs j LEFT JOIN feedback f ON f.job_id = j.id AND f.client_id = j.client_id
+           WHERE j.client_id = ? AND j.experiment_id = ? AND j.created_at >= ?`,
+        )
+        .all('a', 'e', '2025-01-01')
+        .map((r) => String(r.detail))
+        .join('\n');
+      expect(plan).toContain('jobs_client_experiment_created');
+      expect(plan).not.toMatch(/SCAN j\b/);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a rating outside 1-5 at the database too', async () => {
+    const store = new SqliteJobStore(':memory:');
+    await store.init();
+    try {
+      await expect(store.saveFeedback(makeFeedbackRecord(makeJobRecord(), { rating: 9 }))).rejects.toThrow(/CHECK/);
+    } finally {
+      await store.close();
+    }
+  });
+});
