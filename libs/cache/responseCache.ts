@@ -29,6 +29,11 @@ export interface GetOrComputeOptions {
   waitTimeoutMs: number;
   /** Further keys the computed answer is also stored under, e.g. its categoryKey(). Default none. */
   alsoUnder?: string[];
+  /**
+   * Whether a computed answer is kept for later requests. One it refuses is still handed to the
+   * callers waiting for this flight, but not stored. Default: every answer is kept.
+   */
+  keep?: (value: CachedAnswer) => boolean;
   /** Called with a failed cache write; the answer is still returned. Default: ignored. */
   onStoreError?: (err: unknown) => void;
 }
@@ -170,7 +175,10 @@ export class ResponseCache {
       },
       complete: async (key, token, value) => {
         const pipeline = this.#redis.pipeline() as ScriptedPipeline;
-        const raw = this.#queueSet(pipeline, [key, ...(options.alsoUnder ?? [])], value, options.ttlSeconds, options.staleTtlSeconds);
+        const kept = options.keep?.(value) ?? true;
+        const raw = kept
+          ? this.#queueSet(pipeline, [key, ...(options.alsoUnder ?? [])], value, options.ttlSeconds, options.staleTtlSeconds)
+          : encodeEntry(value, this.#now() + Math.round(options.ttlSeconds * 1000));
         pipeline.publish(this.channel(key), raw);
         pipeline.cacheReleaseLock(this.lockKey(key), token);
         await run(pipeline);

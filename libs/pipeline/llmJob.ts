@@ -75,7 +75,7 @@ function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan |
     data: job.data,
     attempt,
     processedOn: job.processedOn ?? Date.now(),
-    experimentId: plan?.experiment ? (cfg.features[job.data.feature]?.experiment ?? '') : '',
+    experimentId: plan?.feature.experiment ?? '',
     variant: plan?.variant.name,
     attempts: [],
   };

@@ -75,13 +75,11 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: An
     waitTimeoutMs: lockTtlMs,
     // A complete answer also serves its category when providers are down.
     alsoUnder: [plan.categoryKey],
+    // A truncated answer goes to those waiting for it, but is not kept for later requests.
+    keep: (answer) => answer.finishReason !== 'length',
     onStoreError: (err) => deps.log.warn({ err, jobId: plan.jobId }, 'cache write failed'),
   });
-  if (flight.outcome === 'miss' && paid) {
-    // A truncated answer was shared with those waiting for it, but is not kept for later requests.
-    if (paid.finishReason === 'length') await Promise.all([plan.cacheKey, plan.categoryKey].map((k) => deps.cache.delete(k).catch(() => undefined)));
-    return paid;
-  }
+  if (flight.outcome === 'miss' && paid) return paid;
   return fromCache(flight.value, 'cache', deps.now());
 }
 

@@ -167,4 +167,15 @@ describe('ResponseCache getOrCompute (single flight)', () => {
     await cacheA.getOrCompute(key, counted('with category', 0).fn, { ...opts, alsoUnder: [category] });
     expect(await cacheB.get(category)).toMatchObject({ entry: { text: 'with category' } });
   });
+
+  test('an answer `keep` refuses reaches the callers waiting for it but is not stored', async () => {
+    const [key, category] = [randomUUID(), randomUUID()];
+    const compute = counted('cut short', 100);
+    const keep = (a: CachedAnswer) => a.text !== 'cut short';
+    const results = await Promise.all([cacheA, cacheB, cacheA].map((c) => c.getOrCompute(key, compute.fn, { ...opts, alsoUnder: [category], keep })));
+    expect(compute.calls).toBe(1);
+    expect(results.map((r) => r.value.text)).toEqual(['cut short', 'cut short', 'cut short']);
+    expect(await cacheB.get(key)).toBeNull();
+    expect(await cacheB.get(category)).toBeNull();
+  });
 });
