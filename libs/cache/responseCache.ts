@@ -126,11 +126,6 @@ export class ResponseCache {
     await run(pipeline);
   }
 
-  /** Removes the entry under `key`. */
-  async delete(key: string): Promise<void> {
-    await this.#redis.unlink(this.entryKey(key));
-  }
-
   /**
    * The fresh answer under `key`, or the answer of a computation already running for it in any
    * process, or `compute()`'s answer, stored and shared; see singleFlight.ts for the failure rule.
