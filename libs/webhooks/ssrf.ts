@@ -4,9 +4,10 @@
  * is allowlisted for local development. Checked at submission and again at delivery, where
  * guardedLookup vets the very address the socket connects to (so DNS rebinding cannot slip by).
  */
-import { lookup as dnsLookup } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { GatewayError } from '../errors/index.ts';
+import { embeddedIPv4, formatIPv6, parseIPv6 } from './ipv6.ts';
 
 /** Resolves a host name to every address it has. */
 export type Resolver = (host: string) => Promise<string[]>;
@@ -53,9 +54,10 @@ for (const [net, bits] of [
 ] as const) blocked.addSubnet(net, bits, 'ipv4');
 for (const [net, bits] of [
   ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible block
-  ['64:ff9b:1::', 48], // local-use NAT64
+  ['64:ff9b:1::', 48], // local-use NAT64: where its IPv4 sits depends on the operator's prefix length
   ['100::', 64], // discard
   ['2001::', 23], // IETF protocol assignments
+  ['2001::', 32], // Teredo (inside 2001::/23 too): a relay would forward to its embedded client address
   ['2001:db8::', 32], // documentation
   ['fc00::', 7], // unique local, includes fd00:ec2::254 (AWS metadata over IPv6)
   ['fe80::', 10], // link-local
@@ -64,19 +66,20 @@ for (const [net, bits] of [
 ] as const) blocked.addSubnet(net, bits, 'ipv6');
 
 /**
- * True when a connection to this IP address must not be made for a client. Covers IPv4-mapped
- * (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) forms of forbidden IPv4 addresses. Anything that is
- * not an IP address answers true: the check fails closed.
+ * True when a connection to this IP address must not be made for a client. An IPv6 address is
+ * decoded to its bytes and refused when it is in a forbidden IPv6 block or embeds a forbidden IPv4
+ * address by any transition mechanism (IPv4-mapped, -translated, -compatible, NAT64, 6to4, Teredo,
+ * ISATAP). Anything that is not an IP address answers true: the check fails closed.
  */
 export function isForbiddenAddress(ip: string): boolean {
   const address = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
   const family = isIP(address);
   if (family === 4) return blocked.check(address, 'ipv4');
   if (family !== 6) return true;
-  // BlockList matches ::ffff:a.b.c.d against the IPv4 rules itself; NAT64 needs decoding.
-  const embedded = nat64Embedded(address);
-  if (embedded !== null && blocked.check(embedded, 'ipv4')) return true;
-  return blocked.check(address, 'ipv6');
+  const bytes = parseIPv6(address);
+  if (!bytes) return true;
+  if (blocked.check(formatIPv6(bytes), 'ipv6')) return true;
+  return embeddedIPv4(bytes).some((e) => blocked.check(e.ipv4, 'ipv4'));
 }
 
 /**
@@ -121,14 +124,22 @@ export async function checkCallbackUrl(raw: string, options: CallbackCheckOption
   if (addresses.some(isForbiddenAddress)) throw forbidden(host);
 }
 
+/** The dns.lookup shape guardedLookup calls, always with `all: true`. */
+export type LookupAll = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
 /**
  * A `lookup` for http.request that refuses forbidden addresses at connect time, so the address
  * checked is the address used. (Node does not call lookup for IP literals; parseCallbackUrl
  * covers those.) The error is GatewayError `callback_url_forbidden`.
+ * @param lookup resolves the host; tests inject one. @defaultValue dns.lookup
  */
-export function guardedLookup(): LookupFunction {
+export function guardedLookup(lookup: LookupAll = dnsLookup): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);
       const bad = addresses.find((a) => isForbiddenAddress(a.address));
       if (bad || addresses.length === 0) return callback(forbidden(hostname), '', 0);
@@ -148,19 +159,6 @@ function resolveAll(host: string): Promise<string[]> {
 function normalizeHost(host: string): string {
   const h = host.trim().toLowerCase().replace(/\.$/, '');
   return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
-}
-
-const nat64 = new BlockList();
-nat64.addSubnet('64:ff9b::', 96, 'ipv6');
-
-function nat64Embedded(ipv6: string): string | null {
-  if (!nat64.check(ipv6, 'ipv6')) return null;
-  const hex = ipv6.toLowerCase().split(':').slice(-2);
-  const tail = hex[1] ?? '';
-  if (tail.includes('.')) return tail;
-  const hi = parseInt(hex[0] || '0', 16);
-  const lo = parseInt(tail || '0', 16);
-  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
 }
 
 function refused(code: string, message: string, cause?: unknown): GatewayError {
