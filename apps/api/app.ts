@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { GatewayError, errorBody, isGatewayError } from '../../libs/errors/index.ts';
+import { GatewayError, errorBody } from '../../libs/errors/index.ts';
 import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
 import type { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import type { Counter, Registry } from 'prom-client';
@@ -7,9 +7,9 @@ import { getBudget } from './budgetHandler.ts';
 import { getExperimentReport, postFeedback } from './experimentHandlers.ts';
 import { operatorRouter, type OperatorDeps } from './operator.ts';
 import { cancelJob, getJob, submitJob, type ApiDeps, type HandlerResult } from './handlers.ts';
+import { BODY_LIMIT, toGatewayError } from './errorMapping.ts';
 
-/** Largest accepted request body. Default 64 KiB: a career profile is a few hundred bytes. */
-export const BODY_LIMIT = '64kb';
+export { BODY_LIMIT };
 
 export interface AppDeps extends ApiDeps {
   apiKeys: ApiKeyRegistry;
@@ -100,23 +100,10 @@ function authenticate(deps: AppDeps) {
 /** Maps every error to the documented `{error: {code, message, details}}` body. */
 function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
   const e = toGatewayError(err);
+  // Client faults (aborted uploads included) are not ours to log as errors.
   if (e.status >= 500) console.error(JSON.stringify({ level: 'error', msg: 'request failed', code: e.code, err: String(err) }));
+  // Part of an answer is already out (a streamed page): it cannot become an error body any more.
+  if (res.headersSent) return void res.destroy();
   if (e.retryAfterSeconds !== undefined) res.set('retry-after', String(e.retryAfterSeconds));
   res.status(e.status).json(errorBody(e));
-}
-
-function toGatewayError(err: unknown): GatewayError {
-  if (isGatewayError(err)) return err;
-  const type = (err as { type?: string } | null)?.type;
-  if (type === 'entity.parse.failed') return new GatewayError('invalid_json', 'The body is not valid JSON.', { status: 400 });
-  if (type === 'entity.too.large') {
-    return new GatewayError('payload_too_large', `The body is larger than ${BODY_LIMIT}.`, { status: 413 });
-  }
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    return new GatewayError('unsupported_media_type', 'Send the body as UTF-8 JSON.', { status: 415 });
-  }
-  return new GatewayError('internal_error', 'Something went wrong on our side; try again, and tell the operators if it persists.', {
-    status: 500,
-    cause: err,
-  });
 }

@@ -3,13 +3,14 @@ import { GatewayError } from '../../libs/errors/index.ts';
 import { analyseExperiment, reportSince } from '../../libs/experiments/report.ts';
 import { feedbackFor, notCompleted, publicFeedback, validateFeedback } from '../../libs/jobs/feedback.ts';
 import { statusFromQueueState } from '../../libs/jobs/view.ts';
-import { notFound, type ApiDeps, type HandlerResult } from './handlers.ts';
+import { assertJobId, notFound, type ApiDeps, type HandlerResult } from './handlers.ts';
 
 /**
  * POST /v1/jobs/:id/feedback: records (or replaces) the rating of a completed job; 201 with it.
  * 400 `invalid_body`, 404 `job_not_found` (missing or another client's), 409 `job_not_completed`.
  */
 export async function postFeedback(deps: ApiDeps, clientId: string, id: string, body: unknown): Promise<HandlerResult> {
+  assertJobId(id);
   const input = validateFeedback(body);
   let stored = await deps.store.get(clientId, id);
   if (!stored) {
@@ -36,7 +37,7 @@ export async function getExperimentReport(deps: ApiDeps, clientId: string, exper
   // hasOwn: an id like "constructor" must not find Object.prototype's.
   const experiment = Object.hasOwn(experiments, experimentId) ? experiments[experimentId] : undefined;
   if (!experiment) {
-    throw new GatewayError('experiment_not_found', `No experiment "${experimentId}" is configured. Known experiments: ${Object.keys(experiments).join(', ') || 'none'}.`, {
+    throw new GatewayError('experiment_not_found', `No experiment ${JSON.stringify(experimentId.slice(0, 100))} is configured. Known experiments: ${Object.keys(experiments).join(', ') || 'none'}.`, {
       status: 404,
     });
   }

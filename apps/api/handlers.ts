@@ -8,6 +8,7 @@ import { LLM_JOB_OPTIONS, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { validateSubmission } from '../../libs/jobs/submission.ts';
 import { publicJob, recordFromQueuedJob } from '../../libs/jobs/view.ts';
 import { claimIdempotencyKey, releaseIdempotencyKey, validateIdempotencyKey } from '../../libs/jobs/idempotency.ts';
+import { isIssuedJobId } from '../../libs/jobs/jobId.ts';
 import { getWebhookState } from '../../libs/webhooks/stateStore.ts';
 import type { JobRecord } from '../../libs/store/types.ts';
 import type { IntakeGuards } from './guards.ts';
@@ -36,11 +37,12 @@ export interface ApiDeps {
 export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, idempotencyKey?: string): Promise<HandlerResult> {
   await deps.guards.rateLimit(clientId);
   const { submission } = validateSubmission(body, deps.config().features);
+  const key = idempotencyKey === undefined ? undefined : validateIdempotencyKey(idempotencyKey);
   await deps.guards.budgetOpen(submission.feature);
   if (submission.callback_url) await deps.guards.callbackAllowed(clientId, submission.callback_url);
   let id: string = randomUUID();
-  if (idempotencyKey !== undefined) {
-    const claim = await claimIdempotencyKey(deps.redis, deps.prefix, clientId, validateIdempotencyKey(idempotencyKey), body);
+  if (key !== undefined) {
+    const claim = await claimIdempotencyKey(deps.redis, deps.prefix, clientId, key, body);
     id = claim.jobId;
     // The same key and body again: the same job, never a second one.
     if (!claim.fresh) return accepted(id, { 'idempotent-replayed': 'true' });
@@ -58,7 +60,7 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
     await deps.queue.add('llm', data, { ...LLM_JOB_OPTIONS, jobId: id });
   } catch (error) {
     // Not queued: the key must not answer "already accepted" to the client's retry.
-    if (idempotencyKey !== undefined) await releaseIdempotencyKey(deps.redis, deps.prefix, id).catch(() => undefined);
+    if (key !== undefined) await releaseIdempotencyKey(deps.redis, deps.prefix, id).catch(() => undefined);
     throw error;
   }
   return accepted(id);
@@ -81,10 +83,19 @@ async function withWebhook(deps: ApiDeps, record: JobRecord): Promise<JobRecord>
 
 /** GatewayError `job_not_found` (404): for a missing job and another client's job alike. */
 export const notFound = (id: string) =>
-  new GatewayError('job_not_found', `No job "${id}" exists for this API key.`, { status: 404 });
+  new GatewayError('job_not_found', `No job ${JSON.stringify(id.slice(0, 100))} exists for this API key.`, { status: 404 });
+
+/**
+ * Throws `job_not_found` (404) for an id the API never issues, before it reaches Redis or the
+ * store: such an id could name one of BullMQ's own keys (`events`, `wait`, …) instead of a job.
+ */
+export function assertJobId(id: string): void {
+  if (!isIssuedJobId(id)) throw notFound(id);
+}
 
 /** GET /v1/jobs/:id: the stored result, or the live queue state of a job still in flight. */
 export async function getJob(deps: ApiDeps, clientId: string, id: string): Promise<HandlerResult> {
+  assertJobId(id);
   const stored = await deps.store.get(clientId, id);
   if (stored) return { status: 200, body: publicJob(await withWebhook(deps, stored)) };
   const job = await deps.queue.getJob(id);
@@ -99,6 +110,7 @@ export async function getJob(deps: ApiDeps, clientId: string, id: string): Promi
 
 /** DELETE /v1/jobs/:id: cancels a job still waiting in the queue; 409 once it runs or has ended. */
 export async function cancelJob(deps: ApiDeps, clientId: string, id: string): Promise<HandlerResult> {
+  assertJobId(id);
   const stored = await deps.store.get(clientId, id);
   if (stored) throw notCancellable(id, stored.status);
   const job = await deps.queue.getJob(id);

@@ -6,6 +6,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { GatewayError } from '../../libs/errors/index.ts';
 import { replayWebhook } from '../../libs/webhooks/queue.ts';
+import { isIssuedJobId } from '../../libs/jobs/jobId.ts';
 
 /** What the operator endpoints need. */
 export interface OperatorDeps {
@@ -49,8 +50,10 @@ export function operatorRouter(deps: OperatorDeps): express.Router {
   const webhooks = deps.queues.find((q) => q.name === 'webhooks');
   router.post('/webhooks/:jobId/replay', async (req, res, next) => {
     try {
-      if (!webhooks) throw new GatewayError('webhook_not_found', 'No webhook queue is configured.', { status: 404 });
-      const webhookId = await replayWebhook(webhooks, String(req.params.jobId), deps.webhookAttempts ? { attempts: deps.webhookAttempts } : {});
+      const jobId = String(req.params.jobId);
+      // Only an issued job id: anything else could name a BullMQ key (`…:lock`) instead of a delivery.
+      if (!webhooks || !isIssuedJobId(jobId)) throw new GatewayError('webhook_not_found', 'No webhook delivery is kept for this job.', { status: 404 });
+      const webhookId = await replayWebhook(webhooks, jobId, deps.webhookAttempts ? { attempts: deps.webhookAttempts } : {});
       res.status(202).json({ webhook_id: webhookId, status: 'queued' });
     } catch (e) {
       next(e);

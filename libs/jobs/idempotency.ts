@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors/index.ts';
+import { IDEMPOTENT_ID_PREFIX } from './jobId.ts';
 
 /** How long an Idempotency-Key is remembered, in milliseconds. Default 24 h. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
@@ -24,7 +25,7 @@ export function fingerprint(body: unknown): string {
 
 /** The job id an Idempotency-Key maps to: the same for the same client and key, on every API process. */
 export function idempotentJobId(clientId: string, key: string): string {
-  return `idem-${createHash('sha256').update(`${clientId}\n${key}`).digest('hex').slice(0, 32)}`;
+  return `${IDEMPOTENT_ID_PREFIX}${createHash('sha256').update(`${clientId}\n${key}`).digest('hex').slice(0, 32)}`;
 }
 
 /** Checks the header value; throws `invalid_idempotency_key` (400) when unusable. */
