@@ -2,6 +2,7 @@ import type { ValidateFunction } from 'ajv';
 import { GatewayError } from '../errors/index.ts';
 import type { FeatureConfig } from '../config/types.ts';
 import { createAjv, toErrorDetails } from '../config/ajv.ts';
+import { checkSubmissionBounds } from './bounds.ts';
 
 /** A job submission as the API receives it (DESIGN, "HTTP API"). */
 export interface Submission {
@@ -21,7 +22,8 @@ const submissionSchema = {
     input: { type: 'object' },
     user_id: { type: 'string', minLength: 1, maxLength: 200 },
     callback_url: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2048 },
-    metadata: { type: 'object', maxProperties: 50 },
+    // Depth, size and keys are bounded by checkSubmissionBounds, without recursion.
+    metadata: { type: 'object' },
   },
 };
 
@@ -40,19 +42,30 @@ function inputValidator(feature: FeatureConfig): ValidateFunction {
 }
 
 /**
- * Checks a submission's envelope, that its feature exists, and its `input` against the feature's
- * own schema. Throws GatewayError `invalid_body`, `unknown_feature` or `invalid_input` (all 400).
+ * Checks a submission's envelope, its bounds (libs/jobs/bounds.ts), that its feature exists, and
+ * its `input` against the feature's own schema. Throws GatewayError `invalid_body`,
+ * `metadata_too_deep`, `metadata_too_large`, `invalid_metadata_key`, `input_too_deep`,
+ * `invalid_unicode`, `unknown_feature` or `invalid_input` (all 400).
  */
 export function validateSubmission(body: unknown, features: Record<string, FeatureConfig>): { submission: Submission; feature: FeatureConfig } {
+  // The envelope schema looks at no value below the top level, so it is safe on any depth.
   if (!validateEnvelope(body)) {
     throw new GatewayError('invalid_body', 'The request body does not match the job submission format; see details.', {
       status: 400,
       details: toErrorDetails(validateEnvelope.errors ?? []),
     });
   }
-  const feature = features[body.feature];
+  const violation = checkSubmissionBounds(body);
+  if (violation) {
+    throw new GatewayError(violation.code, `The submission breaks a limit at ${violation.path}: ${violation.message}; see the Limits section of the API documentation.`, {
+      status: 400,
+      details: [{ path: violation.path, message: violation.message }],
+    });
+  }
+  // An own key only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const feature = Object.hasOwn(features, body.feature) ? features[body.feature] : undefined;
   if (!feature) {
-    throw new GatewayError('unknown_feature', `There is no feature named "${body.feature}". Known features: ${Object.keys(features).join(', ')}.`, {
+    throw new GatewayError('unknown_feature', `There is no feature named ${JSON.stringify(body.feature)}. Known features: ${Object.keys(features).join(', ')}.`, {
       status: 400,
       details: [{ path: '/feature', message: 'unknown feature' }],
     });
