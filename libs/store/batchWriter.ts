@@ -1,4 +1,10 @@
-import type { JobRecord, JobStore } from './types.ts';
+import { RecordRefusedError, isRecordRefused, type JobRecord, type JobStore } from './types.ts';
+
+interface Pending {
+  record: JobRecord;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
 
 /** Options of the BatchWriter. */
 export interface BatchWriterOptions {
@@ -15,12 +21,14 @@ export interface BatchWriterOptions {
 /**
  * Groups saves from many concurrent jobs into one store transaction, so the blocking disk write
  * happens once per batch instead of once per job. `save` resolves once the record is durable.
+ * A record the store refuses fails its own save with RecordRefusedError while the rest of its
+ * batch is written in the same flush; a store that is unavailable fails every save of the batch.
  */
 export class BatchWriter {
   readonly #store: JobStore;
   readonly #maxBatch: number;
   readonly #maxDelayMs: number;
-  #pending: Array<{ record: JobRecord; resolve: () => void; reject: (e: unknown) => void }> = [];
+  #pending: Pending[] = [];
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -49,14 +57,48 @@ export class BatchWriter {
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 0) return this.#flushing;
-    this.#flushing = this.#flushing.then(async () => {
-      try {
-        await this.#store.saveMany(batch.map((p) => p.record));
-        for (const p of batch) p.resolve();
-      } catch (e) {
-        for (const p of batch) p.reject(e);
-      }
-    });
+    this.#flushing = this.#flushing.then(() => this.#write(batch));
     return this.#flushing;
   }
+
+  /** Writes `batch`, setting refused records aside until the rest is written. Never rejects. */
+  async #write(batch: Pending[]): Promise<void> {
+    if (batch.length === 0) return;
+    try {
+      await this.#store.saveMany(batch.map((p) => p.record));
+      for (const p of batch) p.resolve();
+      return;
+    } catch (e) {
+      if (!isRecordRefused(e)) {
+        for (const p of batch) p.reject(e);
+        return;
+      }
+      const refused = batch.length === 1 ? batch : namedIn(batch, e.recordIds);
+      if (refused) {
+        for (const p of refused) p.reject(refusalOf(p.record.id, e));
+        await this.#write(batch.filter((p) => !refused.includes(p)));
+        return;
+      }
+    }
+    // The store could not say which record it refused: halve until each culprit is alone.
+    const half = Math.ceil(batch.length / 2);
+    await this.#write(batch.slice(0, half));
+    await this.#write(batch.slice(half));
+  }
+}
+
+/** The refusal of one record, naming it. */
+function refusalOf(id: string, e: RecordRefusedError): RecordRefusedError {
+  return e.recordIds.length === 1 && e.recordIds[0] === id ? e : new RecordRefusedError([id], e.reason, { cause: e });
+}
+
+/**
+ * The saves of `batch` whose records `ids` names, or null when that names none of them, or is
+ * ambiguous (one id saved twice in the batch: the store did not say which version it refused).
+ */
+function namedIn(batch: Pending[], ids: readonly string[]): Pending[] | null {
+  const wanted = new Set(ids);
+  const named = batch.filter((p) => wanted.has(p.record.id));
+  if (named.length === 0 || new Set(named.map((p) => p.record.id)).size !== named.length) return null;
+  return named;
 }

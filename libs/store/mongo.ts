@@ -22,6 +22,7 @@ import {
   toFeedbackDocument,
   toJobDocument,
 } from './mongoSchema.ts';
+import { mongoWriteError } from './mongoErrors.ts';
 import { DEFAULT_MONGO_DATABASE, DEFAULT_RETENTION_DAYS, checkRetentionDays, parseMongoUrl } from './mongoUrl.ts';
 import type { ExperimentRow, FeedbackRecord, JobRecord, JobStore } from './types.ts';
 
@@ -88,9 +89,15 @@ export class MongoJobStore implements JobStore {
     }
   }
 
+  /** Throws RecordRefusedError when MongoDB refuses the record; any other error means the server is unavailable. */
   async save(job: JobRecord): Promise<void> {
+    const jobs = this.#ready().jobs;
     const doc = toJobDocument(job, new Date(), this.retentionDays);
-    await this.#ready().jobs.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    try {
+      await jobs.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    } catch (e) {
+      throw mongoWriteError(e, [job.id]);
+    }
   }
 
   async saveMany(jobs: JobRecord[]): Promise<void> {
@@ -103,8 +110,13 @@ export class MongoJobStore implements JobStore {
     });
     // Unordered: one bad record does not stop the rest, and the server may apply them in
     // parallel. Any failure still rejects (throwOnValidationError: mongoose would otherwise skip
-    // invalid records silently), so the caller can retry the batch; upserts make that harmless.
-    await model.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
+    // invalid records silently): RecordRefusedError naming the refused records when that is all
+    // that failed, so the caller writes the others again (upserts make that harmless).
+    try {
+      await model.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
+    } catch (e) {
+      throw mongoWriteError(e, jobs.map((job) => job.id));
+    }
   }
 
   async get(clientId: string, id: string): Promise<JobRecord | null> {

@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { GatewayError } from '../errors/index.ts';
 import { EXPERIMENT_ROW_PATHS, toExperimentRow } from './experimentRow.ts';
-import type { ExperimentRow, FeedbackRecord, JobRecord, JobStore } from './types.ts';
+import { classifySqliteError } from './sqliteErrors.ts';
+import { RecordRefusedError, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore } from './types.ts';
 
 /**
  * The schema version this code writes, kept in SQLite's `user_version` pragma.
@@ -157,6 +158,7 @@ export class SqliteJobStore implements JobStore {
     this.#upsert(this.#ready().stmts.upsert, job);
   }
 
+  /** All or nothing: a refused record rolls the batch back and throws RecordRefusedError naming it. */
   async saveMany(jobs: JobRecord[]): Promise<void> {
     if (jobs.length === 0) return;
     const { db, stmts } = this.#ready();
@@ -245,8 +247,22 @@ export class SqliteJobStore implements JobStore {
     return { db: this.#db, stmts: this.#stmts };
   }
 
+  /** Throws RecordRefusedError for a record SQLite cannot hold; any other error means the store is unavailable. */
   #upsert(stmt: StatementSync, job: JobRecord): void {
-    stmt.run(job.id, job.client_id, job.status, job.feature, job.user_id, job.created_at, job.completed_at, JSON.stringify(job));
+    let doc: string;
+    try {
+      doc = JSON.stringify(job);
+    } catch (cause) {
+      // Too deep for the stack, circular, or a BigInt: this record alone.
+      throw new RecordRefusedError([job.id], `cannot be serialized as JSON: ${String(cause)}`, { cause });
+    }
+    try {
+      stmt.run(job.id, job.client_id, job.status, job.feature, job.user_id, job.created_at, job.completed_at, doc);
+    } catch (cause) {
+      const failure = classifySqliteError(cause);
+      if (failure.kind === 'refused') throw new RecordRefusedError([job.id], failure.reason, { cause });
+      throw cause;
+    }
   }
 }
 

@@ -1,4 +1,5 @@
-/** The job record and the JobStore port every result-store adapter implements. */
+/** The job record, the JobStore port every result-store adapter implements, and its errors. */
+import { GatewayError } from '../errors/index.ts';
 import type { WebhookState } from '../webhooks/types.ts';
 
 export type JobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'rejected' | 'cancelled';
@@ -121,3 +122,42 @@ export interface JobStore {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+const refusedBrand = Symbol.for('llm-gateway.RecordRefusedError');
+
+/**
+ * The store refused these records themselves (nested too deeply, too large, a key or value it
+ * cannot hold): permanent, and about them alone, so writing them again will not help and must not
+ * hold back other records. Any other error a store throws means the store itself is unavailable
+ * (busy, locked, I/O, network), which a later try may cure.
+ */
+export class RecordRefusedError extends GatewayError {
+  readonly [refusedBrand] = true;
+  /** Ids of the refused records; empty when the store could not tell which records of a batch it refused. */
+  readonly recordIds: readonly string[];
+  /** The store's own words for what it refused, e.g. `malformed JSON`. */
+  readonly reason: string;
+
+  constructor(recordIds: readonly string[], reason: string, options: { cause?: unknown } = {}) {
+    const which = recordIds.length === 1 ? `the record of job ${recordIds[0]}` : recordIds.length > 1 ? `${recordIds.length} job records` : 'a job record';
+    super('record_refused', `The result store refused ${which} (${reason}): it cannot hold the record as it is, so writing it again will not help.`, {
+      status: 422,
+      cause: options.cause,
+    });
+    this.name = 'RecordRefusedError';
+    this.recordIds = recordIds;
+    this.reason = reason;
+  }
+}
+
+/** True for a RecordRefusedError, even one created by another copy of this module. */
+export function isRecordRefused(e: unknown): e is RecordRefusedError {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[refusedBrand] === true;
+}
+
+/**
+ * How an adapter reads one failed write: the store refused the record (`reason` in its words;
+ * `indexes`, when known, are the refused positions in the batch written), or the store is
+ * unavailable and a later try may succeed.
+ */
+export type StoreFailure = { kind: 'refused'; reason: string; indexes?: number[] } | { kind: 'unavailable' };
