@@ -2,13 +2,14 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import type { BudgetThresholdEvent } from '../budget/alerts.ts';
-import type { JobRecord } from '../store/types.ts';
+import { isRecordRefused, type JobRecord } from '../store/types.ts';
 import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
 import { assignVariant } from '../experiments/assign.ts';
 import { renderTemplate } from '../prompts/render.ts';
 import { deriveCategory } from '../features/category.ts';
 import { cacheKey, categoryKey } from '../cache/key.ts';
 import { completedRecord, failedRecord, type JobFacts } from './records.ts';
+import { RECORD_REFUSED, storeRefusal } from './refusedRecord.ts';
 import { BudgetRefusedError, ProviderRejectedError, ProvidersUnavailableError, RateLimitWaitError } from './errors.ts';
 import { fromCache, obtainAnswer, type AnswerDeps, type JobPlan } from './obtainAnswer.ts';
 
@@ -65,8 +66,15 @@ export function planJob(cfg: GatewayConfig, jobId: string, attempt: number, data
   };
 }
 
+/**
+ * Stores a finished record and announces it. A record the store refuses is replaced by its
+ * `record_refused` failure, announced, and the job ended (UnrecoverableError); when `paid` (the
+ * settling of a paid answer) is given, that waits for it, so the failure is never announced uncounted.
+ */
+type Finish = (record: JobRecord, paid?: Promise<void>) => Promise<void>;
+
 /** The plan, the facts a record is built from, and how a finished record is stored and announced. */
-function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan | null; facts: JobFacts; finish: (record: JobRecord) => Promise<void> } {
+function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan | null; facts: JobFacts; finish: Finish } {
   const cfg = deps.config();
   const attempt = job.attemptsMade + 1;
   const plan = planJob(cfg, job.id!, attempt, job.data);
@@ -79,8 +87,16 @@ function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan |
     variant: plan?.variant.name,
     attempts: [],
   };
-  const finish = async (record: JobRecord) => {
-    await deps.save(record);
+  const finish: Finish = async (record, paid) => {
+    try {
+      await deps.save(record);
+    } catch (error) {
+      if (!isRecordRefused(error)) throw error;
+      await paid;
+      const failed = await storeRefusal(record, error, deps.save, deps.log, deps.now?.() ?? new Date());
+      await deps.onFinished?.(failed, job.data);
+      throw new UnrecoverableError(`${RECORD_REFUSED}: ${error.reason}`);
+    }
     await deps.onFinished?.(record, job.data);
   };
   return { plan, facts, finish };
@@ -98,11 +114,18 @@ export async function finishStalledOut(job: Job<LlmJobData>, deps: PipelineDeps)
   const now = deps.now ?? (() => new Date());
   const { facts, finish } = jobContext(job, deps);
   const answer = job.data.answer;
-  if (answer) {
-    await Promise.all([settle(answer, deps), finish(completedRecord(facts, answer, now()))]);
-    return;
+  try {
+    if (answer) {
+      const settling = settle(answer, deps);
+      await Promise.all([settling, finish(completedRecord(facts, answer, now()), settling)]);
+      return;
+    }
+    await finish(failedRecord(facts, { code: 'worker_lost', message: 'The workers running this job stopped too many times; submit it again.' }, now()));
+  } catch (error) {
+    // BullMQ failed the job already: storing and announcing its refused-record failure was all that was left.
+    if (error instanceof UnrecoverableError) return;
+    throw error;
   }
-  await finish(failedRecord(facts, { code: 'worker_lost', message: 'The workers running this job stopped too many times; submit it again.' }, now()));
 }
 
 /**
@@ -135,8 +158,11 @@ export async function processLlmJob(job: Job<LlmJobData>, token: string | undefi
   // Settling and storing are independent and both idempotent (a retry after a crash settles once
   // and overwrites the same record), so they run side by side.
   try {
-    await Promise.all([settle(answer, deps), finish(completedRecord(facts, answer, now()))]);
+    const settling = settle(answer, deps);
+    await Promise.all([settling, finish(completedRecord(facts, answer, now()), settling)]);
   } catch (error) {
+    // The store refused the record: the job failed with its cost settled, and retrying cannot help.
+    if (error instanceof UnrecoverableError) throw error;
     // The answer is paid for and kept in the job: never let the queue give up on it. Wait and try
     // again, without using up an attempt, until the store and the budget answer.
     deps.log.error({ err: error, jobId: facts.id }, 'could not settle or store an answered job; trying again shortly');
