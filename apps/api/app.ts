@@ -6,6 +6,7 @@ import type { Counter, Registry } from 'prom-client';
 import { getBudget } from './budgetHandler.ts';
 import { getExperimentReport, postFeedback } from './experimentHandlers.ts';
 import { operatorRouter, type OperatorDeps } from './operator.ts';
+import { adminSecurityHeaders, apiSecurityHeaders } from './securityHeaders.ts';
 import { cancelJob, getJob, submitJob, type ApiDeps, type HandlerResult } from './handlers.ts';
 import { BODY_LIMIT, toGatewayError } from './errorMapping.ts';
 
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(apiSecurityHeaders());
 
   const { metrics } = deps;
   if (metrics) {
@@ -70,13 +72,15 @@ export function createApp(deps: AppDeps): express.Express {
   const v1 = express.Router();
   v1.use(authenticate(deps));
   v1.post('/jobs', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => submitJob(deps, clientId, req.body, req.get('idempotency-key'))));
+  // Submissions have their budget (`rpm`, in submitJob); every other /v1 request, matched or not, spends `read_rpm`.
+  v1.use(limitReads(deps));
   v1.get('/jobs/:id', route((req, clientId) => getJob(deps, clientId, String(req.params.id))));
   v1.delete('/jobs/:id', route((req, clientId) => cancelJob(deps, clientId, String(req.params.id))));
   v1.post('/jobs/:id/feedback', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => postFeedback(deps, clientId, String(req.params.id), req.body)));
   v1.get('/budget', route(() => getBudget(deps.budget, deps.config)));
   v1.get('/experiments/:id/report', route((req, clientId) => getExperimentReport(deps, clientId, String(req.params.id), { since: req.query.since })));
   app.use('/v1', v1);
-  if (deps.operator) app.use('/admin', operatorRouter(deps.operator));
+  if (deps.operator) app.use('/admin', adminSecurityHeaders(), operatorRouter(deps.operator));
 
   app.use((_req: Request, _res: Response, next: NextFunction) => {
     next(new GatewayError('route_not_found', 'No such route; see the API section of the README.', { status: 404 }));
@@ -94,6 +98,13 @@ function authenticate(deps: AppDeps) {
     } catch (e) {
       next(e);
     }
+  };
+}
+
+// One Redis round trip per read; over the limit it answers 429 `rate_limited` with Retry-After.
+function limitReads(deps: AppDeps) {
+  return (_req: Request, res: Response, next: NextFunction) => {
+    deps.guards.readRateLimit(res.locals.clientId as string).then(() => next(), next);
   };
 }
 

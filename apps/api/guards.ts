@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '../../libs/config/types.ts';
+import type { ClientLimits, GatewayConfig } from '../../libs/config/types.ts';
 import type { BudgetStore, BudgetSnapshot } from '../../libs/budget/budgetStore.ts';
 import type { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { rateLimitedError } from '../../libs/ratelimit/rateLimiter.ts';
@@ -10,6 +10,19 @@ import { checkCallbackUrl } from '../../libs/webhooks/ssrf.ts';
 
 /** Milliseconds the API reuses one budget snapshot. Default 1000: the workers enforce the budget exactly. */
 export const BUDGET_SNAPSHOT_TTL_MS = 1000;
+
+/** Reads per minute of a client whose rate_limits.json entry names no `read_rpm`. */
+export const DEFAULT_READ_RPM = 1200;
+
+/**
+ * The limits of `clientId`: its own entry in rate_limits.json, else `default`, else none. Looked
+ * up as an own key, so a client named `constructor` or `__proto__` gets no prototype's members.
+ */
+export function clientLimits(config: GatewayConfig, clientId: string): ClientLimits | undefined {
+  const { clients } = config.rateLimits;
+  if (Object.hasOwn(clients, clientId)) return clients[clientId];
+  return Object.hasOwn(clients, 'default') ? clients.default : undefined;
+}
 
 /** What the intake checks need. */
 export interface GuardDeps {
@@ -38,10 +51,17 @@ export class IntakeGuards {
 
   /** Throws 429 `rate_limited` when the client is over its submissions per minute. */
   async rateLimit(clientId: string): Promise<void> {
-    const clients = this.#deps.config().rateLimits.clients;
-    const limit = clients[clientId] ?? clients.default;
+    const limit = clientLimits(this.#deps.config(), clientId);
     if (!limit) return;
     const granted = await this.#deps.rateLimiter.acquireClient(clientId, limit.rpm);
+    if (!granted.ok) throw rateLimitedError(granted.waitMs);
+  }
+
+  /** Throws 429 `rate_limited` when the client is over its reads per minute (`read_rpm`, a budget apart from submissions). */
+  async readRateLimit(clientId: string): Promise<void> {
+    const limit = clientLimits(this.#deps.config(), clientId);
+    if (!limit) return;
+    const granted = await this.#deps.rateLimiter.acquireClientRead(clientId, limit.read_rpm ?? DEFAULT_READ_RPM);
     if (!granted.ok) throw rateLimitedError(granted.waitMs);
   }
 
@@ -58,7 +78,9 @@ export class IntakeGuards {
 
   /** Throws 400 `callback_url_*` unless the URL is https to a public address, or allowlisted. */
   async callbackAllowed(clientId: string, url: string): Promise<void> {
-    const own = this.#deps.config().rateLimits.clients[clientId]?.callback_allowlist ?? [];
+    const clients = this.#deps.config().rateLimits.clients;
+    // The client's own entry only: `default` grants no callback exemption to every client.
+    const own = (Object.hasOwn(clients, clientId) ? clients[clientId]?.callback_allowlist : undefined) ?? [];
     await checkCallbackUrl(url, { allowlist: [...this.#deps.callbackAllowlist, ...own], ...(this.#deps.resolve ? { resolve: this.#deps.resolve } : {}) });
   }
 

@@ -45,7 +45,10 @@ export function operatorRouter(deps: OperatorDeps): express.Router {
   const board = new ExpressAdapter();
   board.setBasePath('/admin/queues');
   createBullBoard({ queues: deps.queues.map((q) => new BullMQAdapter(q)), serverAdapter: board });
-  router.use('/queues', board.getRouter());
+  const boardApp = board.getRouter() as express.Express;
+  // Bull Board serves from an Express app of its own, which would announce itself in X-Powered-By.
+  boardApp.disable('x-powered-by');
+  router.use('/queues', boardApp);
 
   const webhooks = deps.queues.find((q) => q.name === 'webhooks');
   router.post('/webhooks/:jobId/replay', async (req, res, next) => {

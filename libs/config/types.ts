@@ -119,6 +119,8 @@ export interface ProviderLimits {
 export interface ClientLimits {
   /** Job submissions per minute for one client at the API. */
   rpm: number;
+  /** Reads per minute (every /v1 request but a submission), a budget separate from `rpm`. Default 1200. */
+  read_rpm?: number;
   /** Hosts this client may use as webhook targets despite the SSRF rules (local development). Default none. */
   callback_allowlist?: string[];
 }

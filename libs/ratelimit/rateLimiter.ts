@@ -1,12 +1,13 @@
 /**
  * Global rate limits in Redis, shared by every API and worker process: per-provider requests and
  * tokens per minute (checked by workers before a provider call) and per-client requests per minute
- * (checked by the API at intake). Each check is one Lua script call on an exact sliding log (a
+ * (checked by the API: submissions at intake, reads on every other /v1 request, as separate budgets). Each check is one Lua script call on an exact sliding log (a
  * ZSET of admitted requests), so no window of 60 s ever admits more than the limit. Memory: each
  * log holds at most `limit` entries (about 60 bytes each), and expires a minute after its last
  * admission. Keys, in the queue prefix's hash tag:
  *   <prefix>:rl:<provider>:rpm, <prefix>:rl:<provider>:tpm, <prefix>:rl:<provider>:tpm:sum
- *   <prefix>:rl:client:<clientId>
+ *   <prefix>:rl:client:<clientId>          submissions
+ *   <prefix>:rl:client:<clientId>:reads    reads (client ids hold no ':', so the families never meet)
  * Time comes from the callers' clocks (`now`); a call stamped earlier than the newest entry counts
  * at the newest entry's time, so the log never goes backwards and the limit stays exact even when
  * calls reach Redis out of order. Hosts must be NTP-synchronised: a host whose clock runs s ms
@@ -115,6 +116,12 @@ export class RateLimiter {
   /** Admits one submission from `clientId` if fewer than `rpm` were admitted in the last minute. */
   async acquireClient(clientId: string, rpm: number): Promise<AcquireResult> {
     const wait = await this.commands.gatewayRateAcquire1(`${this.base}client:${clientId}`, this.now(), RATE_WINDOW_MS, rpm, this.nextId());
+    return wait === 0 ? { ok: true } : { ok: false, waitMs: wait };
+  }
+
+  /** Admits one read (status, cancel, feedback, budget, report) from `clientId` if fewer than `rpm` were admitted in the last minute. */
+  async acquireClientRead(clientId: string, rpm: number): Promise<AcquireResult> {
+    const wait = await this.commands.gatewayRateAcquire1(`${this.base}client:${clientId}:reads`, this.now(), RATE_WINDOW_MS, rpm, this.nextId());
     return wait === 0 ? { ok: true } : { ok: false, waitMs: wait };
   }
 
