@@ -11,6 +11,7 @@ import { publishBudgetEvents } from '../../libs/budget/alerts.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { STALLED_OUT_REASON, finishStalledOut, processLlmJob, type LlmJobOutcome, type PipelineDeps } from '../../libs/pipeline/llmJob.ts';
 import { publicJob } from '../../libs/jobs/view.ts';
+import { CATEGORY_JOB_OPTIONS, CategoryAnswerRequests } from '../../libs/pipeline/categoryAnswer.ts';
 import { WEBHOOK_QUEUE, enqueueWebhook } from '../../libs/webhooks/queue.ts';
 import { processWebhookJob } from '../../libs/webhooks/delivery.ts';
 import { DEFAULT_WEBHOOK_DELAYS_MS, webhookBackoffStrategy } from '../../libs/webhooks/schedule.ts';
@@ -44,6 +45,9 @@ const webhookState = webhookStateStore(connection, prefix);
 const webhookDelays = env.webhookRetryDelaysMs ?? DEFAULT_WEBHOOK_DELAYS_MS;
 const webhookAttempts = { attempts: webhookDelays.length + 1 };
 
+// Generic answers per category: asked for by paid answers, written by low-priority jobs of the same queue.
+const categoryAnswers = new CategoryAnswerRequests((request) => llmQueue.add('category', request.data, { ...CATEGORY_JOB_OPTIONS, jobId: request.id }));
+
 const pipeline: PipelineDeps = {
   config: () => config.current(),
   providers,
@@ -52,6 +56,7 @@ const pipeline: PipelineDeps = {
   budget,
   rateLimiter,
   log,
+  categoryAnswers,
   save: (record) => writer.save(record),
   onBudgetThresholds: (events) => publishBudgetEvents(connection, prefix, events),
   onFinished: async (record, data) => {

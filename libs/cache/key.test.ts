@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { cacheKey, canonicalInput, categoryKey, type CacheKeyParts } from './key.ts';
+import { SHARED_SCOPE, cacheKey, cacheScope, canonicalInput, categoryKey, type CacheKeyParts } from './key.ts';
 
 const keyFields = ['current_role', 'degree', 'years_experience', 'skills', 'target_sector', 'goals', 'location', 'market_data'];
 const base: CacheKeyParts = {
+  scope: cacheScope('acme'),
   feature: 'career_path_navigator',
   promptVersion: 'v1',
   variant: 'gpt4',
@@ -53,6 +54,14 @@ describe('cacheKey', () => {
     expect(cacheKey({ ...base, feature: 'other' })).not.toBe(key);
   });
 
+  test('differs by client unless the feature shares its cache', () => {
+    expect(cacheKey({ ...base, scope: cacheScope('globex') })).not.toBe(key);
+    expect(cacheScope('acme', 'shared')).toBe(SHARED_SCOPE);
+    expect(cacheScope('globex', 'shared')).toBe(cacheScope('acme', 'shared'));
+    // A client id cannot pose as the shared scope.
+    expect(cacheScope('*')).not.toBe(SHARED_SCOPE);
+  });
+
   test('differs by any key field value', () => {
     expect(cacheKey(withInput({ years_experience: 5 }))).not.toBe(key);
     expect(cacheKey(withInput({ skills: ['SQL', 'Python'] }))).not.toBe(key);
@@ -86,12 +95,13 @@ describe('canonicalInput', () => {
 
 describe('categoryKey', () => {
   const category = { sector: 'healthcare', degree_level: 'bachelor', experience_band: '3-5' };
-  test('differs from the request key and by variant and category', () => {
+  test('differs from the request key and by client, variant and category', () => {
     const k = categoryKey(base, category);
     expect(k).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(k).not.toBe(key);
     expect(categoryKey({ ...base, variant: 'claude' }, category)).not.toBe(k);
     expect(categoryKey(base, { ...category, experience_band: '6-10' })).not.toBe(k);
-    expect(categoryKey({ feature: base.feature, promptVersion: 'v1', variant: 'gpt4' }, { ...category })).toBe(k);
+    expect(categoryKey({ ...base, scope: cacheScope('globex') }, category)).not.toBe(k);
+    expect(categoryKey({ scope: base.scope, feature: base.feature, promptVersion: 'v1', variant: 'gpt4' }, { ...category })).toBe(k);
   });
 });

@@ -4,11 +4,22 @@ import type { Category } from '../features/category.ts';
 /**
  * Cache keys: a sha256 (base64url, 43 characters) of a canonical form of the request, so that
  * requests differing only in case, spacing or skill order share one entry. The variant and prompt
- * version are part of every key: a cached answer never crosses arms of an A/B test.
+ * version are part of every key, so a cached answer never crosses arms of an A/B test; so is the
+ * scope (the client id, unless the feature shares its cache), so it never crosses clients.
  */
+
+/** The scope of a feature whose cache every client shares (`cache.scope: "shared"`). */
+export const SHARED_SCOPE = '*';
+
+/** The scope of a client's cache entries: its own id, or SHARED_SCOPE when the feature shares them. */
+export function cacheScope(clientId: string, scope: 'client' | 'shared' = 'client'): string {
+  return scope === 'shared' ? SHARED_SCOPE : `client:${clientId}`;
+}
 
 /** What identifies one cacheable answer. */
 export interface CacheKeyParts {
+  /** Whose cache: cacheScope() of the job's client. */
+  scope: string;
   feature: string;
   promptVersion: string;
   /** The A/B variant name (e.g. `gpt4`). */
@@ -20,8 +31,9 @@ export interface CacheKeyParts {
 }
 
 // Bump when the canonical form changes, so old entries are simply never read again.
-const KEY_VERSION = 'cache-key/1';
-const CATEGORY_KEY_VERSION = 'cache-category/1';
+// Version 2 added the scope; version-1 entries (shared across clients) are never read again.
+const KEY_VERSION = 'cache-key/2';
+const CATEGORY_KEY_VERSION = 'cache-category/2';
 
 /** Normalised free text: trimmed, lower-cased, runs of whitespace made one space (Unicode NFKC). */
 export function normaliseText(s: string): string {
@@ -81,13 +93,13 @@ function digest(parts: unknown[]): string {
 
 /** The cache key (43-character base64url sha256) of one request's answer. */
 export function cacheKey(parts: CacheKeyParts): string {
-  return digest([KEY_VERSION, parts.feature, parts.promptVersion, parts.variant, canonicalInput(parts.input, parts.keyFields)]);
+  return digest([KEY_VERSION, parts.scope, parts.feature, parts.promptVersion, parts.variant, canonicalInput(parts.input, parts.keyFields)]);
 }
 
 /**
- * The category-level fallback key: the last answer given for any request of this category, same
- * feature, prompt version and variant. Read only when no provider can answer.
+ * The key of a category's generic answer (written from the category alone, never from a user's
+ * profile), same scope, feature, prompt version and variant. Read only when no provider can answer.
  */
-export function categoryKey(parts: Pick<CacheKeyParts, 'feature' | 'promptVersion' | 'variant'>, category: Category): string {
-  return digest([CATEGORY_KEY_VERSION, parts.feature, parts.promptVersion, parts.variant, category.sector, category.degree_level, category.experience_band]);
+export function categoryKey(parts: Pick<CacheKeyParts, 'scope' | 'feature' | 'promptVersion' | 'variant'>, category: Category): string {
+  return digest([CATEGORY_KEY_VERSION, parts.scope, parts.feature, parts.promptVersion, parts.variant, category.sector, category.degree_level, category.experience_band]);
 }

@@ -27,8 +27,6 @@ export interface GetOrComputeOptions {
   lockTtlMs: number;
   /** Milliseconds a caller waits for another's computation before computing by itself. */
   waitTimeoutMs: number;
-  /** Further keys the computed answer is also stored under, e.g. its categoryKey(). Default none. */
-  alsoUnder?: string[];
   /**
    * Whether a computed answer is kept for later requests. One it refuses is still handed to the
    * callers waiting for this flight, but not stored. Default: every answer is kept.
@@ -119,10 +117,10 @@ export class ResponseCache {
     return null;
   }
 
-  /** Stores `entry` under `key` (and `alsoUnder`), fresh for ttlSeconds, kept until staleTtlSeconds; one round trip. */
-  async set(key: string, entry: CachedAnswer, ttlSeconds: number, staleTtlSeconds: number, alsoUnder: string[] = []): Promise<void> {
+  /** Stores `entry` under `key`, fresh for ttlSeconds, kept until staleTtlSeconds; one round trip. */
+  async set(key: string, entry: CachedAnswer, ttlSeconds: number, staleTtlSeconds: number): Promise<void> {
     const pipeline = this.#redis.pipeline();
-    this.#queueSet(pipeline, [key, ...alsoUnder], entry, ttlSeconds, staleTtlSeconds);
+    this.#queueSet(pipeline, key, entry, ttlSeconds, staleTtlSeconds);
     await run(pipeline);
   }
 
@@ -148,10 +146,10 @@ export class ResponseCache {
     await this.#signals.close();
   }
 
-  #queueSet(pipeline: ChainableCommander, keys: string[], entry: CachedAnswer, ttlSeconds: number, staleTtlSeconds: number): string {
+  #queueSet(pipeline: ChainableCommander, key: string, entry: CachedAnswer, ttlSeconds: number, staleTtlSeconds: number): string {
     const lifetimeMs = keyLifetimeMs(ttlSeconds, staleTtlSeconds);
     const raw = encodeEntry(entry, this.#now() + Math.round(ttlSeconds * 1000));
-    for (const k of keys) pipeline.set(this.entryKey(k), raw, 'PX', lifetimeMs);
+    pipeline.set(this.entryKey(key), raw, 'PX', lifetimeMs);
     return raw;
   }
 
@@ -172,7 +170,7 @@ export class ResponseCache {
         const pipeline = this.#redis.pipeline() as ScriptedPipeline;
         const kept = options.keep?.(value) ?? true;
         const raw = kept
-          ? this.#queueSet(pipeline, [key, ...(options.alsoUnder ?? [])], value, options.ttlSeconds, options.staleTtlSeconds)
+          ? this.#queueSet(pipeline, key, value, options.ttlSeconds, options.staleTtlSeconds)
           : encodeEntry(value, this.#now() + Math.round(options.ttlSeconds * 1000));
         pipeline.publish(this.channel(key), raw);
         pipeline.cacheReleaseLock(this.lockKey(key), token);

@@ -147,9 +147,36 @@ export interface FeatureConfig {
   input_schema: Record<string, unknown>;
   prompts: { active: string; versions: Record<string, PromptVersion> };
   output: { max_output_tokens: number; temperature: number };
-  cache: { enabled: boolean; ttl_seconds: number; stale_ttl_seconds: number; key_fields: string[] };
+  cache: FeatureCacheSettings;
+  /** How the generic answer per category is written; absent: no generic answers, outages get the degraded answer. */
+  category_fallback?: CategoryFallbackSettings;
   /** The answer given, flagged degraded, when no provider and no cache can serve. */
   degraded_fallback: { text: string };
+}
+
+export interface FeatureCacheSettings {
+  enabled: boolean;
+  ttl_seconds: number;
+  stale_ttl_seconds: number;
+  key_fields: string[];
+  /**
+   * Who shares cached answers: `client` (each API client has its own cache) or `shared` (every
+   * client of the feature reads one cache). @defaultValue 'client'
+   */
+  scope?: 'client' | 'shared';
+}
+
+/**
+ * The prompt of a feature's generic answer per category: written from the category alone (its
+ * placeholders are the category fields `sector`, `degree_level`, `experience_band`), so it holds
+ * no one's personal data and can be served to anyone of that category while providers are down.
+ */
+export interface CategoryFallbackSettings {
+  system: string;
+  /** User message; only {{sector}}, {{degree_level}} and {{experience_band}} are filled. */
+  user_template: string;
+  /** Seconds a generic answer stays fresh before the next paid answer of its category renews it. @defaultValue 604800 */
+  ttl_seconds: number;
 }
 
 /** Everything loaded from CONFIG_DIR, validated. */

@@ -7,7 +7,8 @@ import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
 import { assignVariant } from '../experiments/assign.ts';
 import { renderTemplate } from '../prompts/render.ts';
 import { deriveCategory } from '../features/category.ts';
-import { cacheKey, categoryKey } from '../cache/key.ts';
+import { cacheKey, cacheScope, categoryKey } from '../cache/key.ts';
+import { categoryJobFor, isCategoryJob, planCategoryJob, type CategoryAnswerRequests } from './categoryAnswer.ts';
 import { completedRecord, failedRecord, type JobFacts } from './records.ts';
 import { RECORD_REFUSED, storeRefusal } from './refusedRecord.ts';
 import { BudgetRefusedError, ProviderRejectedError, ProvidersUnavailableError, RateLimitWaitError } from './errors.ts';
@@ -22,6 +23,8 @@ export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
   /** Receives each budget threshold the first time it is crossed in its window (for alerting). */
   onBudgetThresholds?: (events: BudgetThresholdEvent[]) => Promise<void>;
   log: Logger;
+  /** Enqueues the jobs that write categories' generic answers; without it none are written. */
+  categoryAnswers?: CategoryAnswerRequests;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -43,14 +46,17 @@ export interface LlmJobOutcome {
 
 /** Resolves feature, experiment, category, variant and prompt: pure, from config and job data. */
 export function planJob(cfg: GatewayConfig, jobId: string, attempt: number, data: LlmJobData): JobPlan | null {
-  const feature = cfg.features[data.feature];
-  const experiment = feature && cfg.abTests.experiments[feature.experiment];
+  // Own keys only: a name like `constructor` must not find Object.prototype's members.
+  const feature = Object.hasOwn(cfg.features, data.feature) ? cfg.features[data.feature] : undefined;
+  const experiment = feature && Object.hasOwn(cfg.abTests.experiments, feature.experiment) ? cfg.abTests.experiments[feature.experiment] : undefined;
   if (!feature || !experiment) return null;
+  const scope = cacheScope(data.clientId, feature.cache.scope);
+  if (isCategoryJob(data)) return planCategoryJob(feature, experiment, scope, jobId, attempt, data);
   const category = deriveCategory(data.input);
   const variant = assignVariant(experiment, data.userId ?? jobId, { sector: category.sector, degree_level: category.degree_level, experience_band: category.experience_band });
   const promptVersion = feature.prompts.active;
   const prompt = feature.prompts.versions[promptVersion]!;
-  const keyParts = { feature: feature.name, promptVersion, variant: variant.name };
+  const keyParts = { scope, feature: feature.name, promptVersion, variant: variant.name };
   return {
     jobId,
     attempt,
@@ -63,6 +69,8 @@ export function planJob(cfg: GatewayConfig, jobId: string, attempt: number, data
     user: renderTemplate(prompt.user_template, data.input),
     cacheKey: cacheKey({ ...keyParts, input: data.input, keyFields: feature.cache.key_fields }),
     categoryKey: categoryKey(keyParts, category),
+    category,
+    cacheTtlSeconds: feature.cache.ttl_seconds,
   };
 }
 
@@ -83,7 +91,8 @@ function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan |
     data: job.data,
     attempt,
     processedOn: job.processedOn ?? Date.now(),
-    experimentId: plan?.feature.experiment ?? '',
+    // A category job serves no experiment arm: it stays out of the A/B report.
+    experimentId: plan && !isCategoryJob(job.data) ? plan.feature.experiment : '',
     variant: plan?.variant.name,
     attempts: [],
   };
@@ -143,6 +152,7 @@ export async function processLlmJob(job: Job<LlmJobData>, token: string | undefi
     throw new UnrecoverableError('unknown_feature');
   }
 
+  const forCategory = isCategoryJob(job.data);
   let answer: KeptAnswer;
   if (job.data.answer) {
     answer = job.data.answer;
@@ -150,11 +160,16 @@ export async function processLlmJob(job: Job<LlmJobData>, token: string | undefi
     try {
       answer = await obtainAnswer(job, plan, { ...deps, now, sleep }, attempts);
     } catch (error) {
+      // A category's generic answer is a nicety: with no provider or budget now, the next paid answer asks again.
+      if (forCategory) return skipCategoryAnswer(error, facts, deps.log);
       const fallback = await handleNoAnswer(error, job, token, plan, facts, deps, now, finish);
       if (fallback === 'rejected') return { status: 'rejected', costMicros: 0 };
       answer = fallback;
     }
   }
+  // Another job already wrote this category's generic answer: nothing was paid, nothing to record.
+  if (forCategory && !answer.holdId) return { status: 'completed', costMicros: 0 };
+  if (!forCategory && answer.holdId) requestCategoryAnswer(plan, job.data, deps);
   // Settling and storing are independent and both idempotent (a retry after a crash settles once
   // and overwrites the same record), so they run side by side.
   try {
@@ -169,6 +184,19 @@ export async function processLlmJob(job: Job<LlmJobData>, token: string | undefi
     return delayUntil(job, token, Date.now() + AFTER_ANSWER_RETRY_MS, deps.log, 'store or budget unavailable');
   }
   return { status: 'completed', costMicros: answer.costMicros };
+}
+
+/** Asks (in the background) for the generic answer of the job's category, which outages may serve to others of it. */
+function requestCategoryAnswer(plan: JobPlan, data: LlmJobData, deps: PipelineDeps): void {
+  const request = deps.categoryAnswers && categoryJobFor(plan, data, Date.now());
+  if (!request) return;
+  deps.categoryAnswers!.request(request).catch((err: unknown) => deps.log.warn({ err, jobId: plan.jobId }, 'could not ask for a generic category answer'));
+}
+
+function skipCategoryAnswer(error: unknown, facts: JobFacts, log: Logger): LlmJobOutcome {
+  const code = (error as { code?: unknown } | null)?.code;
+  log.info({ jobId: facts.id, code: typeof code === 'string' ? code : 'internal_error' }, 'no generic category answer written this time');
+  return { status: 'rejected', costMicros: 0 };
 }
 
 async function settle(answer: KeptAnswer, deps: PipelineDeps): Promise<void> {
@@ -206,7 +234,7 @@ async function handleNoAnswer(
   }
   if (error instanceof ProvidersUnavailableError) {
     const cached = await deps.cache.getFirst([plan.cacheKey, plan.categoryKey], { allowStale: true }).catch(() => null);
-    if (cached) return fromCache(cached.entry, cached.key === plan.cacheKey ? 'stale_cache' : 'category_cache', now());
+    if (cached) return fromCache(cached.entry, cached.key === plan.cacheKey ? 'stale_cache' : 'category_cache', now(), facts.attempts);
     if (lastAttempt) return degradedAnswer(plan, facts, now());
     // The provider said when to come back: wait that long in the queue, without using an attempt.
     if (error.retryAfterMs !== undefined && (job.attemptsStarted ?? 0) < MAX_RETRY_AFTER_DELAYS) {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Experiment, FeatureConfig, GatewayConfig, PromptVersion, Variant } from '../config/types.ts';
 import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
 import type { ProviderAttempt } from '../store/types.ts';
+import type { Category } from '../features/category.ts';
 import type { BudgetStore } from '../budget/budgetStore.ts';
 import type { RateLimiter } from '../ratelimit/rateLimiter.ts';
 import type { ResponseCache, CachedAnswer } from '../cache/responseCache.ts';
@@ -29,7 +30,12 @@ export interface JobPlan {
   system: string;
   user: string;
   cacheKey: string;
+  /** Where the generic answer of the job's category is kept (see categoryAnswer.ts). */
   categoryKey: string;
+  /** The request's category, as deriveCategory finds it. */
+  category: Category;
+  /** Seconds a computed answer stays fresh in the cache. */
+  cacheTtlSeconds: number;
 }
 
 /** What obtaining an answer needs from its process. */
@@ -69,18 +75,18 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: An
   }
   const lockTtlMs = lockTtlFor(chain);
   const flight = await deps.cache.getOrCompute(plan.cacheKey, compute, {
-    ttlSeconds: cache.ttl_seconds,
-    staleTtlSeconds: Math.max(cache.stale_ttl_seconds, cache.ttl_seconds),
+    ttlSeconds: plan.cacheTtlSeconds,
+    staleTtlSeconds: Math.max(cache.stale_ttl_seconds, plan.cacheTtlSeconds),
     lockTtlMs,
     waitTimeoutMs: lockTtlMs,
-    // A complete answer also serves its category when providers are down.
-    alsoUnder: [plan.categoryKey],
+    // Never stored under its category: a user's plan carries their profile. Categories get their
+    // own generic answers (categoryAnswer.ts).
     // A truncated answer goes to those waiting for it, but is not kept for later requests.
     keep: (answer) => answer.finishReason !== 'length',
     onStoreError: (err) => deps.log.warn({ err, jobId: plan.jobId }, 'cache write failed'),
   });
   if (flight.outcome === 'miss' && paid) return paid;
-  return fromCache(flight.value, 'cache', deps.now());
+  return fromCache(flight.value, 'cache', deps.now(), attempts);
 }
 
 async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candidate[], deps: AnswerDeps, attempts: ProviderAttempt[]): Promise<KeptAnswer> {
@@ -193,15 +199,18 @@ function toCached(answer: KeptAnswer): CachedAnswer {
   };
 }
 
-/** An answer served from the cache: no provider call, no cost. */
-export function fromCache(entry: CachedAnswer, servedBy: 'cache' | 'stale_cache' | 'category_cache', now: Date): KeptAnswer {
+/**
+ * An answer served from the cache: no provider call, no cost. `attempts` are the failed provider
+ * calls that led there, kept so the job shows why a cache served it.
+ */
+export function fromCache(entry: CachedAnswer, servedBy: 'cache' | 'stale_cache' | 'category_cache', now: Date, attempts: ProviderAttempt[] = []): KeptAnswer {
   return {
     holdId: null,
     costMicros: 0,
     servedBy,
     cache: 'hit',
     degraded: servedBy === 'category_cache',
-    attempts: [],
+    attempts: [...attempts],
     provider: entry.provider,
     model: entry.model,
     variant: entry.variant,

@@ -11,6 +11,7 @@ export interface JobFacts {
   attempt: number;
   /** Epoch ms the current attempt started. */
   processedOn: number;
+  /** The experiment the job is an arm of; '' for none (a category job). */
   experimentId: string;
   /** The assigned A/B variant, once known. */
   variant?: string;
@@ -38,7 +39,7 @@ export function completedRecord(facts: JobFacts, answer: KeptAnswer, now: Date):
     finish_reason: answer.finishReason,
     truncated: answer.finishReason === 'length',
     prompt_version: answer.promptVersion,
-    experiment: { id: facts.experimentId, variant: answer.variant },
+    experiment: facts.experimentId ? { id: facts.experimentId, variant: answer.variant } : null,
     provider: answer.provider || null,
     model: answer.model || null,
     result: { text: answer.text },

@@ -14,6 +14,8 @@ export function queuePrefix(name: string): string {
 
 /** What the API puts on the queue: everything the worker needs, nothing it can look up itself. */
 export interface LlmJobData {
+  /** Absent for a user's request; `category_answer` for a job that writes a category's generic answer (see libs/pipeline/categoryAnswer.ts). */
+  kind?: 'category_answer';
   clientId: string;
   feature: string;
   input: Record<string, unknown>;
@@ -22,6 +24,8 @@ export interface LlmJobData {
   metadata: Record<string, unknown> | null;
   /** ISO time the API accepted the job. */
   createdAt: string;
+  /** The A/B variant a category job answers for (user requests are assigned one instead). */
+  variant?: string;
   /**
    * A provider's answer, written into the job as soon as it arrives, so that a retry after a crash
    * or a later failure reuses it instead of paying the provider again.

@@ -49,6 +49,20 @@ export interface SimulatorCalls {
   by_job: Record<string, { openai?: number; anthropic?: number }>;
 }
 
+/** Whether a job id the simulator counted is a category job's (the generic answer of a category). */
+export const isCategoryJobId = (id: string): boolean => id.startsWith('category-');
+
+/** Calls made for users' own jobs: the totals less the calls of category jobs. */
+export function userJobCalls(calls: SimulatorCalls): { openai: number; anthropic: number } {
+  const total = { ...calls.total };
+  for (const [id, perProvider] of Object.entries(calls.by_job)) {
+    if (!isCategoryJobId(id)) continue;
+    total.openai -= perProvider.openai ?? 0;
+    total.anthropic -= perProvider.anthropic ?? 0;
+  }
+  return total;
+}
+
 /** The simulator's admin endpoints. */
 export class SimulatorAdmin {
   readonly url: string;

@@ -67,10 +67,10 @@ describe('ResponseCache get/set', () => {
     expect(await cache.get(key, { allowStale: true })).toMatchObject({ entry: { text: 'plan' }, stale: true });
   });
 
-  test('getFirst falls back to the category key, and alsoUnder writes it', async () => {
-    const [exact, category, other] = [randomUUID(), randomUUID(), randomUUID()];
+  test('getFirst falls back to the category key', async () => {
+    const [exact, category] = [randomUUID(), randomUUID()];
     expect(await cacheA.getFirst([exact, category])).toBeNull();
-    await cacheA.set(other, answer('category answer'), 60, 600, [category]);
+    await cacheA.set(category, answer('category answer'), 60, 600);
     expect(await cacheA.getFirst([exact, category])).toMatchObject({ key: category, entry: { text: 'category answer' } });
     await cacheA.set(exact, answer('exact answer'), 60, 600);
     expect(await cacheA.getFirst([exact, category])).toMatchObject({ key: exact, entry: { text: 'exact answer' } });
@@ -162,20 +162,13 @@ describe('ResponseCache getOrCompute (single flight)', () => {
     expect(await cacheA.get(key)).toMatchObject({ entry: { text: 'impatient' } });
   });
 
-  test('stores the computed answer under alsoUnder keys too', async () => {
-    const [key, category] = [randomUUID(), randomUUID()];
-    await cacheA.getOrCompute(key, counted('with category', 0).fn, { ...opts, alsoUnder: [category] });
-    expect(await cacheB.get(category)).toMatchObject({ entry: { text: 'with category' } });
-  });
-
   test('an answer `keep` refuses reaches the callers waiting for it but is not stored', async () => {
-    const [key, category] = [randomUUID(), randomUUID()];
+    const key = randomUUID();
     const compute = counted('cut short', 100);
     const keep = (a: CachedAnswer) => a.text !== 'cut short';
-    const results = await Promise.all([cacheA, cacheB, cacheA].map((c) => c.getOrCompute(key, compute.fn, { ...opts, alsoUnder: [category], keep })));
+    const results = await Promise.all([cacheA, cacheB, cacheA].map((c) => c.getOrCompute(key, compute.fn, { ...opts, keep })));
     expect(compute.calls).toBe(1);
     expect(results.map((r) => r.value.text)).toEqual(['cut short', 'cut short', 'cut short']);
     expect(await cacheB.get(key)).toBeNull();
-    expect(await cacheB.get(category)).toBeNull();
   });
 });
