@@ -58,7 +58,14 @@ describe('provider outages', () => {
   });
 
   test('a breaker opened by one worker process is honoured by another', async () => {
-    gw = await startTestGateway({ env: { WORKER_CONCURRENCY: '1' }, editConfig: (c) => fastResilience(c) });
+    // The breaker must stay open while a second worker starts, however slow the machine: no half-open trial here.
+    const longOpen = (c: TempConfig) => {
+      fastResilience(c);
+      c.edit('provider_settings.json', (json) => {
+        for (const p of Object.values(json.providers) as Array<{ breaker: Record<string, number> }>) p.breaker.half_open_after_ms = 120_000;
+      });
+    };
+    gw = await startTestGateway({ env: { WORKER_CONCURRENCY: '1' }, editConfig: longOpen });
     await gw.simulator.setKnobs({ openai: { down: true } });
     const first = await finished(await Promise.all([0, 1, 2].map((i) => gw!.client.submit(submissionFor('gpt4', i)))));
     expect(first.every((j) => j.provider === 'anthropic')).toBe(true);
