@@ -44,7 +44,8 @@ export class GatewayClient {
 
   /**
    * Polls until every job is finished (not queued or active) or `timeoutMs` passes; resolves with
-   * the finished jobs by id. Polls at most `concurrency` jobs at a time, with backoff between rounds.
+   * the finished jobs by id. Polls at most `concurrency` jobs at a time, with backoff between rounds,
+   * and waits what `Retry-After` asks when the client's read budget is spent (429).
    */
   async waitForAll(
     ids: string[],
@@ -56,11 +57,18 @@ export class GatewayClient {
     let delay = 100;
     while (pending.length > 0) {
       const stillPending: string[] = [];
+      // Seconds the gateway asked us to wait (429 on the read budget): the rest of the round waits too.
+      let retryAfterS = 0;
       for (let i = 0; i < pending.length; i += options.concurrency ?? 25) {
         const slice = pending.slice(i, i + (options.concurrency ?? 25));
+        if (retryAfterS > 0) {
+          stillPending.push(...slice);
+          continue;
+        }
         const answers = await Promise.all(slice.map((id) => this.get(id)));
         answers.forEach((answer, k) => {
           const status = answer.body.status;
+          if (answer.status === 429) retryAfterS = Math.max(retryAfterS, Number(answer.headers.get('retry-after')) || 1);
           if (answer.status === 200 && status !== 'queued' && status !== 'active') done.set(slice[k]!, answer.body);
           else stillPending.push(slice[k]!);
         });
@@ -69,7 +77,8 @@ export class GatewayClient {
       options.onProgress?.(done.size);
       if (pending.length === 0) break;
       if (Date.now() > deadline) throw new Error(`${pending.length} of ${ids.length} jobs were not finished in time (first: ${pending[0]})`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      const wait = retryAfterS > 0 ? Math.min(retryAfterS * 1000, Math.max(0, deadline - Date.now()) + 1) : delay;
+      await new Promise((resolve) => setTimeout(resolve, wait));
       delay = Math.min(delay * 2, 1000);
     }
     return done;
