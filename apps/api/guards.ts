@@ -1,4 +1,5 @@
-import type { ClientLimits, GatewayConfig } from '../../libs/config/types.ts';
+import type { GatewayConfig } from '../../libs/config/types.ts';
+import { clientCallbackAllowlist, clientLimits } from '../../libs/config/clients.ts';
 import type { BudgetStore, BudgetSnapshot } from '../../libs/budget/budgetStore.ts';
 import type { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { rateLimitedError } from '../../libs/ratelimit/rateLimiter.ts';
@@ -13,16 +14,6 @@ export const BUDGET_SNAPSHOT_TTL_MS = 1000;
 
 /** Reads per minute of a client whose rate_limits.json entry names no `read_rpm`. */
 export const DEFAULT_READ_RPM = 1200;
-
-/**
- * The limits of `clientId`: its own entry in rate_limits.json, else `default`, else none. Looked
- * up as an own key, so a client named `constructor` or `__proto__` gets no prototype's members.
- */
-export function clientLimits(config: GatewayConfig, clientId: string): ClientLimits | undefined {
-  const { clients } = config.rateLimits;
-  if (Object.hasOwn(clients, clientId)) return clients[clientId];
-  return Object.hasOwn(clients, 'default') ? clients.default : undefined;
-}
 
 /** What the intake checks need. */
 export interface GuardDeps {
@@ -78,9 +69,7 @@ export class IntakeGuards {
 
   /** Throws 400 `callback_url_*` unless the URL is https to a public address, or allowlisted. */
   async callbackAllowed(clientId: string, url: string): Promise<void> {
-    const clients = this.#deps.config().rateLimits.clients;
-    // The client's own entry only: `default` grants no callback exemption to every client.
-    const own = (Object.hasOwn(clients, clientId) ? clients[clientId]?.callback_allowlist : undefined) ?? [];
+    const own = clientCallbackAllowlist(this.#deps.config(), clientId);
     await checkCallbackUrl(url, { allowlist: [...this.#deps.callbackAllowlist, ...own], ...(this.#deps.resolve ? { resolve: this.#deps.resolve } : {}) });
   }
 

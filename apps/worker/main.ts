@@ -11,6 +11,7 @@ import { publishBudgetEvents } from '../../libs/budget/alerts.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { STALLED_OUT_REASON, finishStalledOut, processLlmJob, type LlmJobOutcome, type PipelineDeps } from '../../libs/pipeline/llmJob.ts';
 import { publicJob } from '../../libs/jobs/view.ts';
+import { clientCallbackAllowlist } from '../../libs/config/clients.ts';
 import { CATEGORY_JOB_OPTIONS, CategoryAnswerRequests } from '../../libs/pipeline/categoryAnswer.ts';
 import { WEBHOOK_QUEUE, enqueueWebhook } from '../../libs/webhooks/queue.ts';
 import { processWebhookJob } from '../../libs/webhooks/delivery.ts';
@@ -102,7 +103,7 @@ const webhookWorker = new Worker<WebhookJobData>(
     processWebhookJob(job, {
       secrets: (clientId) => env.webhookSecrets[clientId] ?? [],
       // The same hosts the API accepted at submission: everyone's, plus this client's own.
-      allowlist: [...env.callbackAllowlist, ...(config.current().rateLimits.clients[job.data.clientId]?.callback_allowlist ?? [])],
+      allowlist: [...env.callbackAllowlist, ...clientCallbackAllowlist(config.current(), job.data.clientId)],
       ...webhookState,
     }),
   { connection, prefix, concurrency: 50, settings: { backoffStrategy: webhookBackoffStrategy({ delaysMs: webhookDelays }) } },

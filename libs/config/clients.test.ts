@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import type { GatewayConfig } from '../../libs/config/types.ts';
-import { clientLimits } from './guards.ts';
+import type { GatewayConfig } from './types.ts';
+import { clientCallbackAllowlist, clientLimits } from './clients.ts';
 
 const config = (clients: GatewayConfig['rateLimits']['clients']) => ({ rateLimits: { clients } }) as unknown as GatewayConfig;
 
@@ -20,5 +20,15 @@ describe('clientLimits', () => {
   test('no entry and no default: no limit', () => {
     expect(clientLimits(config({ carol: { rpm: 3 } }), 'constructor')).toBeUndefined();
     expect(clientLimits(config({}), 'dave')).toBeUndefined();
+  });
+});
+
+describe('clientCallbackAllowlist', () => {
+  test("a client's own hosts only; `default` and prototype names exempt no one", () => {
+    const cfg = config({ default: { rpm: 1, callback_allowlist: ['everyone.test'] }, carol: { rpm: 1, callback_allowlist: ['carol.test'] } });
+    expect(clientCallbackAllowlist(cfg, 'carol')).toEqual(['carol.test']);
+    expect(clientCallbackAllowlist(cfg, 'dave')).toEqual([]);
+    expect(clientCallbackAllowlist(cfg, 'constructor')).toEqual([]);
+    expect(clientCallbackAllowlist(cfg, '__proto__')).toEqual([]);
   });
 });
