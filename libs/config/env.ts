@@ -3,6 +3,7 @@
  * Secrets live here, never in the JSON config.
  */
 import { GatewayError } from '../errors/index.ts';
+import { redactUrl } from '../telemetry/redact.ts';
 
 /** Every variable readEnv reads, for docs and the docker-compose consistency test. */
 export const ENV_VARS = [
@@ -121,7 +122,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
 }
 
 function bad(name: string, message: string): GatewayError {
-  return new GatewayError('invalid_env', `Environment variable ${name} ${message}.`, {
+  return new GatewayError('invalid_env', `Environment variable ${name} ${message}. Fix it, or unset it to use the default.`, {
     status: 500,
     details: [{ path: name, message }],
   });
@@ -190,7 +191,7 @@ function apiKeyVars(env: Env): Record<string, string> {
 function redisUrl(raw: string): string {
   const url = URL.parse(raw);
   if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
-    throw bad('REDIS_URL', `must be a redis:// or rediss:// URL, got '${raw}'`);
+    throw bad('REDIS_URL', `must be a redis:// or rediss:// URL, got '${redactUrl(raw)}'`);
   }
   return raw;
 }
@@ -198,7 +199,7 @@ function redisUrl(raw: string): string {
 function httpUrl(raw: string | undefined, name: string): string | undefined {
   if (raw === undefined) return undefined;
   const url = URL.parse(raw);
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw bad(name, `must be an http(s) URL, got '${raw}'`);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw bad(name, `must be an http(s) URL, got '${redactUrl(raw)}'`);
   return raw;
 }
 

@@ -105,7 +105,7 @@ function readValid<T>(configDir: string, file: string, kind: SchemaKind): T {
 function invalid(file: string, details: ErrorDetail[], why = 'is invalid'): GatewayError {
   const first = details[0];
   const summary = first ? `: ${first.path} ${first.message}${details.length > 1 ? ` (and ${details.length - 1} more)` : ''}` : '';
-  return new GatewayError('invalid_config', `Config file ${file} ${why}${summary}. Fix the file and reload.`, {
+  return new GatewayError('invalid_config', `Config file ${file} ${why}${summary}. Fix the file: a running process reloads it on save or SIGHUP, a stopped one reads it at start.`, {
     status: 500,
     details,
   });

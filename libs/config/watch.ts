@@ -98,7 +98,7 @@ export class ConfigHolder {
       const watcher = fsWatch(dir, { persistent: false }, (_event, filename) => {
         if (filename === null || String(filename).endsWith('.json') || String(filename) === 'features') this.#schedule();
       });
-      watcher.on('error', (err) => this.#log.error({ err, dir }, 'config watcher failed; use reload() (SIGHUP) to apply changes'));
+      watcher.on('error', (err) => this.#log.error({ err, dir }, 'config watcher failed; send SIGHUP to apply changes'));
       this.#watchers.push(watcher);
     }
   }

@@ -33,3 +33,11 @@ export function onShutdown(log: Logger, steps: Array<[name: string, step: () => 
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 }
+
+/**
+ * Calls `reload` on SIGHUP instead of letting Node's default end the process, the convention
+ * operators expect ("reread your config"). Several handlers may be added; each runs.
+ */
+export function onHangup(reload: () => void): void {
+  process.on('SIGHUP', reload);
+}

@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis';
+import { GatewayError } from '../errors/index.ts';
+import { redactSecrets, redactUrl, urlSecrets } from '../telemetry/redact.ts';
 
 /** Options of createRedis. */
 export interface RedisOptions {
@@ -19,16 +21,23 @@ export function createRedis(url: string, name = 'llm-gateway', options: RedisOpt
   return new Redis(url, { maxRetriesPerRequest: null, connectionName: name, enableAutoPipelining: options.autoPipelining ?? true });
 }
 
-/** The one line printed when Redis is missing, with the command that starts one. */
+/** The one line printed when Redis is missing, with the command that starts one; the URL's credentials are masked. */
 export function redisUnreachableMessage(url: string, reason: string): string {
-  return `Redis is not reachable at ${url} (${reason}). Start one with \`docker compose up -d redis\` (or \`redis-server --daemonize yes\`), or set REDIS_URL.`;
+  return `Redis is not reachable at ${redactUrl(url)} (${redactSecrets(reason, urlSecrets(url))}). Start one with \`docker compose up -d redis\` (or \`redis-server --daemonize yes\`), or set REDIS_URL.`;
+}
+
+/** The one line printed when Redis refuses the credentials of `url` (masked). */
+export function redisAuthFailedMessage(url: string, reason: string): string {
+  return `Redis at ${redactUrl(url)} refused the credentials (${redactSecrets(reason, urlSecrets(url))}). Check the user and password in REDIS_URL.`;
 }
 
 /**
- * Answers null when Redis at `url` answers PING within `timeoutMs` (default 2000 ms), else the
- * message to print. Never throws and never retries, so callers can fail fast with one clear line.
+ * Answers null when Redis at `url` answers PING within `timeoutMs` (default 2000 ms), else a
+ * GatewayError `redis_auth_failed` (wrong password or user) or `redis_unreachable` whose message
+ * is one line that never shows the URL's credentials. Never throws and never retries, so callers
+ * can fail fast with one clear line.
  */
-export async function checkRedis(url: string, timeoutMs = 2000): Promise<string | null> {
+export async function redisProblem(url: string, timeoutMs = 2000): Promise<GatewayError | null> {
   const client = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
@@ -46,17 +55,25 @@ export async function checkRedis(url: string, timeoutMs = 2000): Promise<string 
     return null;
   } catch (e) {
     const cause = lastError ?? e;
-    return redisUnreachableMessage(url, cause instanceof Error ? cause.message || cause.name : String(cause));
+    const reason = cause instanceof Error ? cause.message || cause.name : String(cause);
+    return /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(reason)
+      ? new GatewayError('redis_auth_failed', redisAuthFailedMessage(url, reason), { status: 503 })
+      : new GatewayError('redis_unreachable', redisUnreachableMessage(url, reason), { status: 503 });
   } finally {
     client.disconnect();
   }
 }
 
-/** Exits the process with the one-line message (code 1) unless Redis at `url` answers; see checkRedis. */
+/** Answers null when Redis at `url` answers PING within `timeoutMs` (default 2000 ms), else the one-line message to print; see redisProblem. */
+export async function checkRedis(url: string, timeoutMs = 2000): Promise<string | null> {
+  return (await redisProblem(url, timeoutMs))?.message ?? null;
+}
+
+/** Exits the process with the one-line message (code 1) unless Redis at `url` answers; see redisProblem. */
 export async function exitUnlessRedis(url: string): Promise<void> {
-  const problem = await checkRedis(url);
+  const problem = await redisProblem(url);
   if (problem) {
-    console.error(problem);
+    console.error(`${problem.code}: ${problem.message}`);
     process.exit(1);
   }
 }

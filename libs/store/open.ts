@@ -1,6 +1,7 @@
 /** Chooses and opens the JobStore adapter that DATABASE_URL names. */
 import { fileURLToPath } from 'node:url';
-import { GatewayError } from '../errors/index.ts';
+import { GatewayError, isGatewayError } from '../errors/index.ts';
+import { redactSecrets, urlSecrets } from '../telemetry/redact.ts';
 import { MongoJobStore } from './mongo.ts';
 import { SqliteJobStore } from './sqlite.ts';
 import type { JobStore } from './types.ts';
@@ -77,6 +78,15 @@ function invalid(why: string): GatewayError {
 export async function openJobStore(databaseUrl: string): Promise<JobStore> {
   const target = parseDatabaseUrl(databaseUrl);
   const store = target.kind === 'mongodb' ? new MongoJobStore(target.url) : new SqliteJobStore(target.path);
-  await store.init();
+  try {
+    await store.init();
+  } catch (cause) {
+    if (isGatewayError(cause)) throw cause;
+    // A driver's own message may quote the URL, password included.
+    const why = redactSecrets(cause instanceof Error ? cause.message : String(cause), urlSecrets(databaseUrl));
+    throw new GatewayError('store_open_failed', `Cannot open the ${target.kind === 'mongodb' ? 'MongoDB' : 'SQLite'} store (${why}). Check DATABASE_URL and that the store is reachable.`, {
+      cause,
+    });
+  }
   return store;
 }
