@@ -12,7 +12,7 @@ import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { STALLED_OUT_REASON, finishStalledOut, processLlmJob, type LlmJobOutcome, type PipelineDeps } from '../../libs/pipeline/llmJob.ts';
 import { publicJob } from '../../libs/jobs/view.ts';
 import { clientCallbackAllowlist } from '../../libs/config/clients.ts';
-import { CATEGORY_JOB_OPTIONS, CategoryAnswerRequests } from '../../libs/pipeline/categoryAnswer.ts';
+import { CATEGORY_JOB_OPTIONS, CategoryAnswers, dailyCategoryQuota } from '../../libs/pipeline/categoryAnswer.ts';
 import { WEBHOOK_QUEUE, enqueueWebhook } from '../../libs/webhooks/queue.ts';
 import { processWebhookJob } from '../../libs/webhooks/delivery.ts';
 import { DEFAULT_WEBHOOK_DELAYS_MS, webhookBackoffStrategy } from '../../libs/webhooks/schedule.ts';
@@ -47,7 +47,10 @@ const webhookDelays = env.webhookRetryDelaysMs ?? DEFAULT_WEBHOOK_DELAYS_MS;
 const webhookAttempts = { attempts: webhookDelays.length + 1 };
 
 // Generic answers per category: asked for by paid answers, written by low-priority jobs of the same queue.
-const categoryAnswers = new CategoryAnswerRequests((request) => llmQueue.add('category', request.data, { ...CATEGORY_JOB_OPTIONS, jobId: request.id }));
+const categoryAnswers = new CategoryAnswers({
+  add: (request) => llmQueue.add('category', request.data, { ...CATEGORY_JOB_OPTIONS, jobId: request.id }),
+  admit: dailyCategoryQuota(connection, prefix),
+});
 
 const pipeline: PipelineDeps = {
   config: () => config.current(),

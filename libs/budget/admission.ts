@@ -17,3 +17,13 @@ export function capReached(snapshot: BudgetSnapshot, limits: BudgetLimits, minJo
   if (limits.dailyMicros !== null && limits.dailyMicros - snapshot.day.spent < minJobMicros) return { window: 'day', retryAtMs: snapshot.day.endsAt };
   return null;
 }
+
+/**
+ * Whether `amountMicros` more fits under `share` of every limit, counting spent and reserved alike:
+ * background work (a category's generic answer) only uses budget that users' jobs are far from needing.
+ * @param share fraction of each limit background work may reach, e.g. 0.8
+ */
+export function leavesHeadroom(snapshot: BudgetSnapshot, limits: BudgetLimits, amountMicros: number, share: number): boolean {
+  const fits = (w: { spent: number; reserved: number }, limit: number | null) => limit === null || w.spent + w.reserved + amountMicros <= share * limit;
+  return fits(snapshot.month, limits.monthlyMicros) && fits(snapshot.day, limits.dailyMicros);
+}

@@ -177,6 +177,11 @@ export interface CategoryFallbackSettings {
   user_template: string;
   /** Seconds a generic answer stays fresh before the next paid answer of its category renews it. @defaultValue 604800 */
   ttl_seconds: number;
+  /**
+   * Most generic answers one client's traffic may ask for per UTC day, bounding what unusual
+   * sectors can add to its spend. @defaultValue 200
+   */
+  max_per_client_per_day?: number;
 }
 
 /** Everything loaded from CONFIG_DIR, validated. */

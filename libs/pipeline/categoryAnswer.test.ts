@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import { SHIPPED_CONFIG_DIR } from '../config/tempConfig.ts';
 import type { LlmJobData } from '../queue/jobs.ts';
 import { planJob } from './llmJob.ts';
-import { CATEGORY_ANSWER_KIND, CategoryAnswerRequests, categoryJobFor, categoryOf, isCategoryJob, type CategoryJobRequest } from './categoryAnswer.ts';
+import { CATEGORY_ANSWER_KIND, CategoryAnswers, categoryJobFor, categoryOf, isCategoryJob, type CategoryJobRequest } from './categoryAnswer.ts';
 
 const cfg = loadConfig(SHIPPED_CONFIG_DIR);
 const DAY_MS = 86_400_000;
@@ -77,6 +77,7 @@ describe('the plan of a category job', () => {
 
   test('writes under the key its users fall back to, with the same variant', () => {
     expect(plan.cacheKey).toBe(userPlan.categoryKey);
+    expect(plan.promptVersion).toBe(`category:${userPlan.promptVersion}`);
     expect(plan.variant.name).toBe(userPlan.variant.name);
     expect(plan.cacheTtlSeconds).toBe(cfg.features.career_path_navigator!.category_fallback!.ttl_seconds);
   });
@@ -115,38 +116,61 @@ describe('the plan of a category job', () => {
   });
 });
 
-describe('CategoryAnswerRequests', () => {
-  const request = (id: string): CategoryJobRequest => ({ id, data: userJob() });
+describe('CategoryAnswers', () => {
+  const request = (id: string, clientId = 'acme'): CategoryJobRequest => ({ id, data: userJob(clientId), dailyLimit: 2 });
+  const always = async () => true;
 
   test('asks once per category while it remembers, then again', async () => {
     let now = 0;
     const added: string[] = [];
-    const requests = new CategoryAnswerRequests(async (r) => added.push(r.id), { rememberMs: 1000, now: () => now });
-    await requests.request(request('a'));
-    await requests.request(request('a'));
-    await requests.request(request('b'));
+    const answers = new CategoryAnswers({ add: async (r) => added.push(r.id), admit: always }, { rememberMs: 1000, now: () => now });
+    await answers.request(request('a'));
+    await answers.request(request('a'));
+    await answers.request(request('b'));
     now = 1001;
-    await requests.request(request('a'));
+    await answers.request(request('a'));
     expect(added).toEqual(['a', 'b', 'a']);
+  });
+
+  test("asks only within the client's daily quota", async () => {
+    const added: string[] = [];
+    const counts = new Map<string, number>();
+    const admit = async (clientId: string, limit: number) => {
+      counts.set(clientId, (counts.get(clientId) ?? 0) + 1);
+      return counts.get(clientId)! <= limit;
+    };
+    const answers = new CategoryAnswers({ add: async (r) => added.push(r.id), admit });
+    for (const id of ['a', 'b', 'c']) await answers.request(request(id));
+    await answers.request(request('d', 'globex'));
+    expect(added).toEqual(['a', 'b', 'd']);
   });
 
   test('forgets a request whose enqueue failed, so the next answer asks again', async () => {
     let fail = true;
     const added: string[] = [];
-    const requests = new CategoryAnswerRequests(async (r) => {
+    const add = async (r: CategoryJobRequest) => {
       if (fail) throw new Error('redis down');
       added.push(r.id);
-    });
-    await expect(requests.request(request('a'))).rejects.toThrow('redis down');
+    };
+    const answers = new CategoryAnswers({ add, admit: always });
+    await expect(answers.request(request('a'))).rejects.toThrow('redis down');
     fail = false;
-    await requests.request(request('a'));
+    await answers.request(request('a'));
     expect(added).toEqual(['a']);
   });
 
   test('memory stays bounded', async () => {
     const added: string[] = [];
-    const requests = new CategoryAnswerRequests(async (r) => added.push(r.id), { maxRemembered: 2 });
-    for (const id of ['a', 'b', 'c', 'a']) await requests.request(request(id));
+    const answers = new CategoryAnswers({ add: async (r) => added.push(r.id), admit: always }, { maxRemembered: 2 });
+    for (const id of ['a', 'b', 'c', 'a']) await answers.request(request(id));
     expect(added).toEqual(['a', 'b', 'c', 'a']);
+  });
+
+  test('lets maxActive category jobs run at once', () => {
+    const answers = new CategoryAnswers({ add: always, admit: always }, { maxActive: 1 });
+    expect(answers.tryBegin()).toBe(true);
+    expect(answers.tryBegin()).toBe(false);
+    answers.end();
+    expect(answers.tryBegin()).toBe(true);
   });
 });

@@ -6,6 +6,7 @@
  * other job's, and it is stored as a record of the client whose paid answer asked for it.
  */
 import type { JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Experiment, FeatureConfig } from '../config/types.ts';
 import type { LlmJobData } from '../queue/jobs.ts';
 import { UNKNOWN, type Category } from '../features/category.ts';
@@ -22,13 +23,22 @@ export const CATEGORY_ANSWER_KIND = 'category_answer';
  */
 export const CATEGORY_JOB_PRIORITY = 1000;
 
-/** Queue options of a category job: low priority, one try, gone from Redis once finished (the store keeps the record). */
-export const CATEGORY_JOB_OPTIONS: JobsOptions = { priority: CATEGORY_JOB_PRIORITY, attempts: 1, removeOnComplete: true, removeOnFail: true };
+/**
+ * Queue options of a category job: low priority, one try, gone from Redis once completed (the
+ * store keeps the record). A failed one stays an hour, so that a job BullMQ fails for stalling too
+ * often can still be found, and its paid answer settled, by the stalled-out handler.
+ */
+export const CATEGORY_JOB_OPTIONS: JobsOptions = { priority: CATEGORY_JOB_PRIORITY, attempts: 1, removeOnComplete: true, removeOnFail: { age: 3600 } };
+
+/** Most generic answers one client's traffic asks for per UTC day when the feature does not say. @defaultValue 200 */
+export const DEFAULT_MAX_CATEGORY_ANSWERS_PER_DAY = 200;
 
 /** A category job to enqueue: its id doubles as the de-duplication key. */
 export interface CategoryJobRequest {
   id: string;
   data: LlmJobData;
+  /** Most category jobs the client may ask for per UTC day (the feature's `max_per_client_per_day`). */
+  dailyLimit: number;
 }
 
 /** True when `data` asks for a category's generic answer rather than a user's plan. */
@@ -47,6 +57,7 @@ export function categoryJobFor(plan: JobPlan, data: LlmJobData, nowMs: number): 
   const window = Math.floor(nowMs / (fallback.ttl_seconds * 1000));
   return {
     id: `category-${plan.categoryKey}-${window}`,
+    dailyLimit: fallback.max_per_client_per_day ?? DEFAULT_MAX_CATEGORY_ANSWERS_PER_DAY,
     data: {
       kind: CATEGORY_ANSWER_KIND,
       clientId: data.clientId,
@@ -90,7 +101,8 @@ export function planCategoryJob(feature: FeatureConfig, experiment: Experiment, 
     feature,
     experiment,
     variant,
-    promptVersion,
+    // The answer comes from the category prompt, not from the feature's prompt version of that name.
+    promptVersion: `category:${promptVersion}`,
     prompt: fallback,
     system: fallback.system,
     user: renderTemplate(fallback.user_template, fields),
@@ -101,36 +113,52 @@ export function planCategoryJob(feature: FeatureConfig, experiment: Experiment, 
   };
 }
 
-/** Options of CategoryAnswerRequests. */
-export interface CategoryAnswerRequestsOptions {
+/** Options of CategoryAnswers. */
+export interface CategoryAnswersOptions {
   /** Milliseconds a process remembers it asked for a category, so busy categories cost no Redis call per job. @defaultValue 600000 */
   rememberMs?: number;
   /** Most categories remembered at once; the memory is cleared past it. @defaultValue 10000 */
   maxRemembered?: number;
+  /** Category jobs one process runs at once, so a burst of new categories never fills every worker slot. @defaultValue 1 */
+  maxActive?: number;
   /** Clock in Unix ms. @defaultValue Date.now */
   now?: () => number;
 }
 
+/** How a process reaches the queue and the per-client daily quota. */
+export interface CategoryAnswersPorts {
+  /** Enqueues one request (with CATEGORY_JOB_OPTIONS and the request's id as job id). */
+  add: (request: CategoryJobRequest) => Promise<unknown>;
+  /** Counts one more ask of `clientId` today and answers whether it is within `limit`. */
+  admit: (clientId: string, limit: number) => Promise<boolean>;
+}
+
 /**
- * Asks for category jobs on behalf of paid answers, at most once per category per `rememberMs` in
- * one process; the queue's job-id rule de-duplicates across processes.
+ * A process's side of generic answers: asks for category jobs on behalf of paid answers (at most
+ * once per category per `rememberMs` in one process, within each client's daily quota; the
+ * queue's job-id rule de-duplicates across processes), and lets only `maxActive` run at once.
  */
-export class CategoryAnswerRequests {
-  readonly #add: (request: CategoryJobRequest) => Promise<unknown>;
+export class CategoryAnswers {
+  readonly #ports: CategoryAnswersPorts;
   readonly #asked = new Map<string, number>();
   readonly #rememberMs: number;
   readonly #maxRemembered: number;
+  readonly #maxActive: number;
   readonly #now: () => number;
+  #active = 0;
 
-  /** `add` enqueues one request (with CATEGORY_JOB_OPTIONS and the request's id as job id). */
-  constructor(add: (request: CategoryJobRequest) => Promise<unknown>, options: CategoryAnswerRequestsOptions = {}) {
-    this.#add = add;
+  constructor(ports: CategoryAnswersPorts, options: CategoryAnswersOptions = {}) {
+    this.#ports = ports;
     this.#rememberMs = options.rememberMs ?? 600_000;
     this.#maxRemembered = options.maxRemembered ?? 10_000;
+    this.#maxActive = options.maxActive ?? 1;
     this.#now = options.now ?? Date.now;
   }
 
-  /** Enqueues the request unless this process asked for it recently; a failed add is forgotten, so the next answer asks again. */
+  /**
+   * Enqueues the request unless this process asked for it recently or the client's quota for
+   * today is spent; a failed enqueue is forgotten, so the next answer asks again.
+   */
   async request(request: CategoryJobRequest): Promise<void> {
     const now = this.#now();
     const until = this.#asked.get(request.id);
@@ -138,10 +166,34 @@ export class CategoryAnswerRequests {
     if (this.#asked.size >= this.#maxRemembered) this.#asked.clear();
     this.#asked.set(request.id, now + this.#rememberMs);
     try {
-      await this.#add(request);
+      if (await this.#ports.admit(request.data.clientId, request.dailyLimit)) await this.#ports.add(request);
     } catch (error) {
       this.#asked.delete(request.id);
       throw error;
     }
   }
+
+  /** Takes a run slot: true when fewer than `maxActive` category jobs run in this process; pair with end(). */
+  tryBegin(): boolean {
+    if (this.#active >= this.#maxActive) return false;
+    this.#active++;
+    return true;
+  }
+
+  /** Frees the run slot taken by tryBegin(). */
+  end(): void {
+    this.#active = Math.max(0, this.#active - 1);
+  }
+}
+
+/** The Redis side of the daily quota: one counter per client and UTC day under `prefix`, one round trip. */
+export function dailyCategoryQuota(redis: Redis, prefix: string, now: () => number = Date.now): CategoryAnswersPorts['admit'] {
+  return async (clientId, limit) => {
+    const day = new Date(now()).toISOString().slice(0, 10);
+    const key = `${prefix}:category:asked:${clientId}:${day}`;
+    const results = await redis.multi().incr(key).expire(key, 2 * 86_400).exec();
+    const [err, count] = results?.[0] ?? [new Error('the quota transaction was aborted'), 0];
+    if (err) throw err;
+    return Number(count) <= limit;
+  };
 }

@@ -8,7 +8,7 @@ import { assignVariant } from '../experiments/assign.ts';
 import { renderTemplate } from '../prompts/render.ts';
 import { deriveCategory } from '../features/category.ts';
 import { cacheKey, cacheScope, categoryKey } from '../cache/key.ts';
-import { categoryJobFor, isCategoryJob, planCategoryJob, type CategoryAnswerRequests } from './categoryAnswer.ts';
+import { categoryJobFor, isCategoryJob, planCategoryJob, type CategoryAnswers } from './categoryAnswer.ts';
 import { completedRecord, failedRecord, type JobFacts } from './records.ts';
 import { RECORD_REFUSED, storeRefusal } from './refusedRecord.ts';
 import { BudgetRefusedError, ProviderRejectedError, ProvidersUnavailableError, RateLimitWaitError } from './errors.ts';
@@ -24,7 +24,7 @@ export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
   onBudgetThresholds?: (events: BudgetThresholdEvent[]) => Promise<void>;
   log: Logger;
   /** Enqueues the jobs that write categories' generic answers; without it none are written. */
-  categoryAnswers?: CategoryAnswerRequests;
+  categoryAnswers?: CategoryAnswers;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -34,6 +34,9 @@ export const BUDGET_RECHECK_MS = 500;
 
 /** Milliseconds before an answered job whose store or settle failed tries again. */
 export const AFTER_ANSWER_RETRY_MS = 5000;
+
+/** Milliseconds (plus up to as much jitter) before a category job waiting for this process's background slot looks again. */
+export const CATEGORY_RETRY_MS = 5000;
 
 /** Runs of one job after which a provider's long retry-after no longer delays it (it takes the normal retries). */
 export const MAX_RETRY_AFTER_DELAYS = 10;
@@ -144,15 +147,36 @@ export async function finishStalledOut(job: Job<LlmJobData>, deps: PipelineDeps)
  */
 export async function processLlmJob(job: Job<LlmJobData>, token: string | undefined, deps: PipelineDeps): Promise<LlmJobOutcome> {
   const now = deps.now ?? (() => new Date());
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const { plan, facts, finish } = jobContext(job, deps);
-  const attempts = facts.attempts;
   if (!plan) {
     await finish(failedRecord(facts, { code: 'unknown_feature', message: `Feature "${job.data.feature}" is no longer configured.` }, now()));
     throw new UnrecoverableError('unknown_feature');
   }
 
-  const forCategory = isCategoryJob(job.data);
+  if (!isCategoryJob(job.data)) return answerJob(job, token, plan, facts, finish, deps, false);
+  // Background work takes one worker slot at most: users' jobs keep the others. An answer already
+  // paid for is finished at once, so its hold is settled before anything can reap it.
+  const slot = deps.categoryAnswers?.tryBegin() ?? false;
+  if (!slot && !job.data.answer) return delayUntil(job, token, Date.now() + CATEGORY_RETRY_MS * (1 + Math.random()), deps.log, 'another category answer is being written');
+  try {
+    return await answerJob(job, token, plan, facts, finish, deps, true);
+  } finally {
+    if (slot) deps.categoryAnswers!.end();
+  }
+}
+
+async function answerJob(
+  job: Job<LlmJobData>,
+  token: string | undefined,
+  plan: JobPlan,
+  facts: JobFacts,
+  finish: Finish,
+  deps: PipelineDeps,
+  forCategory: boolean,
+): Promise<LlmJobOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const attempts = facts.attempts;
   let answer: KeptAnswer;
   if (job.data.answer) {
     answer = job.data.answer;
@@ -169,7 +193,8 @@ export async function processLlmJob(job: Job<LlmJobData>, token: string | undefi
   }
   // Another job already wrote this category's generic answer: nothing was paid, nothing to record.
   if (forCategory && !answer.holdId) return { status: 'completed', costMicros: 0 };
-  if (!forCategory && answer.holdId) requestCategoryAnswer(plan, job.data, deps);
+  // Only an answer of the variant's own chain at full price asks: a downgrade means the budget is tight.
+  if (!forCategory && (answer.servedBy === 'provider' || answer.servedBy === 'failover')) requestCategoryAnswer(plan, job.data, deps);
   // Settling and storing are independent and both idempotent (a retry after a crash settles once
   // and overwrites the same record), so they run side by side.
   try {

@@ -14,6 +14,12 @@ import { costMicros, priceAt } from '../budget/cost.ts';
 import { budgetLimits, chooseDowngrade, estimatePromptTokens } from '../budget/reservation.ts';
 import { allCandidates, candidateWorstCase, chainCallBudgetMs, chainWorstCase, failoverChain, type Candidate } from './route.ts';
 import { callChain } from './callChain.ts';
+import { isCategoryJob } from './categoryAnswer.ts';
+import { leavesHeadroom } from '../budget/admission.ts';
+import { GatewayError } from '../errors/index.ts';
+
+/** Share of each budget limit that background work (generic category answers) may reach; users' jobs keep the rest. @defaultValue 0.8 */
+export const BACKGROUND_BUDGET_SHARE = 0.8;
 
 /** Longest wait for a provider rate limit done in place, in ms; longer waits go back to the queue. Default 5000. */
 export const MAX_INLINE_RATE_WAIT_MS = 5000;
@@ -96,8 +102,12 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   const inputTokens = estimatePromptTokens([plan.system, plan.user]);
   const maxOut = plan.feature.output.max_output_tokens;
   // One hold per run of the job: a stalled or delayed job runs again with the same attempt number,
-  // and its earlier hold may be finished already. attemptsStarted counts every run.
-  const holdId = `${plan.jobId}:${plan.attempt}:${job.attemptsStarted ?? 0}:${job.stalledCounter ?? 0}`;
+  // and its earlier hold may be finished already. attemptsStarted counts every run; the timestamp
+  // tells apart two jobs added under one id (a category job renewed after the first ended).
+  const holdId = `${plan.jobId}:${job.timestamp}:${plan.attempt}:${job.attemptsStarted ?? 0}:${job.stalledCounter ?? 0}`;
+  // Background work never downgrades, and leaves the last part of the budget to users' own jobs.
+  const background = isCategoryJob(job.data);
+  if (background) await ensureBackgroundHeadroom(deps, chainWorstCase(fullChain, inputTokens, maxOut, at));
   // A hold must outlive the longest call it pays for, or the reaper would free it mid-call and the
   // freed room could be reserved twice.
   const ttlMs = Math.max(budget.reservation_ttl_ms, chainCallBudgetMs(fullChain, MAX_INLINE_RATE_WAIT_MS));
@@ -107,7 +117,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   let chain = fullChain;
   let downgraded = false;
   let held = await reserve(chainWorstCase(chain, inputTokens, maxOut, at));
-  if (!held.ok && budget.on_exhausted === 'downgrade') {
+  if (!held.ok && budget.on_exhausted === 'downgrade' && !background) {
     const options = allCandidates(cfg).map((c) => ({ ...c, worstCaseMicros: candidateWorstCase(c, inputTokens, maxOut, at) }));
     const cheaper = chooseDowngrade(options, held.availableMicros);
     if (cheaper) {
@@ -183,6 +193,13 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   // A failpoint for the crash tests: die at the worst moment, after paying and before storing.
   if (process.env.GATEWAY_FAILPOINT === 'crash_after_answer_kept') process.kill(process.pid, 'SIGKILL');
   return answer;
+}
+
+/** Throws GatewayError `budget_kept_for_users` unless `amountMicros` more keeps spend under BACKGROUND_BUDGET_SHARE of every limit. */
+async function ensureBackgroundHeadroom(deps: AnswerDeps, amountMicros: number): Promise<void> {
+  const limits = budgetLimits(deps.config().rateLimits.budget);
+  if (leavesHeadroom(await deps.budget.snapshot(), limits, amountMicros, BACKGROUND_BUDGET_SHARE)) return;
+  throw new GatewayError('budget_kept_for_users', `Background work stops at ${BACKGROUND_BUDGET_SHARE * 100}% of the budget, leaving the rest to users' jobs.`, { status: 429 });
 }
 
 function toCached(answer: KeptAnswer): CachedAnswer {
