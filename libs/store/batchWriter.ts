@@ -76,16 +76,22 @@ export class BatchWriter {
       const refused = batch.length === 1 ? batch : namedIn(batch, e.recordIds);
       if (refused) {
         for (const p of refused) p.reject(refusalOf(p.record.id, e));
+        await yieldToEventLoop();
         await this.#write(batch.filter((p) => !refused.includes(p)));
         return;
       }
     }
     // The store could not say which record it refused: halve until each culprit is alone.
+    await yieldToEventLoop();
     const half = Math.ceil(batch.length / 2);
     await this.#write(batch.slice(0, half));
     await this.#write(batch.slice(half));
   }
 }
+
+// A synchronous store (SQLite) blocks the event loop for each pass over a batch; between passes,
+// let timers run (BullMQ's lock renewals above all), so several refused records cannot stall other jobs.
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The refusal of one record, naming it. */
 function refusalOf(id: string, e: RecordRefusedError): RecordRefusedError {

@@ -34,8 +34,10 @@ describe('classifyMongoError', () => {
     ['Overflow (15)', serverError(15), 'refused'],
     ['DollarPrefixedFieldName (52)', serverError(52, "The dollar ($) prefixed field '$where' is not valid"), 'refused'],
     ['DottedFieldName (57)', serverError(57), 'refused'],
-    ['BadValue (2)', serverError(2), 'refused'],
-    ['DocumentValidationFailure (121)', serverError(121), 'refused'],
+    // About the operation or the collection as often as the document: retry rather than fail every job for good.
+    ['BadValue (2) at the top level', serverError(2), 'unavailable'],
+    ['DocumentValidationFailure (121) at the top level', serverError(121), 'unavailable'],
+    ['DocumentValidationFailure (121) of one document of a bulk write', bulkError([writeError(4, 121)]), 'refused'],
     ['a mongoose ValidationError', validation, 'refused'],
     ['a bulk write whose failures are all refusals', bulkError([writeError(3, 10334), writeError(7, 52)]), 'refused'],
     ['a mongoose bulk write with validation errors only', bulkValidation, 'refused'],

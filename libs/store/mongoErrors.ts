@@ -14,6 +14,14 @@ import { RecordRefusedError, type StoreFailure } from './types.ts';
  */
 export const MONGO_REFUSING_CODES: ReadonlySet<number> = new Set([2, 14, 15, 22, 52, 53, 55, 56, 57, 121, 10334, 17419, 17420]);
 
+/**
+ * The codes that name a document even on a top-level error. BadValue (2), TypeMismatch (14) and
+ * DocumentValidationFailure (121) may also be about the operation or the collection (a bad write
+ * concern, a validator just added): at the top level they would fail every job for good, so they
+ * count as refusals only inside a bulk write's per-document writeErrors.
+ */
+export const MONGO_DOCUMENT_CODES: ReadonlySet<number> = new Set([15, 22, 52, 53, 55, 56, 57, 10334, 17419, 17420]);
+
 // The driver checks these before sending: a document over the size limit, top-level `$` keys.
 const DRIVER_REFUSAL = /larger than the maximum size|must not contain atomic operators|must not (start with|contain)/i;
 
@@ -55,7 +63,7 @@ export function classifyMongoError(e: unknown): StoreFailure {
   if (error.writeConcernError) return { kind: 'unavailable' };
   const writeErrors = Array.isArray(error.writeErrors) ? (error.writeErrors as WriteErrorLike[]) : [];
   if (writeErrors.length > 0) return bulkRefusal(writeErrors.map((failure) => ({ index: writeIndex(failure), failure })), message);
-  if (typeof error.code === 'number' && MONGO_REFUSING_CODES.has(error.code)) return { kind: 'refused', reason: message };
+  if (typeof error.code === 'number' && MONGO_DOCUMENT_CODES.has(error.code)) return { kind: 'refused', reason: message };
   return { kind: 'unavailable' };
 }
 
