@@ -3,12 +3,13 @@ import { Queue } from 'bullmq';
 import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
 import { loadApiKeys } from '../../libs/auth/load.ts';
 import { openJobStore } from '../../libs/store/open.ts';
-import { createRedis } from '../../libs/redis/connection.ts';
+import { createRedis, logRedisErrors } from '../../libs/redis/connection.ts';
 import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { announceReady } from '../../libs/telemetry/logger.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
 import { startGatewayProcess } from '../../libs/lifecycle/startup.ts';
 import { createApp } from './app.ts';
+import { answerParserErrors } from './parserErrors.ts';
 import { IntakeGuards } from './guards.ts';
 import { createApiMetrics } from '../../libs/telemetry/metrics.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
@@ -20,7 +21,7 @@ const { log, env, config } = await startGatewayProcess('api');
 const apiKeys: ApiKeyRegistry = await loadApiKeys(env);
 if (apiKeys.size === 0) log.warn('no API keys configured (GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE): every request will answer 401');
 const store = await openJobStore(env.databaseUrl);
-const connection = createRedis(env.redisUrl, 'api');
+const connection = createRedis(env.redisUrl, 'api', { onError: logRedisErrors(log, 'api') });
 const prefix = queuePrefix(env.queuePrefix);
 const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix });
 const webhookQueue = new Queue(WEBHOOK_QUEUE, { connection, prefix });
@@ -50,6 +51,7 @@ const app = createApp({
   ready: async () => (await connection.ping()) === 'PONG' && (await store.ping()),
 });
 const server = app.listen(env.port);
+answerParserErrors(server);
 await once(server, 'listening');
 announceReady(log, { port: env.port }, `api listening on http://127.0.0.1:${env.port}`);
 

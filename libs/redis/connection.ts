@@ -10,6 +10,36 @@ export interface RedisOptions {
    * (the budget's reserve and settle use a connection without it).
    */
   autoPipelining?: boolean;
+  /**
+   * Receives the connection's errors (it reconnects by itself). Without a listener ioredis prints
+   * each one as a multi-line "Unhandled error event". @defaultValue none
+   */
+  onError?: (err: Error) => void;
+}
+
+/** The least a logger must do for logRedisErrors. */
+export interface WarnLogger {
+  warn(fields: object, msg: string): void;
+}
+
+/**
+ * An onError that logs one line per `intervalMs` (with how many errors it left out), so a Redis
+ * outage shows in the logs without flooding them with one line per reconnect attempt.
+ * @param intervalMs milliseconds between two logged errors; default 10000
+ */
+export function logRedisErrors(log: WarnLogger, connection: string, intervalMs = 10_000, now: () => number = Date.now): (err: Error) => void {
+  let lastAt = -Infinity;
+  let skipped = 0;
+  return (err) => {
+    const at = now();
+    if (at - lastAt < intervalMs) {
+      skipped++;
+      return;
+    }
+    log.warn({ event: 'redis_connection_error', connection, err: err.message, skipped }, `Redis connection ${connection}: ${err.message}`);
+    lastAt = at;
+    skipped = 0;
+  };
 }
 
 /**
@@ -18,7 +48,9 @@ export interface RedisOptions {
  * Redis to come back instead of failing a job mid-flight.
  */
 export function createRedis(url: string, name = 'llm-gateway', options: RedisOptions = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, connectionName: name, enableAutoPipelining: options.autoPipelining ?? true });
+  const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: name, enableAutoPipelining: options.autoPipelining ?? true });
+  if (options.onError) redis.on('error', options.onError);
+  return redis;
 }
 
 /** The one line printed when Redis is missing, with the command that starts one; the URL's credentials are masked. */

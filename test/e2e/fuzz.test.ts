@@ -27,6 +27,7 @@ const KNOWN_CODES = new Set([
   'invalid_body_encoding', 'invalid_content_length', 'request_aborted', 'invalid_path', 'bad_request', 'rate_limited', 'budget_exhausted',
   'job_not_found', 'job_not_cancellable', 'job_not_completed', 'experiment_not_found', 'invalid_query', 'route_not_found', 'metadata_too_deep',
   'metadata_too_large', 'invalid_metadata_key', 'input_too_deep', 'invalid_unicode', 'webhook_not_found', 'webhook_not_replayable',
+  'malformed_request', 'headers_too_large', 'request_timeout',
 ]);
 
 let gateway: TestGateway;
