@@ -46,9 +46,10 @@ const ids = (n: number, poisoned: number[]) => Array.from({ length: n }, (_, i) 
 
 /** Saves every record in one turn and flushes once; answers which saves were refused and what else failed. */
 async function saveAll(writer: BatchWriter, records: JobRecord[]): Promise<{ refused: string[]; failed: unknown[] }> {
-  const saves = records.map((r) => writer.save(r));
+  // Watch the saves before flushing: the writer yields between passes, so refusals land in later turns.
+  const settled = Promise.allSettled(records.map((r) => writer.save(r)));
   await writer.flush();
-  const outcomes = await Promise.allSettled(saves);
+  const outcomes = await settled;
   const refused: string[] = [];
   const failed: unknown[] = [];
   outcomes.forEach((o, i) => {
