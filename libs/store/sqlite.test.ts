@@ -132,3 +132,26 @@ describe('SqliteJobStore schema version 2', () => {
     }
   });
 });
+
+describe('SqliteJobStore opening a file another process is setting up', () => {
+  it('waits for the other connection instead of failing with "database is locked"', async () => {
+    const path = tempFile();
+    // Another process is creating the file's schema: it holds the write lock for a while.
+    const other = new DatabaseSync(path);
+    other.exec('BEGIN IMMEDIATE');
+    other.exec('CREATE TABLE setup_in_progress (x)');
+    const committed = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        other.exec('COMMIT');
+        other.close();
+        resolve();
+      }, 150),
+    );
+    const store = new SqliteJobStore(path, { busyTimeoutMs: 300 });
+    await store.init();
+    await committed;
+    await store.save(makeJobRecord({ id: 'after-the-race' }));
+    expect(await store.get(makeJobRecord({ id: 'x' }).client_id, 'after-the-race')).not.toBeNull();
+    await store.close();
+  });
+});

@@ -118,6 +118,20 @@ export class SqliteJobStore implements JobStore {
   }
 
   async init(): Promise<void> {
+    // Processes starting together on a new file race to switch it to WAL and create the schema;
+    // SQLite answers SQLITE_BUSY at once (no busy wait) where waiting could deadlock, so try again.
+    const deadline = Date.now() + 2 * this.#busyTimeoutMs;
+    for (;;) {
+      try {
+        return this.#open();
+      } catch (e) {
+        if (!isBusy(e) || Date.now() >= deadline) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40));
+      }
+    }
+  }
+
+  #open(): void {
     if (this.#db) return;
     const inMemory = this.path === ':memory:';
     if (!inMemory) mkdirSync(dirname(resolve(this.path)), { recursive: true });
@@ -300,4 +314,10 @@ function parseDoc(doc: unknown): JobRecord {
     throw new GatewayError('store_corrupt_record', 'A job row in the SQLite store has no JSON document: the file may be damaged.');
   }
   return JSON.parse(doc) as JobRecord;
+}
+
+/** True for SQLITE_BUSY and SQLITE_LOCKED: another connection holds the lock for now. */
+function isBusy(e: unknown): boolean {
+  const errcode = (e as { errcode?: unknown } | null)?.errcode;
+  return typeof errcode === 'number' && ((errcode & 0xff) === 5 || (errcode & 0xff) === 6);
 }
