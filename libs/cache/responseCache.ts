@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { FlightSignals } from './flightSignals.ts';
-import { singleFlight, type FlightBackend, type FlightListener, type FlightProbe, type FlightResult } from './singleFlight.ts';
+import { singleFlight, type FlightBackend, type FlightListener, type FlightProbe, type FlightResult, type RenewFailure } from './singleFlight.ts';
 import { decodeEntry, encodeEntry, keyLifetimeMs, type CachedAnswer, type CacheLookup } from './stored.ts';
 
 export type { CachedAnswer, CacheLookup } from './stored.ts';
-export type { FlightOutcome, FlightResult } from './singleFlight.ts';
+export type { FlightOutcome, FlightResult, RenewFailure } from './singleFlight.ts';
+
+/** Milliseconds a single-flight lock lives unless its holder renews it (every third of this). @defaultValue 5000 */
+export const DEFAULT_FLIGHT_LOCK_TTL_MS = 5000;
 
 /**
  * The response cache in Redis: answers by cache key (key.ts), fresh for the feature's ttl_seconds,
@@ -23,10 +26,16 @@ export interface GetOrComputeOptions {
   ttlSeconds: number;
   /** Seconds the answer is kept in all, stale after ttlSeconds (FeatureConfig.cache.stale_ttl_seconds). */
   staleTtlSeconds: number;
-  /** Milliseconds the computing caller holds the lock; more than a provider call's worst case. */
-  lockTtlMs: number;
-  /** Milliseconds a caller waits for another's computation before computing by itself. */
+  /**
+   * Milliseconds the lock lives unless renewed; the computing caller renews it every third of
+   * this while it runs, so a caller that dies frees the key this soon.
+   * @defaultValue DEFAULT_FLIGHT_LOCK_TTL_MS (5000)
+   */
+  lockTtlMs?: number;
+  /** Most milliseconds a caller waits for another's computation before computing by itself; more than a computation's worst case. */
   waitTimeoutMs: number;
+  /** Called when renewing the lock fails (lost to another caller, or a Redis error); the computation goes on. Default: ignored. */
+  onRenewFailure?: (failure: RenewFailure) => void;
   /**
    * Whether a computed answer is kept for later requests. One it refuses is still handed to the
    * callers waiting for this flight, but not stored. Default: every answer is kept.
@@ -44,17 +53,20 @@ export interface GetOptions {
 
 const LOCK_OR_READ = readFileSync(new URL('./lua/lockOrRead-2.lua', import.meta.url), 'utf8');
 const RELEASE_LOCK = readFileSync(new URL('./lua/releaseLock-1.lua', import.meta.url), 'utf8');
+const RENEW_LOCK = readFileSync(new URL('./lua/renewLock-1.lua', import.meta.url), 'utf8');
 
 interface CacheScripts {
   cacheLockOrRead(entryKey: string, lockKey: string, token: string, lockTtlMs: number, nowMs: number): Promise<[number, string | number | undefined]>;
+  cacheRenewLock(lockKey: string, token: string, lockTtlMs: number): Promise<number>;
 }
 type ScriptedPipeline = ChainableCommander & { cacheReleaseLock(lockKey: string, token: string): ChainableCommander };
 
 /** Defines the cache's Lua commands on a connection once (ioredis sends EVALSHA, loading on NOSCRIPT). */
 function withScripts(redis: Redis): Redis & CacheScripts {
-  if (typeof (redis as Partial<CacheScripts>).cacheLockOrRead !== 'function') {
+  if (typeof (redis as Partial<CacheScripts>).cacheRenewLock !== 'function') {
     redis.defineCommand('cacheLockOrRead', { numberOfKeys: 2, lua: LOCK_OR_READ });
     redis.defineCommand('cacheReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
+    redis.defineCommand('cacheRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
   }
   return redis as Redis & CacheScripts;
 }
@@ -127,16 +139,17 @@ export class ResponseCache {
   /**
    * The fresh answer under `key`, or the answer of a computation already running for it in any
    * process, or `compute()`'s answer, stored and shared; see singleFlight.ts for the failure rule.
-   * A hit costs one round trip; a computed answer two.
+   * A hit costs one round trip; a computed answer two, plus one per lock renewal (every third of the lock TTL).
    */
   getOrCompute(key: string, compute: () => Promise<CachedAnswer>, options: GetOrComputeOptions): Promise<FlightResult<CachedAnswer>> {
     keyLifetimeMs(options.ttlSeconds, options.staleTtlSeconds); // refuse bad TTLs before any call
     return singleFlight(key, compute, {
       backend: this.#backend(options),
       flights: this.#flights,
-      lockTtlMs: options.lockTtlMs,
+      lockTtlMs: options.lockTtlMs ?? DEFAULT_FLIGHT_LOCK_TTL_MS,
       waitTimeoutMs: options.waitTimeoutMs,
       onStoreError: options.onStoreError,
+      onRenewFailure: options.onRenewFailure,
       now: this.#now,
     });
   }
@@ -183,6 +196,7 @@ export class ResponseCache {
         pipeline.publish(this.channel(key), '');
         await run(pipeline);
       },
+      renew: async (key, token, lockTtlMs) => (await this.#redis.cacheRenewLock(this.lockKey(key), token, lockTtlMs)) === 1,
       listen: async (key): Promise<FlightListener<CachedAnswer>> => {
         const box = await this.#signals.listen(this.channel(key));
         return {

@@ -1,34 +1,55 @@
-import { describe, expect, test } from 'vitest';
-import { singleFlight, type FlightBackend, type FlightListener, type FlightResult, type FlightSignal } from './singleFlight.ts';
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { singleFlight, type FlightBackend, type FlightListener, type FlightResult, type FlightSignal, type RenewFailure } from './singleFlight.ts';
 
-/** An in-memory FlightBackend: one process's view of a shared store, with call counts. */
-function memoryBackend(): FlightBackend<string> & { values: Map<string, string>; locks: Map<string, string>; probes: number; failWrites: boolean } {
+/**
+ * An in-memory FlightBackend: one process's view of a shared store, with call counts. Locks
+ * expire on the (fake) clock like Redis PX locks; `renew` extends only the holder's.
+ */
+function memoryBackend(): FlightBackend<string> & {
+  values: Map<string, string>;
+  locks: Map<string, { token: string; expiresAt: number }>;
+  probes: number;
+  renewals: number;
+  failWrites: boolean;
+  failRenewals: boolean;
+} {
   const listeners = new Set<(s: FlightSignal<string>) => void>();
   const signal = (s: FlightSignal<string>): void => listeners.forEach((l) => l(s));
   return {
     values: new Map(),
     locks: new Map(),
     probes: 0,
+    renewals: 0,
     failWrites: false,
-    async probe(key, token) {
+    failRenewals: false,
+    async probe(key, token, lockTtlMs) {
       this.probes++;
       const v = this.values.get(key);
       if (v !== undefined) return { kind: 'hit', value: v };
-      if (!this.locks.has(key)) {
-        this.locks.set(key, token);
+      const lock = this.locks.get(key);
+      if (!lock || lock.expiresAt <= Date.now()) {
+        this.locks.set(key, { token, expiresAt: Date.now() + lockTtlMs });
         return { kind: 'leader' };
       }
-      return { kind: 'follower', lockTtlMs: 10_000 };
+      return { kind: 'follower', lockTtlMs: lock.expiresAt - Date.now() };
     },
     async complete(key, token, value) {
       if (this.failWrites) throw new Error('store down');
       this.values.set(key, value);
-      if (this.locks.get(key) === token) this.locks.delete(key);
+      if (this.locks.get(key)?.token === token) this.locks.delete(key);
       signal({ kind: 'done', value });
     },
     async abandon(key, token) {
-      if (this.locks.get(key) === token) this.locks.delete(key);
+      if (this.locks.get(key)?.token === token) this.locks.delete(key);
       signal({ kind: 'failed' });
+    },
+    async renew(key, token, lockTtlMs) {
+      if (this.failRenewals) throw new Error('store down');
+      const lock = this.locks.get(key);
+      if (!lock || lock.token !== token || lock.expiresAt <= Date.now()) return false;
+      this.renewals++;
+      lock.expiresAt = Date.now() + lockTtlMs;
+      return true;
     },
     async listen(): Promise<FlightListener<string>> {
       const queue: FlightSignal<string>[] = [];
@@ -92,7 +113,7 @@ describe('singleFlight', () => {
 
   test('a follower in another process takes the value its leader signals', async () => {
     const backend = memoryBackend();
-    backend.locks.set('k', 'other-process');
+    backend.locks.set('k', { token: 'other-process', expiresAt: Date.now() + 10_000 });
     const pending = singleFlight('k', async () => 'mine', options(backend));
     await new Promise((r) => setTimeout(r, 0));
     await backend.complete('k', 'other-process', 'theirs');
@@ -106,5 +127,102 @@ describe('singleFlight', () => {
     const r = await singleFlight('k', async () => 'v', { ...options(backend), onStoreError: (e) => errors.push(e) });
     expect(r).toEqual({ value: 'v', outcome: 'miss', shared: false });
     expect(errors).toHaveLength(1);
+  });
+});
+
+describe('singleFlight lock liveness (fake clock)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A compute that counts its calls and answers `value` after `ms` of the fake clock. */
+  const slow = (value: string, ms: number) => {
+    const c = { calls: 0, fn: async () => (c.calls++, await new Promise((r) => setTimeout(r, ms)), value) };
+    return c;
+  };
+  const liveness = (backend: FlightBackend<string>) => ({ ...options(backend), lockTtlMs: 5000, waitTimeoutMs: 120_000 });
+
+  test('a leader renews its short lock while it computes, so a follower in another process waits and shares', async () => {
+    vi.useFakeTimers();
+    const backend = memoryBackend();
+    const leader = slow('theirs', 30_000);
+    const follower = slow('mine', 10);
+    const a = singleFlight('k', leader.fn, liveness(backend));
+    await vi.advanceTimersByTimeAsync(1);
+    const b = singleFlight('k', follower.fn, liveness(backend));
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(await a).toMatchObject({ value: 'theirs', outcome: 'miss' });
+    expect(await b).toEqual({ value: 'theirs', outcome: 'shared', shared: true });
+    expect(follower.calls).toBe(0);
+    // Every third of 5 s over 30 s.
+    expect(backend.renewals).toBeGreaterThanOrEqual(17);
+    expect(backend.renewals).toBeLessThanOrEqual(18);
+    // Stopped with the flight: no renewal afterwards.
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(backend.renewals).toBeLessThanOrEqual(18);
+    expect(backend.locks.size).toBe(0);
+  });
+
+  test('a dead leader (never renewing) frees its followers within one lock TTL, long before waitTimeoutMs', async () => {
+    vi.useFakeTimers();
+    const backend = memoryBackend();
+    const start = Date.now();
+    backend.locks.set('k', { token: 'dead-run', expiresAt: start + 5000 });
+    const compute = slow('mine', 100);
+    let doneAt = 0;
+    const r = singleFlight('k', compute.fn, liveness(backend)).then((x) => ((doneAt = Date.now()), x));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await r).toEqual({ value: 'mine', outcome: 'miss', shared: false });
+    expect(compute.calls).toBe(1);
+    expect(doneAt - start).toBeLessThanOrEqual(5000 + 100 + 50);
+  });
+
+  test('a follower never waits past waitTimeoutMs, even on a lock that stays alive', async () => {
+    vi.useFakeTimers();
+    const backend = memoryBackend();
+    const leader = slow('theirs', 60_000);
+    const a = singleFlight('k', leader.fn, liveness(backend));
+    await vi.advanceTimersByTimeAsync(1);
+    const follower = slow('mine', 10);
+    const start = Date.now();
+    let doneAt = 0;
+    const b = singleFlight('k', follower.fn, { ...liveness(backend), waitTimeoutMs: 20_000 }).then((x) => ((doneAt = Date.now()), x));
+    await vi.advanceTimersByTimeAsync(25_000);
+    expect(await b).toMatchObject({ value: 'mine', outcome: 'miss' });
+    expect(doneAt - start).toBeGreaterThanOrEqual(20_000);
+    expect(doneAt - start).toBeLessThan(20_000 + 100);
+    await vi.advanceTimersByTimeAsync(40_000);
+    await a;
+  });
+
+  test('a leader that lost its lock reports it once, stops renewing and still completes', async () => {
+    vi.useFakeTimers();
+    const backend = memoryBackend();
+    const failures: RenewFailure[] = [];
+    const compute = slow('v', 20_000);
+    const r = singleFlight('k', compute.fn, { ...liveness(backend), onRenewFailure: (f) => failures.push(f) });
+    await vi.advanceTimersByTimeAsync(1000);
+    backend.locks.set('k', { token: 'successor', expiresAt: Date.now() + 60_000 });
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(await r).toEqual({ value: 'v', outcome: 'miss', shared: false });
+    expect(failures).toEqual([{ kind: 'lost' }]);
+    expect(backend.renewals).toBe(0);
+    // The successor's lock is not the finished leader's to release.
+    expect(backend.locks.get('k')?.token).toBe('successor');
+  });
+
+  test('a failed renewal is reported and retried at the next interval', async () => {
+    vi.useFakeTimers();
+    const backend = memoryBackend();
+    backend.failRenewals = true;
+    const failures: RenewFailure[] = [];
+    const r = singleFlight('k', slow('v', 4000).fn, { ...liveness(backend), onRenewFailure: (f) => failures.push(f) });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ kind: 'error' });
+    backend.failRenewals = false;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(await r).toMatchObject({ outcome: 'miss' });
+    expect(backend.renewals).toBe(1);
   });
 });

@@ -10,6 +10,12 @@ import { randomUUID } from 'node:crypto';
  * released with a failure signal; exactly one waiting caller (across all processes) then takes the
  * lock and runs its own computation, the others keep waiting on it. Every caller's compute runs at
  * most once, and no caller waits longer than `waitTimeoutMs` before computing by itself.
+ *
+ * Liveness rule: the lock is short (`lockTtlMs`, seconds) and its leader renews it every third of
+ * that while its computation runs, so a leader that dies frees its key within one lock TTL, not
+ * after its computation's worst case. Followers wait while the lock lives, and take over when it
+ * is gone. A leader that loses its lock (a stall longer than the TTL) still completes: a follower
+ * may have started computing meanwhile, which the failure rule already allows.
  */
 
 /** How a caller got its value: `hit` cached before, `shared` from another caller's computation, `miss` computed by this caller. */
@@ -50,17 +56,24 @@ export interface FlightBackend<T> {
   abandon(key: string, token: string): Promise<void>;
   /** Subscribes to the key's signals; resolves once no later signal can be missed. */
   listen(key: string): Promise<FlightListener<T>>;
+  /** Extends the lock to `lockTtlMs` from now if `token` still holds it; false when it does not. */
+  renew(key: string, token: string, lockTtlMs: number): Promise<boolean>;
 }
+
+/** Why renewing a lock failed: another caller (or none) holds it now, or the store failed. */
+export type RenewFailure = { kind: 'lost' } | { kind: 'error'; err: unknown };
 
 /** Options of one single-flight call. */
 export interface SingleFlightOptions<T> {
   backend: FlightBackend<T>;
   /** This process's flights in progress, by key; share one map per backend (one per process). */
   flights: Map<string, Promise<FlightResult<T>>>;
-  /** Milliseconds a leader holds the lock; choose more than the computation's worst case (timeouts x retries), or a second leader may start. */
+  /** Milliseconds a lock lives unless renewed; its leader renews it every third of this, so a dead leader frees its key this soon. */
   lockTtlMs: number;
-  /** Milliseconds a follower waits for others before computing by itself. */
+  /** Most milliseconds a follower waits for others (a live lock included) before computing by itself; more than the computation's worst case. */
   waitTimeoutMs: number;
+  /** Called when a renewal fails; the computation goes on, and a lost lock is not renewed again. Default: ignored. */
+  onRenewFailure?: (failure: RenewFailure) => void;
   /** Called with errors of the store after the value is known (a failed cache write); they never fail the call. Default: ignored. */
   onStoreError?: (err: unknown) => void;
   /** Clock in Unix milliseconds. Default Date.now. */
@@ -101,7 +114,7 @@ async function acrossProcesses<T>(key: string, compute: () => Promise<T>, opts: 
   const deadline = now() + opts.waitTimeoutMs;
   const first = await backend.probe(key, token, lockTtlMs);
   if (first.kind === 'hit') return { value: first.value, outcome: 'hit', shared: true };
-  if (first.kind === 'leader') return lead(key, token, compute, opts);
+  if (first.kind === 'leader') return lead(key, token, compute, opts, true);
 
   const listener = await backend.listen(key);
   try {
@@ -109,30 +122,60 @@ async function acrossProcesses<T>(key: string, compute: () => Promise<T>, opts: 
       // Look again once subscribed: a leader that finished before we listened is found here.
       const probe = await backend.probe(key, token, lockTtlMs);
       if (probe.kind === 'hit') return { value: probe.value, outcome: 'shared', shared: true };
-      if (probe.kind === 'leader') return await lead(key, token, compute, opts);
+      if (probe.kind === 'leader') return await lead(key, token, compute, opts, true);
       const remaining = deadline - now();
-      if (remaining <= 0) return await lead(key, token, compute, opts);
+      if (remaining <= 0) return await lead(key, token, compute, opts, false);
       const untilExpiry = probe.lockTtlMs >= 0 ? probe.lockTtlMs + EXPIRY_MARGIN_MS : remaining;
       const signal = await listener.next(Math.min(remaining, untilExpiry));
       if (signal?.kind === 'done') return { value: signal.value, outcome: 'shared', shared: true };
-      // A failure signal, the lock's expiry or the deadline: look again.
+      // A failure signal, the lock's expiry (renewed, or gone with a dead leader) or the deadline: look again.
     }
   } finally {
     listener.close();
   }
 }
 
-/** Runs `compute` and publishes its value; also used, without the lock, by a follower past its deadline. */
-async function lead<T>(key: string, token: string, compute: () => Promise<T>, opts: SingleFlightOptions<T>): Promise<FlightResult<T>> {
+/** Runs `compute` and publishes its value; also used, without the lock (`locked` false), by a follower past its deadline. */
+async function lead<T>(key: string, token: string, compute: () => Promise<T>, opts: SingleFlightOptions<T>, locked: boolean): Promise<FlightResult<T>> {
   const onStoreError = opts.onStoreError ?? (() => {});
+  const stopRenewing = locked ? renewWhileRunning(key, token, opts) : () => {};
   let value: T;
   try {
     value = await compute();
   } catch (err) {
+    stopRenewing();
     await opts.backend.abandon(key, token).catch(onStoreError);
     throw err;
   }
+  stopRenewing();
   // The value is paid for: a failed cache write must not lose it.
   await opts.backend.complete(key, token, value).catch(onStoreError);
   return { value, outcome: 'miss', shared: false };
+}
+
+/** Renews the lock every third of its TTL until the returned stop() is called, or the lock is lost. */
+function renewWhileRunning<T>(key: string, token: string, opts: SingleFlightOptions<T>): () => void {
+  const report = opts.onRenewFailure ?? (() => {});
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    timer = setTimeout(() => void renew(), Math.max(1, Math.floor(opts.lockTtlMs / 3)));
+  };
+  const renew = async (): Promise<void> => {
+    try {
+      if (!(await opts.backend.renew(key, token, opts.lockTtlMs))) {
+        if (!stopped) report({ kind: 'lost' });
+        return;
+      }
+    } catch (err) {
+      // Try again next time: a store that hiccups once should not cost the lock.
+      if (!stopped) report({ kind: 'error', err });
+    }
+    if (!stopped) schedule();
+  };
+  schedule();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }

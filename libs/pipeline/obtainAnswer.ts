@@ -57,8 +57,12 @@ export interface AnswerDeps {
   sleep: (ms: number) => Promise<void>;
 }
 
-/** Milliseconds the single-flight lock must outlive: the chain's longest call, plus the budget and cache round trips. */
-export function lockTtlFor(chain: Candidate[]): number {
+/**
+ * Most milliseconds a job waits on an identical request's computation (its lock renewed while the
+ * computing worker lives) before paying by itself: the chain's longest call, plus the budget and
+ * cache round trips. A dead worker's lock expires long before this, in DEFAULT_FLIGHT_LOCK_TTL_MS.
+ */
+export function flightWaitFor(chain: Candidate[]): number {
   return 4000 + chainCallBudgetMs(chain, MAX_INLINE_RATE_WAIT_MS);
 }
 
@@ -79,12 +83,12 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: An
     await compute();
     return paid!;
   }
-  const lockTtlMs = lockTtlFor(chain);
   const flight = await deps.cache.getOrCompute(plan.cacheKey, compute, {
     ttlSeconds: plan.cacheTtlSeconds,
     staleTtlSeconds: Math.max(cache.stale_ttl_seconds, plan.cacheTtlSeconds),
-    lockTtlMs,
-    waitTimeoutMs: lockTtlMs,
+    waitTimeoutMs: flightWaitFor(chain),
+    onRenewFailure: (failure) =>
+      deps.log.warn({ err: failure.kind === 'error' ? failure.err : undefined, jobId: plan.jobId }, failure.kind === 'lost' ? 'cache lock lost to another run' : 'cache lock renewal failed'),
     // Never stored under its category: a user's plan carries their profile. Categories get their
     // own generic answers (categoryAnswer.ts).
     // A truncated answer goes to those waiting for it, but is not kept for later requests.

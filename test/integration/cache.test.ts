@@ -150,6 +150,42 @@ describe('ResponseCache getOrCompute (single flight)', () => {
     expect(elapsed).toBeLessThan(3000);
   });
 
+  test('a live leader renews its short lock past many TTLs: followers wait and share its one computation', async () => {
+    const key = randomUUID();
+    const compute = counted('long call', 2500);
+    const short = { ...opts, lockTtlMs: 600, waitTimeoutMs: 30_000 };
+    const leading = cacheA.getOrCompute(key, compute.fn, short);
+    await until(async () => (await redisA.exists(cacheA.lockKey(key))) === 1);
+    const results = await Promise.all([leading, cacheB.getOrCompute(key, compute.fn, short), cacheB.getOrCompute(key, compute.fn, short)]);
+    expect(compute.calls).toBe(1);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['miss', 'shared', 'shared']);
+    expect(await redisA.exists(cacheA.lockKey(key))).toBe(0);
+  });
+
+  test('a leader that stops renewing (its process died) frees its followers within lock TTL + one renewal interval', async () => {
+    const key = randomUUID();
+    const lockTtlMs = 1500;
+    const dying = createRedis(REDIS_URL, 'cache-test-dying');
+    const dyingCache = new ResponseCache(dying, prefix);
+    const hung = counted('never delivered', 20_000);
+    // Never awaited: its process is about to "die".
+    void dyingCache.getOrCompute(key, hung.fn, { ...opts, lockTtlMs, waitTimeoutMs: 60_000 }).catch(() => undefined);
+    await until(async () => (await redisA.exists(cacheA.lockKey(key))) === 1);
+    // Let it renew a few times, then cut its connection: no renewal, release or signal gets out.
+    await new Promise((r) => setTimeout(r, lockTtlMs));
+    expect(await redisA.pttl(cacheA.lockKey(key))).toBeGreaterThan(lockTtlMs / 2);
+    const diedAt = Date.now();
+    dying.disconnect();
+    const compute = counted('taken over', 0);
+    const results = await Promise.all([cacheA.getOrCompute(key, compute.fn, { ...opts, lockTtlMs, waitTimeoutMs: 60_000 }), cacheB.getOrCompute(key, compute.fn, { ...opts, lockTtlMs, waitTimeoutMs: 60_000 })]);
+    const freedAfter = Date.now() - diedAt;
+    expect(compute.calls).toBe(1);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['miss', 'shared']);
+    // Margin for a busy machine on top of TTL + one renewal interval.
+    expect(freedAfter).toBeLessThan(lockTtlMs + lockTtlMs / 3 + 1500);
+    await dyingCache.close();
+  });
+
   test('a follower past waitTimeoutMs computes by itself and leaves the holder its lock', async () => {
     const key = randomUUID();
     await redisA.set(cacheA.lockKey(key), 'slow-worker', 'PX', 60_000);
