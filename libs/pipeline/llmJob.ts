@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import type { BudgetThresholdEvent } from '../budget/alerts.ts';
-import { isRecordRefused, type JobRecord } from '../store/types.ts';
+import { isRecordRefused, type JobRecord, type SaveOutcome } from '../store/types.ts';
 import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
 import { assignVariant } from '../experiments/assign.ts';
 import { renderTemplate } from '../prompts/render.ts';
@@ -16,8 +16,8 @@ import { fromCache, obtainAnswer, type AnswerDeps, type JobPlan } from './obtain
 
 /** What the LLM job pipeline needs from its process. */
 export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
-  /** Persists a finished record; resolves once it is durable. */
-  save: (record: JobRecord) => Promise<void>;
+  /** Persists a finished record; resolves once it is durable, `kept_earlier` when the store kept the job's earlier terminal record instead (JobStore.save). */
+  save: (record: JobRecord) => Promise<SaveOutcome | void>;
   /** Runs after a finished job's record is stored (webhook, telemetry); must not throw for delivery problems. */
   onFinished?: (record: JobRecord, data: LlmJobData) => Promise<void>;
   /** Receives each budget threshold the first time it is crossed in its window (for alerting). */
@@ -100,14 +100,20 @@ function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan |
     attempts: [],
   };
   const finish: Finish = async (record, paid) => {
+    let outcome: SaveOutcome | void;
     try {
-      await deps.save(record);
+      outcome = await deps.save(record);
     } catch (error) {
       if (!isRecordRefused(error)) throw error;
       await paid;
-      const failed = await storeRefusal(record, error, deps.save, deps.log, deps.now?.() ?? new Date());
+      const failed = await storeRefusal(record, error, (r) => deps.save(r).then(() => undefined), deps.log, deps.now?.() ?? new Date());
       await deps.onFinished?.(failed, job.data);
       throw new UnrecoverableError(`${RECORD_REFUSED}: ${error.reason}`);
+    }
+    // A duplicate run (a stalled one still alive): the job's first outcome stands and was announced.
+    if (outcome === 'kept_earlier') {
+      deps.log.info({ jobId: record.id, status: record.status }, 'job already finished: its first record stands, this run is not announced');
+      return;
     }
     await deps.onFinished?.(record, job.data);
   };

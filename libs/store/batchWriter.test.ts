@@ -19,7 +19,7 @@ function recordingStore(options: { fail?: boolean; refusal?: Refusal; failAfterR
     batches,
     written,
     init: async () => {},
-    save: async () => {},
+    save: async () => 'written' as const,
     saveMany: async (jobs: JobRecord[]) => {
       batches.push(jobs.map((j) => j.id));
       if (options.fail) throw new Error('disk full');
@@ -31,6 +31,7 @@ function recordingStore(options: { fail?: boolean; refusal?: Refusal; failAfterR
         throw new RecordRefusedError(named, 'malformed JSON');
       }
       for (const j of jobs) written.add(j.id);
+      return jobs.map(() => 'written' as const);
     },
     get: async () => null,
     getMany: async () => [],

@@ -1,8 +1,8 @@
-import { RecordRefusedError, isRecordRefused, type JobRecord, type JobStore } from './types.ts';
+import { RecordRefusedError, isRecordRefused, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
 
 interface Pending {
   record: JobRecord;
-  resolve: () => void;
+  resolve: (outcome: SaveOutcome) => void;
   reject: (e: unknown) => void;
 }
 
@@ -38,8 +38,8 @@ export class BatchWriter {
     this.#maxDelayMs = options.maxDelayMs ?? 0;
   }
 
-  /** Queues a record for the next batch; resolves when it is written. */
-  save(record: JobRecord): Promise<void> {
+  /** Queues a record for the next batch; resolves when it is written, with the store's outcome (JobStore.save). */
+  save(record: JobRecord): Promise<SaveOutcome> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ record, resolve, reject });
       if (this.#pending.length >= this.#maxBatch) void this.flush();
@@ -65,8 +65,8 @@ export class BatchWriter {
   async #write(batch: Pending[]): Promise<void> {
     if (batch.length === 0) return;
     try {
-      await this.#store.saveMany(batch.map((p) => p.record));
-      for (const p of batch) p.resolve();
+      const outcomes = await this.#store.saveMany(batch.map((p) => p.record));
+      batch.forEach((p, i) => p.resolve(outcomes[i] ?? 'written'));
       return;
     } catch (e) {
       if (!isRecordRefused(e)) {

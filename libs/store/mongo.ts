@@ -24,7 +24,7 @@ import {
 } from './mongoSchema.ts';
 import { mongoWriteError } from './mongoErrors.ts';
 import { DEFAULT_MONGO_DATABASE, DEFAULT_RETENTION_DAYS, checkRetentionDays, parseMongoUrl } from './mongoUrl.ts';
-import type { ExperimentRow, FeedbackRecord, JobRecord, JobStore } from './types.ts';
+import { TERMINAL_STATUSES, type JobStatus, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
 
 /** Options for MongoJobStore; each one given here overrides what the URL says. */
 export interface MongoJobStoreOptions {
@@ -89,24 +89,33 @@ export class MongoJobStore implements JobStore {
     }
   }
 
-  /** Throws RecordRefusedError when MongoDB refuses the record; any other error means the server is unavailable. */
-  async save(job: JobRecord): Promise<void> {
+  /**
+   * Throws RecordRefusedError when MongoDB refuses the record; any other error means the server is
+   * unavailable. The filter matches only a non-terminal record, so the upsert of a job whose
+   * record is terminal collides with it on `_id`: that duplicate key means `kept_earlier`. One
+   * collision is tried again, since it may also be a racing first insert of the same job.
+   */
+  async save(job: JobRecord): Promise<SaveOutcome> {
     const jobs = this.#ready().jobs;
     const doc = toJobDocument(job, new Date(), this.retentionDays);
-    try {
-      await jobs.replaceOne({ _id: doc._id }, doc, { upsert: true });
-    } catch (e) {
-      throw mongoWriteError(e, [job.id]);
+    for (let tries = 0; ; tries++) {
+      try {
+        await jobs.replaceOne(unlessTerminal(doc._id), doc, { upsert: true });
+        return 'written';
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw mongoWriteError(e, [job.id]);
+        if (tries > 0) return 'kept_earlier';
+      }
     }
   }
 
-  async saveMany(jobs: JobRecord[]): Promise<void> {
-    if (jobs.length === 0) return;
+  async saveMany(jobs: JobRecord[]): Promise<SaveOutcome[]> {
+    if (jobs.length === 0) return [];
     const model = this.#ready().jobs;
     const now = new Date();
     const ops = jobs.map((job) => {
       const doc = toJobDocument(job, now, this.retentionDays);
-      return { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } };
+      return { replaceOne: { filter: unlessTerminal(doc._id), replacement: doc, upsert: true } };
     });
     // Unordered: one bad record does not stop the rest, and the server may apply them in
     // parallel. Any failure still rejects (throwOnValidationError: mongoose would otherwise skip
@@ -114,8 +123,15 @@ export class MongoJobStore implements JobStore {
     // that failed, so the caller writes the others again (upserts make that harmless).
     try {
       await model.bulkWrite(ops, { ordered: false, throwOnValidationError: true });
+      return jobs.map(() => 'written');
     } catch (e) {
-      throw mongoWriteError(e, jobs.map((job) => job.id));
+      const collided = duplicateKeyIndexes(e);
+      if (!collided) throw mongoWriteError(e, jobs.map((job) => job.id));
+      // Only terminal records (or racing inserts) were in the way: every other record is written;
+      // the colliding ones are sorted out one by one.
+      const outcomes: SaveOutcome[] = jobs.map(() => 'written');
+      for (const i of collided) outcomes[i] = await this.save(jobs[i]!);
+      return outcomes;
     }
   }
 
@@ -236,6 +252,36 @@ export class MongoJobStore implements JobStore {
     }
     return { jobs: this.#model, feedback: this.#feedback };
   }
+}
+
+/** The filter of a job's upsert: its record, unless that record is terminal. */
+function unlessTerminal(id: string): { _id: string; status: { $nin: JobStatus[] } } {
+  return { _id: id, status: { $nin: [...TERMINAL_STATUSES] } };
+}
+
+const DUPLICATE_KEY = 11000;
+
+function isDuplicateKey(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === DUPLICATE_KEY;
+}
+
+/**
+ * The batch positions of a bulk write that failed only on duplicate keys, or null when anything
+ * else failed (or the error is not a bulk write's). The driver gives one write error or a list.
+ */
+export function duplicateKeyIndexes(e: unknown): number[] | null {
+  if (typeof e !== 'object' || e === null) return null;
+  const raw = (e as { writeErrors?: unknown }).writeErrors;
+  const errors = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{ code?: unknown; index?: unknown; err?: { code?: unknown; index?: unknown } }>;
+  if (errors.length === 0 || (e as { writeConcernError?: unknown }).writeConcernError) return null;
+  const indexes: number[] = [];
+  for (const w of errors) {
+    const code = w.code ?? w.err?.code;
+    const index = w.index ?? w.err?.index;
+    if (code !== DUPLICATE_KEY || typeof index !== 'number') return null;
+    indexes.push(index);
+  }
+  return indexes;
 }
 
 /** A driver error's message with any `user:password@` removed (some messages quote the URL). */

@@ -9,7 +9,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { GatewayError } from '../errors/index.ts';
 import { EXPERIMENT_ROW_PATHS, toExperimentRow } from './experimentRow.ts';
 import { classifySqliteError } from './sqliteErrors.ts';
-import { RecordRefusedError, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore } from './types.ts';
+import { RecordRefusedError, TERMINAL_STATUSES, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
 
 /**
  * The schema version this code writes, kept in SQLite's `user_version` pragma.
@@ -91,7 +91,8 @@ ON CONFLICT (id) DO UPDATE SET
   user_id = excluded.user_id,
   created_at = excluded.created_at,
   completed_at = excluded.completed_at,
-  doc = excluded.doc`;
+  doc = excluded.doc
+WHERE jobs.status NOT IN (${TERMINAL_STATUSES.map((t) => `'${t}'`).join(', ')})`;
 
 interface Statements {
   upsert: StatementSync;
@@ -168,20 +169,21 @@ export class SqliteJobStore implements JobStore {
     }
   }
 
-  async save(job: JobRecord): Promise<void> {
-    this.#upsert(this.#ready().stmts.upsert, job);
+  async save(job: JobRecord): Promise<SaveOutcome> {
+    return this.#upsert(this.#ready().stmts.upsert, job);
   }
 
   /** All or nothing: a refused record rolls the batch back and throws RecordRefusedError naming it. */
-  async saveMany(jobs: JobRecord[]): Promise<void> {
-    if (jobs.length === 0) return;
+  async saveMany(jobs: JobRecord[]): Promise<SaveOutcome[]> {
+    if (jobs.length === 0) return [];
     const { db, stmts } = this.#ready();
     // IMMEDIATE takes the write lock up front, so a concurrent writer waits (busy_timeout) at
     // BEGIN instead of failing when a read transaction tries to upgrade.
     db.exec('BEGIN IMMEDIATE');
     try {
-      for (const job of jobs) this.#upsert(stmts.upsert, job);
+      const outcomes = jobs.map((job) => this.#upsert(stmts.upsert, job));
       db.exec('COMMIT');
+      return outcomes;
     } catch (e) {
       if (db.isTransaction) db.exec('ROLLBACK');
       throw e;
@@ -262,7 +264,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** Throws RecordRefusedError for a record SQLite cannot hold; any other error means the store is unavailable. */
-  #upsert(stmt: StatementSync, job: JobRecord): void {
+  #upsert(stmt: StatementSync, job: JobRecord): SaveOutcome {
     let doc: string;
     try {
       doc = JSON.stringify(job);
@@ -271,7 +273,9 @@ export class SqliteJobStore implements JobStore {
       throw new RecordRefusedError([job.id], `cannot be serialized as JSON: ${String(cause)}`, { cause });
     }
     try {
-      stmt.run(job.id, job.client_id, job.status, job.feature, job.user_id, job.created_at, job.completed_at, doc);
+      // No change means the upsert's WHERE kept a terminal record.
+      const { changes } = stmt.run(job.id, job.client_id, job.status, job.feature, job.user_id, job.created_at, job.completed_at, doc);
+      return Number(changes) > 0 ? 'written' : 'kept_earlier';
     } catch (cause) {
       const failure = classifySqliteError(cause);
       if (failure.kind === 'refused') throw new RecordRefusedError([job.id], failure.reason, { cause });

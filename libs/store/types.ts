@@ -4,6 +4,20 @@ import type { WebhookState } from '../webhooks/types.ts';
 
 export type JobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'rejected' | 'cancelled';
 
+/** The statuses a job ends in. The first record of a job saved with one of them is final. */
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'rejected', 'cancelled'];
+
+/** True when a job in `status` has ended (see TERMINAL_STATUSES). */
+export function isTerminalStatus(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/**
+ * What a save did with a record: `written`, or `kept_earlier` when the store already held a
+ * terminal record of that job, which stays as it was (a duplicate run never changes an outcome).
+ */
+export type SaveOutcome = 'written' | 'kept_earlier';
+
 /** One call to a provider made while serving a job. */
 export interface ProviderAttempt {
   provider: string;
@@ -101,10 +115,14 @@ export interface ExperimentRow {
 export interface JobStore {
   /** Creates the schema if needed. Safe to call more than once. */
   init(): Promise<void>;
-  /** Inserts or replaces the record with this id (a retried job overwrites its earlier record). */
-  save(job: JobRecord): Promise<void>;
-  /** Saves many records in one transaction. */
-  saveMany(jobs: JobRecord[]): Promise<void>;
+  /**
+   * Inserts or replaces the record with this id (a queued or active record is replaced), unless
+   * the stored one is terminal: the first terminal write of a job wins, and later saves of it
+   * answer `kept_earlier` and change nothing.
+   */
+  save(job: JobRecord): Promise<SaveOutcome>;
+  /** Saves many records in one transaction, by save()'s rule; answers each record's outcome, in order. */
+  saveMany(jobs: JobRecord[]): Promise<SaveOutcome[]>;
   /** The record, or null. Scoped to a client so one client never sees another's job. */
   get(clientId: string, id: string): Promise<JobRecord | null>;
   /** Records in `ids` (any client); for reports and tests. */

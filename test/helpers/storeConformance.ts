@@ -149,8 +149,41 @@ export function describeJobStoreConformance(
       expect(await store.get(job.client_id, job.id)).toEqual(done);
     });
 
+    it('the first terminal write of a job wins: a later save answers kept_earlier and changes nothing', async () => {
+      for (const status of ['completed', 'failed', 'rejected', 'cancelled'] as const) {
+        const first = makeJobRecord({ status, cost_usd: 0.009 });
+        expect(await store.save(first)).toBe('written');
+        // A duplicate run that became a cache follower: cost 0, another outcome.
+        const later = { ...first, status: 'completed' as const, cost_usd: 0, cache: 'hit' as const, served_by: 'cache' as const };
+        expect(await store.save(later)).toBe('kept_earlier');
+        expect(await store.saveMany([later])).toEqual(['kept_earlier']);
+        expect(await store.get(first.client_id, first.id)).toEqual(first);
+      }
+    });
+
+    it('non-terminal records are replaced on the way to a terminal one', async () => {
+      const queued = makeJobRecord({ status: 'queued', result: null, completed_at: null });
+      expect(await store.save(queued)).toBe('written');
+      const active = { ...queued, status: 'active' as const };
+      expect(await store.save(active)).toBe('written');
+      const done = makeJobRecord({ id: queued.id });
+      expect(await store.saveMany([done])).toEqual(['written']);
+      expect(await store.get(done.client_id, done.id)).toEqual(done);
+    });
+
+    it('saveMany reports each record in order, and within one batch the first terminal version wins', async () => {
+      const finished = makeJobRecord();
+      await store.save(finished);
+      const fresh = makeJobRecord();
+      const twiceA = makeJobRecord({ status: 'failed', error: { code: 'provider_timeout', message: 'timed out' } });
+      const twiceB = { ...twiceA, status: 'completed' as const, error: null };
+      const outcomes = await store.saveMany([{ ...finished, cost_usd: 0 }, fresh, twiceA, twiceB]);
+      expect(outcomes).toEqual(['kept_earlier', 'written', 'written', 'kept_earlier']);
+      expect(await store.getMany([finished.id, fresh.id, twiceA.id])).toEqual([finished, fresh, twiceA]);
+    });
+
     it('saveMany of nothing is a no-op', async () => {
-      await store.saveMany([]);
+      expect(await store.saveMany([])).toEqual([]);
       expect(await store.ping()).toBe(true);
     });
 

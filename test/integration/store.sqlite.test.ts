@@ -49,7 +49,7 @@ describe('SqliteJobStore on a shared file', () => {
     const b = new SqliteJobStore(file);
     await Promise.all([a.init(), b.init()]);
     try {
-      const fromA = makeJobRecord({ client_id: 'client-a' });
+      const fromA = makeJobRecord({ client_id: 'client-a', status: 'active' });
       await a.save(fromA);
       expect(await b.get('client-a', fromA.id)).toEqual(fromA);
 
