@@ -9,6 +9,8 @@ function windowView(w: WindowSnapshot, limitMicros: number | null) {
     period: w.period,
     spent_usd: microsToUsd(w.spent),
     reserved_usd: microsToUsd(w.reserved),
+    // Part of spent_usd charged at the reserved amount for runs that died without a known answer.
+    charged_without_answer_usd: microsToUsd(w.charged),
     limit_usd: limitMicros === null ? null : microsToUsd(limitMicros),
     remaining_usd: limitMicros === null ? null : microsToUsd(Math.max(0, limitMicros - w.spent - w.reserved)),
     ends_at: new Date(w.endsAt).toISOString(),

@@ -7,7 +7,6 @@ import { ProviderRegistry } from '../../libs/providers/registry.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { ResponseCache } from '../../libs/cache/responseCache.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
-import { publishBudgetEvents } from '../../libs/budget/alerts.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { STALLED_OUT_REASON, finishStalledOut, processLlmJob, type LlmJobOutcome, type PipelineDeps } from '../../libs/pipeline/llmJob.ts';
 import { publicJob } from '../../libs/jobs/view.ts';
@@ -62,7 +61,6 @@ const pipeline: PipelineDeps = {
   log,
   categoryAnswers,
   save: (record) => writer.save(record),
-  onBudgetThresholds: (events) => publishBudgetEvents(connection, prefix, events),
   onFinished: async (record, data) => {
     // One JSON line per finished job on stdout, for shipping to ELK or CloudWatch.
     log.info(jobEvent(record), 'job finished');
@@ -113,11 +111,11 @@ const webhookWorker = new Worker<WebhookJobData>(
 );
 webhookWorker.on('error', (err) => log.error({ err }, 'webhook worker error'));
 
-// Every worker reaps; the Lua script makes concurrent reaping safe and each hold is returned once.
+// Every worker reaps; the Lua script makes concurrent reaping safe and charges each dead hold once.
 const reaper = setInterval(() => {
   budget
     .reap()
-    .then((r) => r.released > 0 && log.warn({ event: 'budget_holds_reaped', ...r }, 'returned budget holds of crashed workers'))
+    .then((r) => r.charged > 0 && log.warn({ event: 'budget_holds_reaped', charged: r.charged, micros: r.micros, crossed: r.crossed }, 'charged the budget holds of crashed workers'))
     .catch((err) => log.error({ err }, 'budget reaper failed'));
 }, REAP_INTERVAL_MS);
 reaper.unref();

@@ -1,25 +1,29 @@
 /**
- * The budget's Redis adapter: reservations, settles, releases and the reaper, each one Lua script
- * (one round trip, atomic across every API and worker process). Keys, all in the queue prefix's
- * hash tag (one cluster slot):
- *   <prefix>:budget:month:<YYYY-MM>, <prefix>:budget:day:<YYYY-MM-DD>   hashes: spent, reserved, limit, th
+ * The budget's Redis adapter: reservations, settles, releases, charges and the reaper, each one Lua
+ * script (one round trip, atomic across every API and worker process). Keys, all in the queue
+ * prefix's hash tag (one cluster slot):
+ *   <prefix>:budget:month:<YYYY-MM>, <prefix>:budget:day:<YYYY-MM-DD>   hashes: spent, reserved, charged, limit, th
  *   <prefix>:budget:holds                                              zset: hold id -> expiry ms
  *   <prefix>:budget:hold:<holdId>                                      hash: amount, month, day, expiresAt
  *   <prefix>:budget:settled:<holdId>                                   marker of a finished hold (3 days)
  *   <prefix>:budget:alerts:<month|day>:<period>                        set of the thresholds already reported
- * Amounts are integer micro-dollars. Alert thresholds compare settled spend (not reservations) with
- * the limit: reservations come and go, spend is what the bill shows.
+ *   <prefix>:events:budget                                             stream of threshold events (alerts.ts)
+ * Amounts are integer micro-dollars. Spend is an upper bound of what the providers billed: a hold
+ * whose worker died is charged at its reserved amount (it may have been answered) and corrected
+ * when its answer is settled. Alert thresholds compare spend (charges included, not reservations)
+ * with the limit, and the script that crosses one appends its event to the stream.
  */
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors/index.ts';
+import { BUDGET_EVENTS_MAXLEN, budgetEventsKey, type BudgetThresholdEvent } from './alerts.ts';
 import { budgetWindows, forecastMonthEnd, thresholdMicros, type BudgetLimits } from './reservation.ts';
 
 /** Alert thresholds used when a reservation names none: fractions of each limit. */
 export const DEFAULT_ALERT_THRESHOLDS: readonly number[] = [0.8, 0.9, 0.95, 1.0];
 /** How long the marker of a settled/released/reaped hold lives, in ms (3 days): the idempotency horizon. */
 export const FINISHED_MARKER_TTL_MS = 3 * 24 * 3_600_000;
-/** Holds returned by one reap call at most. Default of `reap(limit)`. */
+/** Holds charged by one reap call at most. Default of `reap(limit)`. */
 export const REAP_BATCH = 500;
 /** How long a day window's keys outlive the day, in ms (35 days). */
 const DAY_RETENTION_MS = 35 * 24 * 3_600_000;
@@ -33,7 +37,7 @@ export interface ReserveRequest {
   /** Worst-case cost to hold, integer micro-dollars. */
   amountMicros: number;
   limits: BudgetLimits;
-  /** Milliseconds before the reaper may return the hold (rate_limits.json reservation_ttl_ms). */
+  /** Milliseconds before the reaper charges the hold as its worker's (rate_limits.json reservation_ttl_ms). */
   ttlMs: number;
   /** Alert thresholds as fractions of each limit. Default DEFAULT_ALERT_THRESHOLDS. */
   thresholds?: readonly number[];
@@ -74,13 +78,26 @@ export interface ReserveRefused {
 /** Outcome of a settle: `settled` is true only when this call counted the cost. */
 export interface SettleResult {
   settled: boolean;
-  status: 'settled' | 'late' | 'already_settled' | 'released' | 'unknown';
-  /** Thresholds this settle reached first, each reported once per window across all processes. */
-  crossed: Array<{ window: 'month' | 'day'; period: string; threshold: number }>;
+  /** 'corrected': the hold had been charged without its answer and spend now moved to the real cost (settle-4.lua). */
+  status: 'settled' | 'corrected' | 'late' | 'already_settled' | 'released' | 'unknown';
+  /** Thresholds this settle reached first, each appended once per window to the event stream by the script. */
+  crossed: BudgetThresholdEvent[];
+}
+
+/** Outcome of a reap: expired holds charged at their reserved amount. */
+export interface ReapResult {
+  /** Holds charged by this call. */
+  charged: number;
+  /** Their reserved amounts, now in spent, micro-dollars. */
+  micros: number;
+  /** Thresholds these charges reached first (already appended to the event stream). */
+  crossed: BudgetThresholdEvent[];
 }
 
 /** One window in a snapshot. */
 export interface WindowSnapshot extends WindowTotals {
+  /** Part of `spent` charged at holds' reserved amounts with no known answer (their workers died), micro-dollars. */
+  charged: number;
   /** 'YYYY-MM' or 'YYYY-MM-DD'. */
   period: string;
   /** The limit the last reservation applied, micro-dollars; null if none yet (or no daily limit). */
@@ -102,21 +119,34 @@ interface BudgetCommands {
   gatewayBudgetReserve: Script;
   gatewayBudgetSettle: Script;
   gatewayBudgetRelease: Script;
+  gatewayBudgetCharge: Script;
   gatewayBudgetReap: Script;
 }
 
-const SCRIPTS: Array<[keyof BudgetCommands, string, number]> = [
-  ['gatewayBudgetReserve', 'reserve-5.lua', 5],
-  ['gatewayBudgetSettle', 'settle-3.lua', 3],
-  ['gatewayBudgetRelease', 'release-3.lua', 3],
-  ['gatewayBudgetReap', 'reap-1.lua', 1],
+/** Command name, file, key count, and whether the shared prelude (scripts/prelude.lua) goes first. */
+const SCRIPTS: Array<[keyof BudgetCommands, string, number, boolean]> = [
+  ['gatewayBudgetReserve', 'reserve-5.lua', 5, false],
+  ['gatewayBudgetSettle', 'settle-4.lua', 4, true],
+  ['gatewayBudgetRelease', 'release-3.lua', 3, true],
+  ['gatewayBudgetCharge', 'charge-4.lua', 4, true],
+  ['gatewayBudgetReap', 'reap-2.lua', 2, true],
 ];
 
 function defineScripts(redis: Redis): BudgetCommands {
-  for (const [name, file, numberOfKeys] of SCRIPTS) {
-    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua: readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8') });
+  const read = (file: string) => readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8');
+  for (const [name, file, numberOfKeys, prelude] of SCRIPTS) {
+    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua: prelude ? `${read('prelude.lua')}\n${read(file)}` : read(file) });
   }
   return redis as unknown as BudgetCommands;
+}
+
+/** Thresholds from a script's flat reply tail: window, period, fraction, window, ... */
+function parseCrossed(raw: unknown[], from: number): BudgetThresholdEvent[] {
+  const crossed: BudgetThresholdEvent[] = [];
+  for (let i = from; i + 2 < raw.length; i += 3) {
+    crossed.push({ window: raw[i] === 'day' ? 'day' : 'month', period: String(raw[i + 1]), threshold: Number(raw[i + 2]) });
+  }
+  return crossed;
 }
 
 function assertMicros(name: string, value: number): void {
@@ -133,6 +163,7 @@ export class BudgetStore {
   private readonly redis: Redis;
   private readonly commands: BudgetCommands;
   private readonly base: string;
+  private readonly events: string;
   private readonly now: () => number;
 
   /**
@@ -143,6 +174,7 @@ export class BudgetStore {
     this.redis = redis;
     this.commands = defineScripts(redis);
     this.base = `${prefix}:budget:`;
+    this.events = budgetEventsKey(prefix);
     this.now = now;
   }
 
@@ -192,27 +224,50 @@ export class BudgetStore {
     };
   }
 
-  /** Counts the real cost of a hold once (see settle-3.lua for the statuses); never counts twice. */
+  /** Counts the real cost of a hold once (see settle-4.lua for the statuses); never counts twice. */
   async settle(holdId: string, actualMicros: number): Promise<SettleResult> {
     assertMicros('actualMicros', actualMicros);
     const raw = (await this.commands.gatewayBudgetSettle(
       `${this.base}holds`,
       `${this.base}hold:${holdId}`,
       `${this.base}settled:${holdId}`,
+      this.events,
       holdId,
       actualMicros,
       this.base,
       FINISHED_MARKER_TTL_MS,
+      BUDGET_EVENTS_MAXLEN,
+      new Date(this.now()).toISOString(),
     )) as string[];
     const status = raw[0] as SettleResult['status'];
-    const crossed: SettleResult['crossed'] = [];
-    for (let i = 1; i + 2 < raw.length; i += 3) {
-      crossed.push({ window: raw[i] === 'day' ? 'day' : 'month', period: raw[i + 1]!, threshold: Number(raw[i + 2]) });
-    }
-    return { settled: status === 'settled' || status === 'late', status, crossed };
+    return { settled: status === 'settled' || status === 'corrected' || status === 'late', status, crossed: parseCrossed(raw, 1) };
   }
 
-  /** Returns an unused hold to the budget; true when this call released it, false if it was not open. */
+  /**
+   * Charges an open hold at its reserved amount, for a run that ends not knowing whether the
+   * provider answered; a later settle corrects it to the real cost. Answers the amount charged,
+   * or null when the hold was not open (already settled, released or charged).
+   */
+  async charge(holdId: string): Promise<{ micros: number; crossed: BudgetThresholdEvent[] } | null> {
+    const raw = (await this.commands.gatewayBudgetCharge(
+      `${this.base}holds`,
+      `${this.base}hold:${holdId}`,
+      `${this.base}settled:${holdId}`,
+      this.events,
+      holdId,
+      this.base,
+      FINISHED_MARKER_TTL_MS,
+      BUDGET_EVENTS_MAXLEN,
+      new Date(this.now()).toISOString(),
+    )) as unknown[];
+    const micros = Number(raw[0]);
+    return micros < 0 ? null : { micros, crossed: parseCrossed(raw, 1) };
+  }
+
+  /**
+   * Returns a hold whose call certainly never happened to the budget (taking back its charge if
+   * the reaper had charged it); true when this call released it, false if already finished.
+   */
   async release(holdId: string): Promise<boolean> {
     const [released] = (await this.commands.gatewayBudgetRelease(
       `${this.base}holds`,
@@ -225,10 +280,23 @@ export class BudgetStore {
     return released === 1;
   }
 
-  /** Returns up to `limit` (default REAP_BATCH) holds whose TTL has passed; call until `released` < limit. */
-  async reap(limit: number = REAP_BATCH): Promise<{ released: number; micros: number }> {
-    const [released, micros] = (await this.commands.gatewayBudgetReap(`${this.base}holds`, this.now(), limit, this.base, FINISHED_MARKER_TTL_MS)) as [number, number];
-    return { released, micros };
+  /**
+   * Charges up to `limit` (default REAP_BATCH) holds whose TTL has passed at their reserved amount:
+   * their workers died, maybe after being answered. Call until `charged` < limit.
+   */
+  async reap(limit: number = REAP_BATCH): Promise<ReapResult> {
+    const now = this.now();
+    const raw = (await this.commands.gatewayBudgetReap(
+      `${this.base}holds`,
+      this.events,
+      now,
+      limit,
+      this.base,
+      FINISHED_MARKER_TTL_MS,
+      BUDGET_EVENTS_MAXLEN,
+      new Date(now).toISOString(),
+    )) as unknown[];
+    return { charged: Number(raw[0]), micros: Number(raw[1]), crossed: parseCrossed(raw, 2) };
   }
 
   /** Spent, reserved and limits of the current month and day, read in one MULTI (a consistent moment). */
@@ -237,15 +305,22 @@ export class BudgetStore {
     const w = budgetWindows(new Date(now));
     const results = await this.redis
       .multi()
-      .hmget(`${this.base}month:${w.month}`, 'spent', 'reserved', 'limit')
-      .hmget(`${this.base}day:${w.day}`, 'spent', 'reserved', 'limit')
+      .hmget(`${this.base}month:${w.month}`, 'spent', 'reserved', 'limit', 'charged')
+      .hmget(`${this.base}day:${w.day}`, 'spent', 'reserved', 'limit', 'charged')
       .zcard(`${this.base}holds`)
       .exec();
     if (!results) throw new GatewayError('budget_snapshot_failed', 'The budget snapshot transaction was aborted.');
     for (const [err] of results) if (err) throw err;
     const window = (values: unknown, period: string, endsAt: number): WindowSnapshot => {
-      const [spent, reserved, limit] = values as Array<string | null>;
-      return { period, spent: Number(spent ?? 0), reserved: Number(reserved ?? 0), limit: limit === null || limit === undefined ? null : Number(limit), endsAt };
+      const [spent, reserved, limit, charged] = values as Array<string | null>;
+      return {
+        period,
+        spent: Number(spent ?? 0),
+        reserved: Number(reserved ?? 0),
+        charged: Number(charged ?? 0),
+        limit: limit === null || limit === undefined ? null : Number(limit),
+        endsAt,
+      };
     };
     const month = window(results[0]![1], w.month, w.monthEndsAt);
     return {

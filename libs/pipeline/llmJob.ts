@@ -1,7 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
-import type { BudgetThresholdEvent } from '../budget/alerts.ts';
 import { isRecordRefused, type JobRecord, type SaveOutcome } from '../store/types.ts';
 import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
 import { assignVariant } from '../experiments/assign.ts';
@@ -20,8 +19,6 @@ export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
   save: (record: JobRecord) => Promise<SaveOutcome | void>;
   /** Runs after a finished job's record is stored (webhook, telemetry); must not throw for delivery problems. */
   onFinished?: (record: JobRecord, data: LlmJobData) => Promise<void>;
-  /** Receives each budget threshold the first time it is crossed in its window (for alerting). */
-  onBudgetThresholds?: (events: BudgetThresholdEvent[]) => Promise<void>;
   log: Logger;
   /** Enqueues the jobs that write categories' generic answers; without it none are written. */
   categoryAnswers?: CategoryAnswers;
@@ -233,10 +230,8 @@ function skipCategoryAnswer(error: unknown, facts: JobFacts, log: Logger): LlmJo
 async function settle(answer: KeptAnswer, deps: PipelineDeps): Promise<void> {
   if (!answer.holdId) return;
   const settled = await deps.budget.settle(answer.holdId, answer.costMicros);
-  if (settled.crossed.length === 0) return;
+  // The settle script appended each to the budget event stream already; the log line is for humans.
   for (const crossed of settled.crossed) deps.log.warn({ event: 'budget_threshold_crossed', ...crossed }, 'budget threshold crossed');
-  // Reported once by the budget script, so a lost publish would lose the alert: log it loudly.
-  await deps.onBudgetThresholds?.(settled.crossed).catch((err: unknown) => deps.log.error({ err, crossed: settled.crossed }, 'could not publish budget threshold events'));
 }
 
 /** Decides what a job gets when no answer came: a rejection, a delay, a fallback answer, or a retry. */

@@ -43,7 +43,7 @@ export function createApiMetrics(sources: MetricsSources): { registry: Registry;
   });
   new Gauge({
     name: 'gateway_budget_usd',
-    help: 'Budget of the current window in US dollars: spent, reserved, limit and (month) forecast.',
+    help: 'Budget of the current window in US dollars: spent (charged_without_answer is the part of it charged for runs that died without a known answer), reserved, limit and (month) forecast.',
     labelNames: ['window', 'kind'] as const,
     registers: [registry],
     async collect() {
@@ -51,10 +51,12 @@ export function createApiMetrics(sources: MetricsSources): { registry: Registry;
       const settings = sources.config().rateLimits.budget;
       this.set({ window: 'month', kind: 'spent' }, microsToUsd(snap.month.spent));
       this.set({ window: 'month', kind: 'reserved' }, microsToUsd(snap.month.reserved));
+      this.set({ window: 'month', kind: 'charged_without_answer' }, microsToUsd(snap.month.charged));
       this.set({ window: 'month', kind: 'limit' }, settings.monthly_usd);
       this.set({ window: 'month', kind: 'forecast' }, microsToUsd(snap.month.forecastMicros));
       this.set({ window: 'day', kind: 'spent' }, microsToUsd(snap.day.spent));
       this.set({ window: 'day', kind: 'reserved' }, microsToUsd(snap.day.reserved));
+      this.set({ window: 'day', kind: 'charged_without_answer' }, microsToUsd(snap.day.charged));
       if (settings.daily_usd !== null) this.set({ window: 'day', kind: 'limit' }, settings.daily_usd);
     },
   });

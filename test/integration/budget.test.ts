@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { redisKit, seededInts } from '../helpers/redisKit.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BudgetStore, type SettleResult } from '../../libs/budget/budgetStore.ts';
+import { budgetEventsKey } from '../../libs/budget/alerts.ts';
 import { isGatewayError } from '../../libs/errors/index.ts';
 
 const kit = redisKit('budget');
@@ -107,6 +108,11 @@ describe('BudgetStore under concurrency', () => {
     );
     // A later settle above the thresholds reports nothing again.
     expect((await stores[0]!.settle('t-0', 1)).crossed).toEqual([]);
+    // The settle script itself appended each event to the stream: nothing for a worker to lose.
+    const stream = await redis.xrange(budgetEventsKey(prefix), '-', '+');
+    const fields = stream.map(([, f]) => Object.fromEntries(Array.from({ length: f.length / 2 }, (_, k) => [f[2 * k], f[2 * k + 1]])));
+    expect(fields.map((f) => `${f.window}:${f.period}:${f.threshold}`).sort()).toEqual(events);
+    expect(fields.every((f) => f.type === 'budget.threshold_crossed' && f.at === new Date(NOV_25).toISOString())).toBe(true);
   });
 });
 
@@ -193,15 +199,15 @@ describe('BudgetStore limits', () => {
     await store.reserve({ holdId: 's', amountMicros: 2_000, limits: limits(5_000_000_000, 200_000_000), ttlMs: TTL });
     await store.settle('s', 1_000);
     expect(await store.snapshot()).toEqual({
-      month: { period: '2026-11', spent: 1_000, reserved: 0, limit: 5_000_000_000, endsAt: Date.parse('2026-12-01T00:00:00Z'), forecastMicros: 3_000 },
-      day: { period: '2026-11-11', spent: 1_000, reserved: 0, limit: 200_000_000, endsAt: Date.parse('2026-11-12T00:00:00Z') },
+      month: { period: '2026-11', spent: 1_000, reserved: 0, charged: 0, limit: 5_000_000_000, endsAt: Date.parse('2026-12-01T00:00:00Z'), forecastMicros: 3_000 },
+      day: { period: '2026-11-11', spent: 1_000, reserved: 0, charged: 0, limit: 200_000_000, endsAt: Date.parse('2026-11-12T00:00:00Z') },
       holds: 0,
     });
   });
 });
 
 describe('BudgetStore reaper', () => {
-  test('returns expired holds only, in bounded batches, and a late settle still counts', async () => {
+  test('charges expired holds only, in bounded batches, and a later settle corrects each to its real cost once', async () => {
     const clock = fakeClock();
     const store = new BudgetStore(redis, freshPrefix(), clock.now);
     for (const id of ['x1', 'x2', 'x3']) await store.reserve({ holdId: id, amountMicros: 1_000, limits: limits(1_000_000), ttlMs: 1_000 });
@@ -209,20 +215,60 @@ describe('BudgetStore reaper', () => {
     for (const id of ['y1', 'y2']) await store.reserve({ holdId: id, amountMicros: 3_000, limits: limits(1_000_000), ttlMs: 1_000 });
 
     clock.advance(499);
-    expect(await store.reap()).toEqual({ released: 0, micros: 0 });
+    expect(await store.reap()).toEqual({ charged: 0, micros: 0, crossed: [] });
     clock.advance(1);
-    expect(await store.reap(2)).toEqual({ released: 2, micros: 2_000 });
-    expect(await store.reap(2)).toEqual({ released: 1, micros: 1_000 });
-    expect(await store.snapshot()).toMatchObject({ month: { spent: 0, reserved: 6_000 }, holds: 2 });
+    expect(await store.reap(2)).toEqual({ charged: 2, micros: 2_000, crossed: [] });
+    expect(await store.reap(2)).toEqual({ charged: 1, micros: 1_000, crossed: [] });
+    // Dead workers may have been answered: their holds count as spent, not returned.
+    expect(await store.snapshot()).toMatchObject({ month: { spent: 3_000, reserved: 6_000, charged: 3_000 }, day: { spent: 3_000, charged: 3_000 }, holds: 2 });
 
-    // A worker that was only slow settles after the reap: the provider was paid, so it counts.
-    expect(await store.settle('x1', 800)).toMatchObject({ settled: true, status: 'late' });
+    // The job's kept answer turns up: spend moves to the real cost, once.
+    expect(await store.settle('x1', 800)).toMatchObject({ settled: true, status: 'corrected' });
     expect(await store.settle('x1', 800)).toMatchObject({ settled: false, status: 'already_settled' });
+    expect(await store.snapshot()).toMatchObject({ month: { spent: 2_800, charged: 2_000 }, day: { spent: 2_800, charged: 2_000 } });
+    // Its own worker says no call happened: the charge is taken back, once.
+    expect(await store.release('x2')).toBe(true);
     expect(await store.release('x2')).toBe(false);
+    expect(await store.settle('x2', 500)).toMatchObject({ settled: false, status: 'released' });
+    // An answer dearer than its hold (a provider reporting above the worst case) still counts whole.
+    expect(await store.settle('x3', 1_200)).toMatchObject({ status: 'corrected' });
 
     clock.advance(500);
-    expect(await store.reap()).toEqual({ released: 2, micros: 6_000 });
-    expect(await store.snapshot()).toMatchObject({ month: { spent: 800, reserved: 0 }, day: { spent: 800, reserved: 0 }, holds: 0 });
+    expect(await store.reap()).toEqual({ charged: 2, micros: 6_000, crossed: [] });
+    expect(await store.reap()).toEqual({ charged: 0, micros: 0, crossed: [] });
+    expect(await store.snapshot()).toMatchObject({
+      month: { spent: 8_000, reserved: 0, charged: 6_000 },
+      day: { spent: 8_000, reserved: 0, charged: 6_000 },
+      holds: 0,
+    });
+  });
+
+  test('charge: an open hold once, at its amount; settle corrects it; a settled or released hold is left alone', async () => {
+    const store = new BudgetStore(redis, freshPrefix(), fakeClock().now);
+    for (const id of ['c1', 'c2', 'c3']) await store.reserve({ holdId: id, amountMicros: 5_000, limits: limits(1_000_000), ttlMs: TTL });
+    expect(await store.charge('c1')).toEqual({ micros: 5_000, crossed: [] });
+    expect(await store.charge('c1')).toBeNull();
+    await store.settle('c2', 1_000);
+    await store.release('c3');
+    expect(await store.charge('c2')).toBeNull();
+    expect(await store.charge('c3')).toBeNull();
+    expect(await store.charge('never-reserved')).toBeNull();
+    expect(await store.snapshot()).toMatchObject({ month: { spent: 6_000, reserved: 0, charged: 5_000 }, holds: 0 });
+    expect(await store.settle('c1', 0)).toMatchObject({ status: 'corrected' });
+    expect(await store.snapshot()).toMatchObject({ month: { spent: 1_000, reserved: 0, charged: 0 } });
+  });
+
+  test('a charge that reaches a threshold is announced by the reaper script, once', async () => {
+    const prefix = freshPrefix();
+    const clock = fakeClock();
+    const store = new BudgetStore(redis, prefix, clock.now);
+    await store.reserve({ holdId: 'big', amountMicros: 850, limits: limits(1_000), ttlMs: 1_000 });
+    clock.advance(1_000);
+    expect((await store.reap()).crossed).toEqual([{ window: 'month', period: '2026-11', threshold: 0.8 }]);
+    // Corrected below it later: the alert stands (it was true when announced), and is not repeated.
+    expect((await store.settle('big', 100)).crossed).toEqual([]);
+    const stream = await redis.xrange(budgetEventsKey(prefix), '-', '+');
+    expect(stream.map(([, f]) => f.slice(0, 8))).toEqual([['type', 'budget.threshold_crossed', 'window', 'month', 'period', '2026-11', 'threshold', '0.8']]);
   });
 
   test('rejects amounts that are not integer micro-dollars', async () => {
