@@ -1,91 +1,49 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Queue } from 'bullmq';
-import { createApp } from '../../apps/api/app.ts';
-import { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { loadConfig } from '../../libs/config/load.ts';
-import { SqliteJobStore } from '../../libs/store/sqlite.ts';
-import { createRedis } from '../../libs/redis/connection.ts';
-import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
-import { obliterateQueues } from '../../libs/devkit/cleanup.ts';
+import type { SqliteJobStore } from '../../libs/store/sqlite.ts';
+import { queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { GatewayClient } from '../../libs/client/gatewayClient.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
 import { makeJobRecord } from '../helpers/storeConformance.ts';
-import { IntakeGuards } from '../../apps/api/guards.ts';
+import { startInProcessApi, type InProcessApi } from '../helpers/inProcessApi.ts';
+import type { IntakeGuards } from '../../apps/api/guards.ts';
 import { submitJob } from '../../apps/api/handlers.ts';
-import { createApiMetrics } from '../../libs/telemetry/metrics.ts';
-import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
-import { BudgetStore } from '../../libs/budget/budgetStore.ts';
-import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
+import type { BudgetStore } from '../../libs/budget/budgetStore.ts';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `test-api-${randomUUID().slice(0, 8)}`;
-const dbPath = join(tmpdir(), `api-${randomUUID()}.sqlite`);
-const connection = createRedis(REDIS_URL);
-const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix: queuePrefix(prefix) });
-const store = new SqliteJobStore(dbPath);
-const budget = new BudgetStore(connection, queuePrefix(prefix));
 const ADMIN_TOKEN = 'admin-token-0123456789';
 // A stand-in for DNS, so the SSRF tests need no network: names that resolve to forbidden addresses.
 const RESOLVES: Record<string, string[]> = { 'sneaky.example.com': ['10.1.2.3'], 'metadata.example.com': ['169.254.169.254'], 'public.example.com': ['93.184.216.34'] };
 const keys = { alice: 'alice-key-0123456789abcdef', bob: 'bob-key-0123456789abcdef', carol: 'carol-key-0123456789abcdef' };
-let server: Server;
+let api: InProcessApi<keyof typeof keys>;
+let prefix: string;
+let connection: Redis;
+let queue: Queue<LlmJobData>;
+let store: SqliteJobStore;
+let budget: BudgetStore;
 let alice: GatewayClient;
 let bob: GatewayClient;
 let baseUrl: string;
 
 beforeAll(async () => {
-  await store.init();
-  // Carol has a tiny rate limit, for the rate-limit test.
-  const shipped = loadConfig('config');
-  const config = { ...shipped, rateLimits: { ...shipped.rateLimits, clients: { ...shipped.rateLimits.clients, carol: { rpm: 3 } } } };
-  const app = createApp({
-    queue,
-    store,
-    config: () => config,
-    redis: connection,
-    prefix: queuePrefix(prefix),
-    guards: new IntakeGuards({
-      config: () => config,
-      rateLimiter: new RateLimiter(connection, queuePrefix(prefix)),
-      budget,
-      callbackAllowlist: ['receiver.test'],
-      resolve: async (host) => RESOLVES[host] ?? ['93.184.216.34'],
-      snapshotTtlMs: 0,
-    }),
-    budget,
-    operator: { adminToken: ADMIN_TOKEN, queues: [queue as Queue] },
-    metrics: createApiMetrics({ queues: [queue as Queue], budget, breaker: new SharedBreaker(connection, queuePrefix(prefix)), config: () => config }),
-    apiKeys: ApiKeyRegistry.fromPairs([
-      { clientId: 'alice', key: keys.alice },
-      { clientId: 'bob', key: keys.bob },
-      { clientId: 'carol', key: keys.carol },
-    ]),
-    ready: async () => true,
+  api = await startInProcessApi({
+    name: 'api',
+    keys,
+    // Carol has a tiny rate limit, for the rate-limit test.
+    clientLimits: { carol: { rpm: 3 } },
+    adminToken: ADMIN_TOKEN,
+    metrics: true,
+    callbackAllowlist: ['receiver.test'],
+    resolve: async (host) => RESOLVES[host] ?? ['93.184.216.34'],
   });
-  server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  alice = new GatewayClient(baseUrl, keys.alice);
-  bob = new GatewayClient(baseUrl, keys.bob);
+  ({ prefix, connection, queue, store, budget, baseUrl } = api);
+  alice = api.client('alice');
+  bob = api.client('bob');
 });
 
-afterAll(async () => {
-  server?.close();
-  await queue.close();
-  await store.close();
-  connection.disconnect();
-  await obliterateQueues(REDIS_URL, prefix);
-  rmSync(dbPath, { force: true });
-  rmSync(`${dbPath}-wal`, { force: true });
-  rmSync(`${dbPath}-shm`, { force: true });
-});
+afterAll(() => api?.stop());
 
 const queued = async () => {
   const counts = await queue.getJobCounts();

@@ -4,87 +4,37 @@
  * embed IPv4 addresses.
  */
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Queue } from 'bullmq';
-import { createApp } from '../../apps/api/app.ts';
-import { IntakeGuards } from '../../apps/api/guards.ts';
-import { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
-import { BudgetStore } from '../../libs/budget/budgetStore.ts';
-import { GatewayClient, type ApiAnswer } from '../../libs/client/gatewayClient.ts';
-import { loadConfig } from '../../libs/config/load.ts';
-import type { GatewayConfig } from '../../libs/config/types.ts';
-import { obliterateQueues } from '../../libs/devkit/cleanup.ts';
-import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
-import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
-import { createRedis } from '../../libs/redis/connection.ts';
-import { SqliteJobStore } from '../../libs/store/sqlite.ts';
+import type { Queue } from 'bullmq';
+import type { ApiAnswer } from '../../libs/client/gatewayClient.ts';
+import type { LlmJobData } from '../../libs/queue/jobs.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
+import { startInProcessApi, type InProcessApi } from '../helpers/inProcessApi.ts';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `test-edge-${randomUUID().slice(0, 8)}`;
-const dbPath = join(tmpdir(), `edge-${randomUUID()}.sqlite`);
-const connection = createRedis(REDIS_URL);
-const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix: queuePrefix(prefix) });
-const store = new SqliteJobStore(dbPath);
-const budget = new BudgetStore(connection, queuePrefix(prefix));
 const ADMIN_TOKEN = 'admin-token-edge-0123456789';
 const adminAuth = { authorization: `Basic ${Buffer.from(`ops:${ADMIN_TOKEN}`).toString('base64')}` };
 const clients = ['alice', 'reader', 'other', 'writer'] as const;
 const keys = Object.fromEntries(clients.map((c) => [c, `${c}-edge-key-0123456789abcdef`])) as Record<(typeof clients)[number], string>;
 // The limiter's clock stands still, so no window rolls over however slowly the test runs.
 const NOW = Date.parse('2026-11-25T12:00:00Z');
-let server: Server;
+let api: InProcessApi<(typeof clients)[number]>;
+let queue: Queue<LlmJobData>;
 let baseUrl: string;
-const as = (client: (typeof clients)[number]) => new GatewayClient(baseUrl, keys[client]);
+const as = (client: (typeof clients)[number]) => api.client(client);
 
 beforeAll(async () => {
-  await store.init();
-  const shipped = loadConfig('config');
-  const config: GatewayConfig = {
-    ...shipped,
-    rateLimits: {
-      ...shipped.rateLimits,
-      clients: { ...shipped.rateLimits.clients, reader: { rpm: 5, read_rpm: 5 }, other: { rpm: 5, read_rpm: 5 }, writer: { rpm: 1, read_rpm: 3 } },
-    },
-  };
-  const app = createApp({
-    queue,
-    store,
-    config: () => config,
-    redis: connection,
-    prefix: queuePrefix(prefix),
-    guards: new IntakeGuards({
-      config: () => config,
-      rateLimiter: new RateLimiter(connection, queuePrefix(prefix), () => NOW),
-      budget,
-      callbackAllowlist: [],
-      resolve: async () => ['93.184.216.34'],
-      snapshotTtlMs: 0,
-    }),
-    budget,
-    operator: { adminToken: ADMIN_TOKEN, queues: [queue as Queue] },
-    apiKeys: ApiKeyRegistry.fromPairs(clients.map((clientId) => ({ clientId, key: keys[clientId] }))),
-    ready: async () => true,
+  api = await startInProcessApi({
+    name: 'edge',
+    keys,
+    clientLimits: { reader: { rpm: 5, read_rpm: 5 }, other: { rpm: 5, read_rpm: 5 }, writer: { rpm: 1, read_rpm: 3 } },
+    adminToken: ADMIN_TOKEN,
+    resolve: async () => ['93.184.216.34'],
+    now: () => NOW,
   });
-  server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  ({ queue, baseUrl } = api);
 });
 
-afterAll(async () => {
-  server?.close();
-  await queue.close();
-  await store.close();
-  connection.disconnect();
-  await obliterateQueues(REDIS_URL, prefix);
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
-});
+afterAll(() => api?.stop());
 
 const expectApiHeaders = (headers: Headers) => {
   expect(headers.get('x-content-type-options')).toBe('nosniff');

@@ -4,36 +4,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi, type MockInstance } from 'vitest';
-import { Queue } from 'bullmq';
-import { createApp } from '../../apps/api/app.ts';
-import { IntakeGuards } from '../../apps/api/guards.ts';
-import { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
-import { BudgetStore } from '../../libs/budget/budgetStore.ts';
-import { loadConfig } from '../../libs/config/load.ts';
-import { obliterateQueues } from '../../libs/devkit/cleanup.ts';
-import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
-import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
-import { createRedis } from '../../libs/redis/connection.ts';
-import { SqliteJobStore } from '../../libs/store/sqlite.ts';
+import type { Queue } from 'bullmq';
+import type { LlmJobData } from '../../libs/queue/jobs.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
+import { startInProcessApi, type InProcessApi } from '../helpers/inProcessApi.ts';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `test-hostile-${randomUUID().slice(0, 8)}`;
-const dbPath = join(tmpdir(), `hostile-${randomUUID()}.sqlite`);
-const connection = createRedis(REDIS_URL);
-const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix: queuePrefix(prefix) });
-const store = new SqliteJobStore(dbPath);
 const KEY = 'hostile-key-0123456789abcdef';
 const AUTH = { authorization: `Bearer ${KEY}` };
 const JSON_TYPE = { ...AUTH, 'content-type': 'application/json' };
-let server: Server;
+let api: InProcessApi<'mallory'>;
+let queue: Queue<LlmJobData>;
 let port: number;
 let errors: MockInstance;
 /** Status codes the app set on responses whose connection was already gone (aborted uploads). */
@@ -76,45 +60,22 @@ function expectRefused(answer: Answer, status: number, code: string): void {
 }
 
 beforeAll(async () => {
-  await store.init();
-  const config = loadConfig('config');
-  const budget = new BudgetStore(connection, queuePrefix(prefix));
-  const app = createApp({
-    queue,
-    store,
-    config: () => config,
-    redis: connection,
-    prefix: queuePrefix(prefix),
-    guards: new IntakeGuards({ config: () => config, rateLimiter: new RateLimiter(connection, queuePrefix(prefix)), budget, callbackAllowlist: [], snapshotTtlMs: 0 }),
-    budget,
-    apiKeys: ApiKeyRegistry.fromPairs([{ clientId: 'mallory', key: KEY }]),
-    ready: async () => true,
-  });
-  server = app.listen(0, '127.0.0.1');
+  api = await startInProcessApi({ name: 'hostile', keys: { mallory: KEY } });
+  ({ queue, port } = api);
   // Seen before the app: what status it sets on answers nobody reads any more.
-  server.prependListener('request', (req, res) => {
+  api.server.prependListener('request', (req, res) => {
     const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
     res.end = ((...args: unknown[]) => {
       if (req.destroyed) lateStatuses.push(res.statusCode);
       return end(...args);
     }) as typeof res.end;
   });
-  await once(server, 'listening');
-  const address = server.address();
-  port = typeof address === 'object' && address ? address.port : 0;
   // Real jobs, so that BullMQ's own keys (events, id, wait, delayed, …) exist to be addressed.
   expect((await post('/v1/jobs', careerSubmission(1))).status).toBe(202);
   await queue.add('llm', { ...(careerSubmission(2) as unknown as LlmJobData), clientId: 'mallory' }, { jobId: randomUUID(), delay: 60_000 });
 });
 
-afterAll(async () => {
-  server?.close();
-  await queue.close();
-  await store.close();
-  connection.disconnect();
-  await obliterateQueues(REDIS_URL, prefix);
-  for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
-});
+afterAll(() => api?.stop());
 
 let before: number | undefined;
 beforeAll(() => void (errors = vi.spyOn(console, 'error')));
