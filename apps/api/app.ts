@@ -9,6 +9,7 @@ import { operatorRouter, type OperatorDeps } from './operator.ts';
 import { adminSecurityHeaders, apiSecurityHeaders } from './securityHeaders.ts';
 import { cancelJob, getJob, submitJob, type ApiDeps, type HandlerResult } from './handlers.ts';
 import { BODY_LIMIT, toGatewayError } from './errorMapping.ts';
+import { checkReadiness, type Readiness } from './health.ts';
 
 export { BODY_LIMIT };
 
@@ -19,8 +20,8 @@ export interface AppDeps extends ApiDeps {
   operator?: OperatorDeps;
   /** Prometheus metrics served at /metrics; omitted in tests that do not need them. */
   metrics?: { registry: Registry; requests: Counter<'method' | 'route' | 'status'> };
-  /** Answers true when Redis and the store can be used. */
-  ready: () => Promise<boolean>;
+  /** Whether Redis and the store can be used: true/false, or per dependency (see checkReadiness); asked with a 1 s deadline. */
+  ready: () => Promise<boolean | Readiness>;
 }
 
 type Handler = (req: Request, clientId: string) => Promise<HandlerResult>;
@@ -50,8 +51,8 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
-    const ok = await deps.ready().catch(() => false);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready' });
+    const answer = await readiness(deps);
+    res.status(answer.ready ? 200 : 503).json({ status: answer.ready ? 'ready' : 'not_ready', checks: answer.checks });
   });
 
   const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
@@ -87,6 +88,14 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(errorHandler);
   return app;
+}
+
+/** /readyz's answer within a second, whatever deps.ready() does: a stalled dependency must not stall the probe. */
+async function readiness(deps: AppDeps): Promise<Readiness> {
+  let answer: boolean | Readiness = false;
+  const outer = await checkReadiness({ dependencies: async () => ((answer = await deps.ready()), true) }, 950);
+  if (!outer.ready) return outer;
+  return typeof answer === 'boolean' ? { ready: answer, checks: {} } : answer;
 }
 
 // Authenticate before reading the body, so an unauthenticated client cannot make us parse 64 KiB.

@@ -34,11 +34,19 @@ describe('toGatewayError', () => {
     ['a thrown string', 'boom', 500, 'internal_error'],
     ['null', null, 500, 'internal_error'],
     ['a status that is not a number', Object.assign(new Error('x'), { status: '400' }), 500, 'internal_error'],
+    ['a Redis command that timed out', new Error('Command timed out'), 503, 'redis_unavailable'],
+    ['a Redis command while disconnected', new Error("Stream isn't writeable and enableOfflineQueue options is false"), 503, 'redis_unavailable'],
+    ['a closed Redis connection', new Error('Connection is closed.'), 503, 'redis_unavailable'],
+    ['a flushed Redis command', Object.assign(new Error('Reached the max retries per request limit (which is 0).'), { name: 'MaxRetriesPerRequestError' }), 503, 'redis_unavailable'],
   ])('maps %s', (_name, err, status, code) => {
     const e = toGatewayError(err);
     expect(e.status).toBe(status);
     expect(e.code).toBe(code);
     expect(e.message.length).toBeGreaterThan(10);
+  });
+
+  test('redis_unavailable tells the client when to retry', () => {
+    expect(toGatewayError(new Error('Command timed out')).retryAfterSeconds).toBeGreaterThan(0);
   });
 
   test('a GatewayError passes through unchanged', () => {

@@ -4,6 +4,7 @@
  * each of those is the client's fault and answers a 4xx with a stable code; only the rest is ours.
  */
 import { GatewayError, isGatewayError } from '../../libs/errors/index.ts';
+import { isRedisUnavailable, redisUnavailable } from '../../libs/redis/connection.ts';
 
 /** Largest accepted request body. Default 64 KiB: a career profile is a few hundred bytes. */
 export const BODY_LIMIT = '64kb';
@@ -35,10 +36,12 @@ const DECOMPRESSION_CODE = /^(Z_|ERR__|ZSTD_)/;
 /**
  * The GatewayError for `err`: itself when it is one; a 4xx with a stable code for what the
  * client sent (bad JSON, body too large, bad content encoding or charset, corrupt compressed
- * body, aborted upload, bad percent-encoding in the path); 500 `internal_error` for the rest.
+ * body, aborted upload, bad percent-encoding in the path); 503 `redis_unavailable` (Retry-After)
+ * when Redis did not answer in time or could not be reached; 500 `internal_error` for the rest.
  */
 export function toGatewayError(err: unknown): GatewayError {
   if (isGatewayError(err)) return err;
+  if (isRedisUnavailable(err)) return redisUnavailable(err);
   // The router decodes path parameters with decodeURIComponent: "%" or "%ff" throw URIError.
   if (err instanceof URIError) return clientError('invalid_path', 'The path holds invalid percent-encoding.');
   const e: LibraryError = typeof err === 'object' && err !== null ? (err as LibraryError) : {};

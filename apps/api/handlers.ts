@@ -7,7 +7,9 @@ import type { JobStore } from '../../libs/store/types.ts';
 import { LLM_JOB_OPTIONS, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { validateSubmission } from '../../libs/jobs/submission.ts';
 import { publicJob, recordFromQueuedJob } from '../../libs/jobs/view.ts';
-import { claimIdempotencyKey, releaseIdempotencyKey, validateIdempotencyKey } from '../../libs/jobs/idempotency.ts';
+import { claimIdempotencyKey, idempotencyClaimKey, idempotentJobId, releaseIdempotencyKey, validateIdempotencyKey } from '../../libs/jobs/idempotency.ts';
+import type { IntakeUndo } from '../../libs/jobs/intakeUndo.ts';
+import { isRedisUnavailable } from '../../libs/redis/connection.ts';
 import { isIssuedJobId } from '../../libs/jobs/jobId.ts';
 import { getWebhookState } from '../../libs/webhooks/stateStore.ts';
 import type { JobRecord } from '../../libs/store/types.ts';
@@ -30,6 +32,8 @@ export interface ApiDeps {
   /** The braced key prefix, e.g. `{bull}`. */
   prefix: string;
   guards: IntakeGuards;
+  /** Undoes a submission whose claim or enqueue Redis did not answer in time; without it nothing is undone. */
+  undo?: IntakeUndo;
   now?: () => Date;
 }
 
@@ -42,8 +46,12 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
   if (submission.callback_url) await deps.guards.callbackAllowed(clientId, submission.callback_url);
   let id: string = randomUUID();
   if (key !== undefined) {
-    const claim = await claimIdempotencyKey(deps.redis, deps.prefix, clientId, key, body);
-    id = claim.jobId;
+    id = idempotentJobId(clientId, key);
+    const claim = await claimIdempotencyKey(deps.redis, deps.prefix, clientId, key, body).catch((error: unknown) => {
+      // The claim may still be written when Redis resumes: forget it then, or a retry would replay a job that never was.
+      if (isRedisUnavailable(error)) void deps.undo?.start(deps.queue, id, { added: false, claimKey: idempotencyClaimKey(deps.prefix, id) });
+      throw error;
+    });
     // The same key and body again: the same job, never a second one.
     if (!claim.fresh) return accepted(id, { 'idempotent-replayed': 'true' });
   }
@@ -59,8 +67,13 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
   try {
     await deps.queue.add('llm', data, { ...LLM_JOB_OPTIONS, jobId: id });
   } catch (error) {
-    // Not queued: the key must not answer "already accepted" to the client's retry.
-    if (key !== undefined) await releaseIdempotencyKey(deps.redis, deps.prefix, id).catch(() => undefined);
+    if (isRedisUnavailable(error)) {
+      // Answered 503, yet the add may still run when Redis resumes: remove the job behind it.
+      void deps.undo?.start(deps.queue, id, { added: true, ...(key !== undefined ? { claimKey: idempotencyClaimKey(deps.prefix, id) } : {}) });
+    } else if (key !== undefined) {
+      // Not queued: the key must not answer "already accepted" to the client's retry.
+      await releaseIdempotencyKey(deps.redis, deps.prefix, id).catch(() => undefined);
+    }
     throw error;
   }
   return accepted(id);

@@ -3,12 +3,14 @@ import { Queue } from 'bullmq';
 import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
 import { loadApiKeys } from '../../libs/auth/load.ts';
 import { openJobStore } from '../../libs/store/open.ts';
-import { createRedis, logRedisErrors } from '../../libs/redis/connection.ts';
+import { FAIL_FAST_COMMAND_TIMEOUT_MS, createRedis } from '../../libs/redis/connection.ts';
+import { IntakeUndo } from '../../libs/jobs/intakeUndo.ts';
 import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { announceReady } from '../../libs/telemetry/logger.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
 import { startGatewayProcess } from '../../libs/lifecycle/startup.ts';
 import { createApp } from './app.ts';
+import { checkReadiness } from './health.ts';
 import { answerParserErrors } from './parserErrors.ts';
 import { IntakeGuards } from './guards.ts';
 import { createApiMetrics } from '../../libs/telemetry/metrics.ts';
@@ -21,7 +23,8 @@ const { log, env, config } = await startGatewayProcess('api');
 const apiKeys: ApiKeyRegistry = await loadApiKeys(env);
 if (apiKeys.size === 0) log.warn('no API keys configured (GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE): every request will answer 401');
 const store = await openJobStore(env.databaseUrl);
-const connection = createRedis(env.redisUrl, 'api', { onError: logRedisErrors(log, 'api') });
+// Every Redis command of the API answers or fails within the timeout: a stalled Redis makes requests 503, not hang.
+const connection = createRedis(env.redisUrl, 'api', { log, commandTimeoutMs: FAIL_FAST_COMMAND_TIMEOUT_MS });
 const prefix = queuePrefix(env.queuePrefix);
 const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix });
 const webhookQueue = new Queue(WEBHOOK_QUEUE, { connection, prefix });
@@ -40,15 +43,22 @@ const app = createApp({
   redis: connection,
   prefix,
   guards,
+  undo: new IntakeUndo(connection, { log }),
   budget,
   apiKeys,
-  metrics: createApiMetrics({ queues: [queue as Queue, webhookQueue], budget, breaker: new SharedBreaker(connection, prefix), config: () => config.current() }),
+  metrics: createApiMetrics({
+    queues: [queue as Queue, webhookQueue],
+    budget,
+    breaker: new SharedBreaker(connection, prefix),
+    config: () => config.current(),
+    ping: () => connection.ping(),
+  }),
   operator: {
     adminToken: env.adminToken,
     queues: [queue as Queue, webhookQueue],
     ...(env.webhookRetryDelaysMs ? { webhookAttempts: env.webhookRetryDelaysMs.length + 1 } : {}),
   },
-  ready: async () => (await connection.ping()) === 'PONG' && (await store.ping()),
+  ready: () => checkReadiness({ redis: async () => (await connection.ping()) === 'PONG', store: () => store.ping() }),
 });
 const server = app.listen(env.port);
 answerParserErrors(server);

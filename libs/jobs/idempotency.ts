@@ -38,6 +38,9 @@ export function validateIdempotencyKey(key: string): string {
   return key;
 }
 
+/** The Redis key of the claim of the Idempotency-Key whose job is `jobId`. */
+export const idempotencyClaimKey = (prefix: string, jobId: string): string => `${prefix}:idem:${jobId}`;
+
 /**
  * Claims `key` for this body. Answers `{ fresh: true }` when the key is new (enqueue the job),
  * `{ fresh: false }` when the same body was already submitted under it (answer with the same job),
@@ -52,7 +55,7 @@ export async function claimIdempotencyKey(
 ): Promise<{ fresh: boolean; jobId: string }> {
   const jobId = idempotentJobId(clientId, key);
   const print = fingerprint(body);
-  const redisKey = `${prefix}:idem:${jobId}`;
+  const redisKey = idempotencyClaimKey(prefix, jobId);
   const claimed = await redis.set(redisKey, print, 'PX', IDEMPOTENCY_TTL_MS, 'NX');
   if (claimed === 'OK') return { fresh: true, jobId };
   const existing = await redis.get(redisKey);
@@ -70,5 +73,5 @@ export async function claimIdempotencyKey(
 
 /** Forgets a claim whose job could not be enqueued, so that the client's retry with the same key enqueues it. */
 export async function releaseIdempotencyKey(redis: Redis, prefix: string, jobId: string): Promise<void> {
-  await redis.del(`${prefix}:idem:${jobId}`);
+  await redis.del(idempotencyClaimKey(prefix, jobId));
 }

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { GatewayError } from '../errors/index.ts';
 import { redactSecrets, redactUrl, urlSecrets } from '../telemetry/redact.ts';
+import { watchRedisOutages, type OutageLogger } from './outage.ts';
 
 /** Options of createRedis. */
 export interface RedisOptions {
@@ -11,46 +12,76 @@ export interface RedisOptions {
    */
   autoPipelining?: boolean;
   /**
-   * Receives the connection's errors (it reconnects by itself). Without a listener ioredis prints
-   * each one as a multi-line "Unhandled error event". @defaultValue none
+   * Logs the connection's outages, one line when each starts and one when it ends (see
+   * watchRedisOutages); as a listener of 'error' it also keeps ioredis from printing each error
+   * as a multi-line "Unhandled error event". @defaultValue none
    */
-  onError?: (err: Error) => void;
+  log?: OutageLogger;
+  /**
+   * Whether the outage log also sends a PING each second, which alone notices a paused or stopped
+   * Redis. Turn it off on a connection that blocks (XREAD BLOCK), where a PING waits its turn.
+   * @defaultValue true
+   */
+  probe?: boolean;
+  /**
+   * Fail fast: a command not answered within this many milliseconds is rejected ("Command timed
+   * out"), and none waits for a lost connection to come back (no offline queue, no retry, no
+   * resend after a reconnect). For request paths that must answer in time, never for BullMQ
+   * workers. @defaultValue undefined (commands wait for Redis, as workers need)
+   */
+  commandTimeoutMs?: number;
 }
 
-/** The least a logger must do for logRedisErrors. */
-export interface WarnLogger {
-  warn(fields: object, msg: string): void;
-}
-
-/**
- * An onError that logs one line per `intervalMs` (with how many errors it left out), so a Redis
- * outage shows in the logs without flooding them with one line per reconnect attempt.
- * @param intervalMs milliseconds between two logged errors; default 10000
- */
-export function logRedisErrors(log: WarnLogger, connection: string, intervalMs = 10_000, now: () => number = Date.now): (err: Error) => void {
-  let lastAt = -Infinity;
-  let skipped = 0;
-  return (err) => {
-    const at = now();
-    if (at - lastAt < intervalMs) {
-      skipped++;
-      return;
-    }
-    log.warn({ event: 'redis_connection_error', connection, err: err.message, skipped }, `Redis connection ${connection}: ${err.message}`);
-    lastAt = at;
-    skipped = 0;
-  };
-}
+/** Milliseconds a fail-fast connection waits for each answer (the API's). @defaultValue 1000 */
+export const FAIL_FAST_COMMAND_TIMEOUT_MS = 1000;
 
 /**
  * Opens an ioredis connection. BullMQ workers and blocking commands need
- * `maxRetriesPerRequest: null` (PITFALLS), so every connection uses it: a command then waits for
- * Redis to come back instead of failing a job mid-flight.
+ * `maxRetriesPerRequest: null`: a command then waits for Redis to come back instead of failing a
+ * job mid-flight. With `commandTimeoutMs` it fails fast instead (BullMQ's Queue accepts that).
  */
 export function createRedis(url: string, name = 'llm-gateway', options: RedisOptions = {}): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: name, enableAutoPipelining: options.autoPipelining ?? true });
-  if (options.onError) redis.on('error', options.onError);
+  const failFast =
+    options.commandTimeoutMs === undefined
+      ? { maxRetriesPerRequest: null }
+      : { commandTimeout: options.commandTimeoutMs, enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false };
+  const redis = new Redis(url, { ...failFast, connectionName: name, enableAutoPipelining: options.autoPipelining ?? true });
+  if (options.log) watchRedisOutages(redis, options.log, name, {
+      probeIntervalMs: options.probe === false ? 0 : 1000,
+      probeTimeoutMs: options.commandTimeoutMs ?? FAIL_FAST_COMMAND_TIMEOUT_MS,
+    });
   return redis;
+}
+
+// ioredis's own words for a command that Redis did not answer or could not be sent.
+const UNAVAILABLE = /^(Command timed out|Stream isn't writeable|Connection is closed|Reached the max retries per request limit)/;
+
+/** Whether `err` says Redis did not answer in time or could not be reached (as opposed to refusing a command). */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return err.name === 'MaxRetriesPerRequestError' || UNAVAILABLE.test(err.message) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/.test(err.message);
+}
+
+/** Seconds a client is told to wait (Retry-After) when Redis is unavailable. @defaultValue 2 */
+export const REDIS_RETRY_AFTER_S = 2;
+
+/** GatewayError `redis_unavailable` (503, Retry-After): Redis did not answer in time. */
+export function redisUnavailable(cause?: unknown): GatewayError {
+  return new GatewayError('redis_unavailable', 'The queue store (Redis) did not answer in time; retry shortly.', {
+    status: 503,
+    retryAfterSeconds: REDIS_RETRY_AFTER_S,
+    cause,
+  });
+}
+
+/** `promise`, or a rejection with redisUnavailable() when it has not settled within `ms` milliseconds. */
+export async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(redisUnavailable(new Error(`no answer in ${ms} ms`))), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The one line printed when Redis is missing, with the command that starts one; the URL's credentials are masked. */

@@ -11,6 +11,22 @@ export interface MetricsSources {
   budget: BudgetStore;
   breaker: SharedBreaker;
   config: () => GatewayConfig;
+  /** Answers when Redis does (a PING), for `gateway_redis_up`; the gauge is absent without it. */
+  ping?: () => Promise<unknown>;
+}
+
+/** Milliseconds a gauge may spend reading Redis at scrape time; past it the gauge keeps its last values. @defaultValue 500 */
+export const COLLECT_TIMEOUT_MS = 500;
+
+/** `read`'s answer, or undefined when it fails or takes longer than COLLECT_TIMEOUT_MS: a scrape never waits on a stalled Redis. */
+async function fresh<T>(read: () => Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), COLLECT_TIMEOUT_MS)));
+  try {
+    return await Promise.race([read().catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const BREAKER_STATES = { closed: 0, half_open: 1, open: 2 } as const;
@@ -35,10 +51,10 @@ export function createApiMetrics(sources: MetricsSources): { registry: Registry;
     labelNames: ['queue', 'state'] as const,
     registers: [registry],
     async collect() {
-      for (const queue of sources.queues) {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
-        for (const [state, n] of Object.entries(counts)) this.set({ queue: queue.name, state }, n);
-      }
+      const all = await fresh(() => Promise.all(sources.queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'))));
+      sources.queues.forEach((queue, i) => {
+        for (const [state, n] of Object.entries(all?.[i] ?? {})) this.set({ queue: queue.name, state }, n);
+      });
     },
   });
   new Gauge({
@@ -47,7 +63,8 @@ export function createApiMetrics(sources: MetricsSources): { registry: Registry;
     labelNames: ['window', 'kind'] as const,
     registers: [registry],
     async collect() {
-      const snap = await sources.budget.snapshot();
+      const snap = await fresh(() => sources.budget.snapshot());
+      if (!snap) return;
       const settings = sources.config().rateLimits.budget;
       this.set({ window: 'month', kind: 'spent' }, microsToUsd(snap.month.spent));
       this.set({ window: 'month', kind: 'reserved' }, microsToUsd(snap.month.reserved));
@@ -66,10 +83,24 @@ export function createApiMetrics(sources: MetricsSources): { registry: Registry;
     labelNames: ['provider'] as const,
     registers: [registry],
     async collect() {
-      for (const provider of Object.keys(sources.config().providers.providers)) {
-        this.set({ provider }, BREAKER_STATES[(await sources.breaker.state(provider)).state]);
-      }
+      const providers = Object.keys(sources.config().providers.providers);
+      const states = await fresh(() => Promise.all(providers.map((p) => sources.breaker.state(p))));
+      providers.forEach((provider, i) => {
+        const state = states?.[i]?.state;
+        if (state) this.set({ provider }, BREAKER_STATES[state]);
+      });
     },
   });
+  const { ping } = sources;
+  if (ping) {
+    new Gauge({
+      name: 'gateway_redis_up',
+      help: `1 when Redis answered a PING within ${COLLECT_TIMEOUT_MS} ms at this scrape, else 0 (the gauges read from Redis then keep their last values).`,
+      registers: [registry],
+      async collect() {
+        this.set((await fresh(async () => (await ping(), true))) ? 1 : 0);
+      },
+    });
+  }
   return { registry, requests };
 }
