@@ -10,6 +10,7 @@ import { announceReady } from '../../libs/telemetry/logger.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
 import { startGatewayProcess } from '../../libs/lifecycle/startup.ts';
 import { createApp } from './app.ts';
+import { checkRedisPersistence } from '../../libs/redis/persistence.ts';
 import { checkReadiness } from './health.ts';
 import { answerParserErrors } from './parserErrors.ts';
 import { IntakeGuards } from './guards.ts';
@@ -64,6 +65,8 @@ const server = app.listen(env.port);
 answerParserErrors(server);
 await once(server, 'listening');
 announceReady(log, { port: env.port }, `api listening on http://127.0.0.1:${env.port}`);
+// Once started, so that a start that fails still prints its one line alone.
+void checkRedisPersistence(env.redisUrl, log);
 
 onShutdown(log, [
   ['http', () => new Promise((resolve) => server.close(resolve))],

@@ -19,6 +19,7 @@ import { webhookStateStore } from '../../libs/webhooks/stateStore.ts';
 import type { WebhookJobData } from '../../libs/webhooks/types.ts';
 import { jobEvent } from '../../libs/telemetry/jobEvent.ts';
 import { announceReady } from '../../libs/telemetry/logger.ts';
+import { checkRedisPersistence } from '../../libs/redis/persistence.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
 import { startGatewayProcess } from '../../libs/lifecycle/startup.ts';
 
@@ -122,6 +123,7 @@ reaper.unref();
 
 await Promise.all([worker.waitUntilReady(), webhookWorker.waitUntilReady()]);
 announceReady(log, { concurrency: env.workerConcurrency }, 'worker ready');
+void checkRedisPersistence(env.redisUrl, log);
 
 onShutdown(log, [
   // Let jobs in flight finish (their answers are paid for), then flush their records.

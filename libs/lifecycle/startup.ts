@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { readEnv, type GatewayEnv } from '../config/env.ts';
 import { ConfigHolder } from '../config/watch.ts';
 import { redisProblem } from '../redis/connection.ts';
-import { checkRedisPersistence } from '../redis/persistence.ts';
 import { createLogger, redactorForProcess, scrubConsoleOutput } from '../telemetry/logger.ts';
 import { describeFailure, failureLine, type FailureContext } from './failure.ts';
 import { onHangup } from './shutdown.ts';
@@ -56,8 +55,7 @@ export async function startProcess<T>(name: string, start: () => Promise<T>, con
 
 /**
  * The start of the api and worker processes: guard the process, read the environment, stop in one
- * clear line when Redis is unreachable or refuses the password, warn loudly when Redis can lose
- * the gateway's data (no persistence, an evicting policy), load the config (refusing an
+ * clear line when Redis is unreachable or refuses the password, load the config (refusing an
  * invalid one) and watch it for changes; SIGHUP reloads it.
  */
 export async function startGatewayProcess(name: string): Promise<ProcessBasics> {
@@ -66,7 +64,6 @@ export async function startGatewayProcess(name: string): Promise<ProcessBasics> 
     const log = createLogger(name, env.logLevel);
     const problem = await redisProblem(env.redisUrl);
     if (problem) throw problem;
-    await checkRedisPersistence(env.redisUrl, log);
     const config = new ConfigHolder(env.configDir, log);
     config.watch();
     onHangup(() => {
