@@ -13,9 +13,9 @@
  * when its answer is settled. Alert thresholds compare spend (charges included, not reservations)
  * with the limit, and the script that crosses one appends its event to the stream.
  */
-import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors/index.ts';
+import { defineScripts, parseCrossed, type BudgetCommands } from './scripts.ts';
 import { BUDGET_EVENTS_MAXLEN, budgetEventsKey, type BudgetThresholdEvent } from './alerts.ts';
 import { budgetWindows, forecastMonthEnd, thresholdMicros, type BudgetLimits } from './reservation.ts';
 
@@ -112,41 +112,6 @@ export interface BudgetSnapshot {
   day: WindowSnapshot;
   /** Open holds in all windows. */
   holds: number;
-}
-
-type Script = (...args: Array<string | number>) => Promise<unknown>;
-interface BudgetCommands {
-  gatewayBudgetReserve: Script;
-  gatewayBudgetSettle: Script;
-  gatewayBudgetRelease: Script;
-  gatewayBudgetCharge: Script;
-  gatewayBudgetReap: Script;
-}
-
-/** Command name, file, key count, and whether the shared prelude (scripts/prelude.lua) goes first. */
-const SCRIPTS: Array<[keyof BudgetCommands, string, number, boolean]> = [
-  ['gatewayBudgetReserve', 'reserve-5.lua', 5, false],
-  ['gatewayBudgetSettle', 'settle-4.lua', 4, true],
-  ['gatewayBudgetRelease', 'release-3.lua', 3, true],
-  ['gatewayBudgetCharge', 'charge-4.lua', 4, true],
-  ['gatewayBudgetReap', 'reap-2.lua', 2, true],
-];
-
-function defineScripts(redis: Redis): BudgetCommands {
-  const read = (file: string) => readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8');
-  for (const [name, file, numberOfKeys, prelude] of SCRIPTS) {
-    if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua: prelude ? `${read('prelude.lua')}\n${read(file)}` : read(file) });
-  }
-  return redis as unknown as BudgetCommands;
-}
-
-/** Thresholds from a script's flat reply tail: window, period, fraction, window, ... */
-function parseCrossed(raw: unknown[], from: number): BudgetThresholdEvent[] {
-  const crossed: BudgetThresholdEvent[] = [];
-  for (let i = from; i + 2 < raw.length; i += 3) {
-    crossed.push({ window: raw[i] === 'day' ? 'day' : 'month', period: String(raw[i + 1]), threshold: Number(raw[i + 2]) });
-  }
-  return crossed;
 }
 
 function assertMicros(name: string, value: number): void {

@@ -12,6 +12,7 @@ import { completedRecord, failedRecord, type JobFacts } from './records.ts';
 import { RECORD_REFUSED, storeRefusal } from './refusedRecord.ts';
 import { BudgetRefusedError, ProviderRejectedError, ProvidersUnavailableError, RateLimitWaitError } from './errors.ts';
 import { fromCache, obtainAnswer, type AnswerDeps, type JobPlan } from './obtainAnswer.ts';
+import { BudgetHold } from '../budget/hold.ts';
 
 /** What the LLM job pipeline needs from its process. */
 export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
@@ -229,7 +230,8 @@ function skipCategoryAnswer(error: unknown, facts: JobFacts, log: Logger): LlmJo
 
 async function settle(answer: KeptAnswer, deps: PipelineDeps): Promise<void> {
   if (!answer.holdId) return;
-  const settled = await deps.budget.settle(answer.holdId, answer.costMicros);
+  // Rebuilt from the id kept with the answer: the run that reserved it may be long gone.
+  const settled = await new BudgetHold(deps.budget, answer.holdId, { log: deps.log }).settle(answer.costMicros);
   // The settle script appended each to the budget event stream already; the log line is for humans.
   for (const crossed of settled.crossed) deps.log.warn({ event: 'budget_threshold_crossed', ...crossed }, 'budget threshold crossed');
 }

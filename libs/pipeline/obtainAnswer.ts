@@ -5,6 +5,7 @@ import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
 import type { ProviderAttempt } from '../store/types.ts';
 import type { Category } from '../features/category.ts';
 import type { BudgetStore } from '../budget/budgetStore.ts';
+import { reserveHold, type BudgetHold } from '../budget/hold.ts';
 import type { RateLimiter } from '../ratelimit/rateLimiter.ts';
 import type { ResponseCache, CachedAnswer } from '../cache/responseCache.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
@@ -116,7 +117,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   // freed room could be reserved twice.
   const ttlMs = Math.max(budget.reservation_ttl_ms, chainCallBudgetMs(fullChain, MAX_INLINE_RATE_WAIT_MS));
   const reserve = (amountMicros: number) =>
-    deps.budget.reserve({ holdId, amountMicros, limits: budgetLimits(budget), ttlMs, thresholds: budget.alert_thresholds });
+    reserveHold(deps.budget, { holdId, amountMicros, limits: budgetLimits(budget), ttlMs, thresholds: budget.alert_thresholds }, { log: deps.log });
 
   let chain = fullChain;
   let downgraded = false;
@@ -131,6 +132,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
     }
   }
   if (!held.ok) throw new BudgetRefusedError(held, budget.on_exhausted);
+  const { hold } = held;
 
   const rateLimit = async (candidate: Candidate) => {
     const limits = deps.config().rateLimits.providers[candidate.provider];
@@ -161,14 +163,14 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
       attempts,
     );
   } catch (error) {
-    // Nothing usable came back: return the hold, or settle what the unusable answers cost.
-    if (incompleteMicros > 0) await deps.budget.settle(holdId, incompleteMicros);
-    else await deps.budget.release(holdId);
+    // Nothing usable came back: return the hold, or settle what the unusable answers cost. The
+    // provider's error stays the one thrown, so the cache and degraded fallbacks still run.
+    await finishAfterFailure(hold, incompleteMicros > 0 ? () => hold.settle(incompleteMicros) : () => hold.release(), deps.log, error);
     throw error;
   }
   const { candidate, index, result } = outcome;
   const answer: KeptAnswer = {
-    holdId,
+    holdId: hold.id,
     costMicros: incompleteMicros + costMicros(result, priceAt(candidate.settings.models[candidate.model]!, new Date(startedAt))),
     servedBy: downgraded ? 'downgrade' : index === 0 && candidate.provider === plan.variant.provider ? 'provider' : 'failover',
     cache: 'miss',
@@ -191,12 +193,25 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
     await job.updateData({ ...job.data, answer });
   } catch (error) {
     // Not kept: the retry will pay again, so at least count this payment now.
-    await deps.budget.settle(holdId, answer.costMicros).catch(() => undefined);
+    await finishAfterFailure(hold, () => hold.settle(answer.costMicros), deps.log, error);
     throw error;
   }
   // A failpoint for the crash tests: die at the worst moment, after paying and before storing.
   if (process.env.GATEWAY_FAILPOINT === 'crash_after_answer_kept') process.kill(process.pid, 'SIGKILL');
   return answer;
+}
+
+/**
+ * Finishes a hold on a run that is failing anyway. The run's own error is what the caller must
+ * see: a hold step that fails even after its retries is logged with it, and the hold, still open,
+ * is charged by the reaper at its TTL (an overcount, never an undercount).
+ */
+async function finishAfterFailure(hold: BudgetHold, step: () => Promise<unknown>, log: Logger, runError: unknown): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    log.error({ err, holdId: hold.id, runError }, 'could not finish the budget hold of a failed run; the reaper will charge it');
+  }
 }
 
 /** Throws GatewayError `budget_kept_for_users` unless `amountMicros` more keeps spend under BACKGROUND_BUDGET_SHARE of every limit. */
