@@ -23,7 +23,7 @@ import { checkRedisPersistence } from '../../libs/redis/persistence.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
 import { startGatewayProcess } from '../../libs/lifecycle/startup.ts';
 
-/** How often the reaper returns budget holds of crashed workers, in ms. */
+/** How often the reaper charges the budget holds of crashed workers, in ms. */
 const REAP_INTERVAL_MS = 5000;
 
 const { log, env, config } = await startGatewayProcess('worker');

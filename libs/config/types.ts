@@ -105,7 +105,7 @@ export interface BudgetSettings {
   alert_thresholds: number[];
   /** What happens to a job the budget cannot afford. */
   on_exhausted: 'reject' | 'defer' | 'downgrade';
-  /** Milliseconds a reservation lives before the reaper returns it. Default 600000. */
+  /** Milliseconds a reservation lives before the reaper charges it as a dead worker's. Default 600000. */
   reservation_ttl_ms: number;
 }
 

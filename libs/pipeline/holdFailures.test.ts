@@ -11,13 +11,14 @@ import { processLlmJob, type PipelineDeps } from './llmJob.ts';
 const config = loadConfig('config');
 const NOW = new Date('2025-03-01T10:00:05.000Z');
 
-function fakeJob(updateFails: boolean): Job<LlmJobData> {
+function fakeJob(updateFails: boolean, more: { stalledCounter?: number; paidMicros?: number } = {}): Job<LlmJobData> {
   const data: LlmJobData = {
     clientId: 'demo',
     feature: 'career_path_navigator',
     input: { current_role: 'Analyst', years_experience: 3, target_roles: ['Data Scientist'], skills: ['sql'], education: { degree: 'BSc', field: 'Maths' } },
     userId: 'u-1',
     createdAt: '2025-03-01T10:00:00.000Z',
+    ...(more.paidMicros ? { paidMicros: more.paidMicros } : {}),
   } as unknown as LlmJobData;
   return {
     id: 'job-1',
@@ -25,7 +26,7 @@ function fakeJob(updateFails: boolean): Job<LlmJobData> {
     timestamp: 1,
     attemptsMade: 0,
     attemptsStarted: 1,
-    stalledCounter: 0,
+    stalledCounter: more.stalledCounter ?? 0,
     processedOn: Date.parse('2025-03-01T10:00:01.000Z'),
     opts: { attempts: 3 },
     updateData: async () => {
@@ -35,7 +36,7 @@ function fakeJob(updateFails: boolean): Job<LlmJobData> {
   } as unknown as Job<LlmJobData>;
 }
 
-function fakeDeps(options: { providersDown: boolean }) {
+function fakeDeps(options: { providersDown: boolean; budgetExhausted?: boolean }) {
   const budgetCalls: string[] = [];
   const saved: JobRecord[] = [];
   const errors: string[] = [];
@@ -50,7 +51,10 @@ function fakeDeps(options: { providersDown: boolean }) {
     config: () => config,
     log,
     budget: {
-      reserve: async (req: { holdId: string }) => ({ ok: true, holdId: req.holdId, created: true, month: { spent: 0, reserved: 1 }, day: { spent: 0, reserved: 1 } }),
+      reserve: async (req: { holdId: string }) =>
+        options.budgetExhausted
+          ? { ok: false, window: 'month', availableMicros: 0, retryAtMs: Date.now() + 60_000, exhausted: true, month: { spent: 10, reserved: 0 }, day: { spent: 10, reserved: 0 } }
+          : { ok: true, holdId: req.holdId, created: true, month: { spent: 0, reserved: 1 }, day: { spent: 0, reserved: 1 } },
       release: () => redisDown('release'),
       settle: () => redisDown('settle'),
     },
@@ -88,5 +92,22 @@ describe('a budget hold that cannot be finished', () => {
     expect(budgetCalls).toEqual(['settle', 'settle', 'settle', 'settle']);
     expect(errors).toContain('could not finish the budget hold of a failed run; the reaper will charge it');
     expect(saved).toEqual([]);
+  });
+});
+
+describe('a job the budget refuses (on_exhausted: reject)', () => {
+  test('nothing paid before: stored as rejected with budget_exhausted', async () => {
+    const { deps, saved } = fakeDeps({ providersDown: false, budgetExhausted: true });
+    await expect(processLlmJob(fakeJob(false), 'token', deps)).resolves.toMatchObject({ status: 'rejected' });
+    expect(saved.map((r) => [r.status, r.error?.code])).toEqual([['rejected', 'budget_exhausted']]);
+  });
+
+  test.each([
+    ['an earlier run died mid-flight (its hold was charged)', { stalledCounter: 1 }],
+    ['an earlier run paid for unusable answers', { paidMicros: 4_000 }],
+  ])('%s: stored as failed, never rejected', async (_name, more) => {
+    const { deps, saved } = fakeDeps({ providersDown: false, budgetExhausted: true });
+    await expect(processLlmJob(fakeJob(false, more), 'token', deps)).rejects.toThrow(/^budget_exhausted/);
+    expect(saved.map((r) => [r.status, r.error?.code])).toEqual([['failed', 'budget_exhausted']]);
   });
 });

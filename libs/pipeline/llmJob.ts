@@ -13,6 +13,7 @@ import { RECORD_REFUSED, storeRefusal } from './refusedRecord.ts';
 import { BudgetRefusedError, ProviderRejectedError, ProvidersUnavailableError, RateLimitWaitError } from './errors.ts';
 import { fromCache, obtainAnswer, type AnswerDeps, type JobPlan } from './obtainAnswer.ts';
 import { BudgetHold } from '../budget/hold.ts';
+import { decideNoAnswer, type NoAnswerCause } from './noAnswer.ts';
 
 /** What the LLM job pipeline needs from its process. */
 export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
@@ -27,8 +28,7 @@ export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Milliseconds (plus up to as much jitter) before a job blocked only by open reservations tries the budget again. */
-export const BUDGET_RECHECK_MS = 500;
+export { BUDGET_RECHECK_MS, MAX_RETRY_AFTER_DELAYS } from './noAnswer.ts';
 
 /** Milliseconds before an answered job whose store or settle failed tries again. */
 export const AFTER_ANSWER_RETRY_MS = 5000;
@@ -36,8 +36,6 @@ export const AFTER_ANSWER_RETRY_MS = 5000;
 /** Milliseconds (plus up to as much jitter) before a category job waiting for this process's background slot looks again. */
 export const CATEGORY_RETRY_MS = 5000;
 
-/** Runs of one job after which a provider's long retry-after no longer delays it (it takes the normal retries). */
-export const MAX_RETRY_AFTER_DELAYS = 10;
 
 /** What a finished BullMQ job returns (kept small: the store holds the result). */
 export interface LlmJobOutcome {
@@ -236,7 +234,16 @@ async function settle(answer: KeptAnswer, deps: PipelineDeps): Promise<void> {
   for (const crossed of settled.crossed) deps.log.warn({ event: 'budget_threshold_crossed', ...crossed }, 'budget threshold crossed');
 }
 
-/** Decides what a job gets when no answer came: a rejection, a delay, a fallback answer, or a retry. */
+/** The cause of a failed run as the no-answer decision reads it (noAnswer.ts). */
+function noAnswerCause(error: unknown): NoAnswerCause {
+  if (error instanceof BudgetRefusedError) return { kind: 'budget_refused', exhausted: error.refused.exhausted, policy: error.policy, retryAtMs: error.refused.retryAtMs };
+  if (error instanceof RateLimitWaitError) return { kind: 'rate_limit_wait', waitMs: error.waitMs };
+  if (error instanceof ProviderRejectedError) return { kind: 'provider_rejected', code: error.code };
+  if (error instanceof ProvidersUnavailableError) return { kind: 'providers_unavailable', retryAfterMs: error.retryAfterMs };
+  return { kind: 'other', code: (error as { code?: string } | null)?.code ?? 'internal_error' };
+}
+
+/** Carries out decideNoAnswer: a rejection, a delay, a fallback answer, a failure, or a retry. */
 async function handleNoAnswer(
   error: unknown,
   job: Job<LlmJobData>,
@@ -247,35 +254,36 @@ async function handleNoAnswer(
   now: () => Date,
   finish: (record: JobRecord) => Promise<void>,
 ): Promise<KeptAnswer | 'rejected'> {
-  const lastAttempt = facts.attempt >= (job.opts.attempts ?? 1);
-  if (error instanceof BudgetRefusedError) {
-    // Only reservations in flight block it: some will be released, so look again shortly.
-    if (!error.refused.exhausted) return delayUntil(job, token, Date.now() + BUDGET_RECHECK_MS + Math.random() * BUDGET_RECHECK_MS, deps.log, 'budget held by jobs in flight');
-    if (error.policy === 'defer') return delayUntil(job, token, error.refused.retryAtMs, deps.log, 'budget window exhausted');
-    await finish(failedRecord(facts, { code: 'budget_exhausted', message: error.message }, now(), 'rejected'));
-    return 'rejected';
+  const cause = noAnswerCause(error);
+  const cached = cause.kind === 'providers_unavailable' ? await deps.cache.getFirst([plan.cacheKey, plan.categoryKey], { allowStale: true }).catch(() => null) : null;
+  const decision = decideNoAnswer({
+    cause,
+    lastAttempt: facts.attempt >= (job.opts.attempts ?? 1),
+    runsStarted: job.attemptsStarted ?? 0,
+    // A run that died mid-flight left a hold charged as paid; unusable answers were settled.
+    paidBefore: (job.stalledCounter ?? 0) > 0 || (job.data.paidMicros ?? 0) > 0,
+    cached: cached ? (cached.key === plan.cacheKey ? 'stale_cache' : 'category_cache') : null,
+    nowMs: Date.now(),
+    jitter: Math.random(),
+  });
+  const message = error instanceof Error ? error.message : String(error);
+  switch (decision.kind) {
+    case 'delay':
+      return delayUntil(job, token, decision.until, deps.log, decision.reason);
+    case 'reject':
+      await finish(failedRecord(facts, { code: decision.code, message }, now(), 'rejected'));
+      return 'rejected';
+    case 'cached':
+      return fromCache(cached!.entry, decision.from, now(), facts.attempts);
+    case 'degraded':
+      return degradedAnswer(plan, facts, now());
+    case 'fail':
+      await finish(failedRecord(facts, { code: decision.code, message }, now()));
+      throw new UnrecoverableError(`${decision.code}: ${message}`);
+    case 'retry':
+      if (cause.kind === 'providers_unavailable') deps.log.warn({ jobId: facts.id, attempt: facts.attempt }, 'no provider could answer; the queue retries the job');
+      throw error;
   }
-  if (error instanceof RateLimitWaitError) return delayUntil(job, token, Date.now() + error.waitMs, deps.log, 'provider rate limit');
-  if (error instanceof ProviderRejectedError) {
-    await finish(failedRecord(facts, { code: error.code, message: error.message }, now()));
-    throw new UnrecoverableError(`${error.code}: ${error.message}`);
-  }
-  if (error instanceof ProvidersUnavailableError) {
-    const cached = await deps.cache.getFirst([plan.cacheKey, plan.categoryKey], { allowStale: true }).catch(() => null);
-    if (cached) return fromCache(cached.entry, cached.key === plan.cacheKey ? 'stale_cache' : 'category_cache', now(), facts.attempts);
-    if (lastAttempt) return degradedAnswer(plan, facts, now());
-    // The provider said when to come back: wait that long in the queue, without using an attempt.
-    if (error.retryAfterMs !== undefined && (job.attemptsStarted ?? 0) < MAX_RETRY_AFTER_DELAYS) {
-      return delayUntil(job, token, Date.now() + error.retryAfterMs, deps.log, 'provider asked to retry later');
-    }
-    deps.log.warn({ jobId: facts.id, attempt: facts.attempt }, 'no provider could answer; the queue retries the job');
-    throw error;
-  }
-  if (lastAttempt) {
-    const code = (error as { code?: string }).code ?? 'internal_error';
-    await finish(failedRecord(facts, { code, message: error instanceof Error ? error.message : String(error) }, now()));
-  }
-  throw error;
 }
 
 async function delayUntil(job: Job<LlmJobData>, token: string | undefined, atMs: number, log: Logger, reason: string): Promise<never> {

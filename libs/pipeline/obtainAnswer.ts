@@ -113,8 +113,8 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   // Background work never downgrades, and leaves the last part of the budget to users' own jobs.
   const background = isCategoryJob(job.data);
   if (background) await ensureBackgroundHeadroom(deps, chainWorstCase(fullChain, inputTokens, maxOut, at));
-  // A hold must outlive the longest call it pays for, or the reaper would free it mid-call and the
-  // freed room could be reserved twice.
+  // A hold must outlive the longest call it pays for, or the reaper would take a live run for a
+  // dead one and charge its worst case until the settle corrects it.
   const ttlMs = Math.max(budget.reservation_ttl_ms, chainCallBudgetMs(fullChain, MAX_INLINE_RATE_WAIT_MS));
   const reserve = (amountMicros: number) =>
     reserveHold(deps.budget, { holdId, amountMicros, limits: budgetLimits(budget), ttlMs, thresholds: budget.alert_thresholds }, { log: deps.log });
@@ -166,6 +166,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
     // Nothing usable came back: return the hold, or settle what the unusable answers cost. The
     // provider's error stays the one thrown, so the cache and degraded fallbacks still run.
     await finishAfterFailure(hold, incompleteMicros > 0 ? () => hold.settle(incompleteMicros) : () => hold.release(), deps.log, error);
+    if (incompleteMicros > 0) await notePaid(job, incompleteMicros, deps.log);
     throw error;
   }
   const { candidate, index, result } = outcome;
@@ -199,6 +200,15 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   // A failpoint for the crash tests: die at the worst moment, after paying and before storing.
   if (process.env.GATEWAY_FAILPOINT === 'crash_after_answer_kept') process.kill(process.pid, 'SIGKILL');
   return answer;
+}
+
+/** Records in the job what a failed run paid, so that a later run refused by the budget fails rather than rejects it. */
+async function notePaid(job: Job<LlmJobData>, micros: number, log: Logger): Promise<void> {
+  try {
+    await job.updateData({ ...job.data, paidMicros: (job.data.paidMicros ?? 0) + micros });
+  } catch (err) {
+    log.warn({ err, jobId: job.id, micros }, 'could not note in the job what its failed run paid');
+  }
 }
 
 /**

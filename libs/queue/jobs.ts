@@ -31,6 +31,8 @@ export interface LlmJobData {
    * or a later failure reuses it instead of paying the provider again.
    */
   answer?: KeptAnswer;
+  /** Micro-dollars earlier runs paid for unusable answers; a job something was paid for is never stored as rejected. */
+  paidMicros?: number;
 }
 
 /** A provider answer kept with the job (see LlmJobData.answer). */
