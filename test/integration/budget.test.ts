@@ -258,6 +258,16 @@ describe('BudgetStore reaper', () => {
     expect(await store.snapshot()).toMatchObject({ month: { spent: 1_000, reserved: 0, charged: 0 } });
   });
 
+  test('a hold returned by an older reaper (a reaped marker) still counts its real cost when settled late', async () => {
+    const prefix = freshPrefix();
+    const store = new BudgetStore(redis, prefix, fakeClock().now);
+    await redis.set(`${prefix}:budget:settled:old`, 'reaped:2026-11:2026-11-25', 'PX', 60_000);
+    expect(await store.settle('old', 900)).toMatchObject({ settled: true, status: 'late' });
+    expect(await store.settle('old', 900)).toMatchObject({ settled: false, status: 'already_settled' });
+    expect(await store.release('old')).toBe(false);
+    expect(await store.snapshot()).toMatchObject({ month: { spent: 900, charged: 0 }, day: { spent: 900, charged: 0 } });
+  });
+
   test('a charge that reaches a threshold is announced by the reaper script, once', async () => {
     const prefix = freshPrefix();
     const clock = fakeClock();
