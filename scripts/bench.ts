@@ -1,4 +1,4 @@
-// `npm run bench`: measures the gateway against the yardstick in DESIGN.md and issue 4, each figure
+// `npm run bench`: measures the gateway against the performance targets of the README (Benchmarks), each figure
 // beside a baseline measured in the same run, and prints one table with PASS/FAIL per target.
 // Targets are reported, not enforced: the exit code is 0 unless the bench itself fails.
 // Options: --only budget,intake,e2e   --jobs N (e2e, default 10000)   --workers N (default 1)

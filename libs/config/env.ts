@@ -1,5 +1,5 @@
 /**
- * The environment every process reads (DESIGN, "Environment"), parsed once into typed values.
+ * The environment every process reads (README, "Environment"), parsed once into typed values.
  * Secrets live here, never in the JSON config.
  */
 import { GatewayError } from '../errors/index.ts';

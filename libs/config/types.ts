@@ -1,5 +1,5 @@
 /**
- * The shape of the JSON files under CONFIG_DIR (DESIGN, "Configuration"). Each file has a JSON
+ * The shape of the JSON files under CONFIG_DIR (README, "Configuration"). Each file has a JSON
  * Schema in config/schemas/ that says the same thing; the loader validates against it.
  */
 

@@ -4,7 +4,7 @@ import type { FeatureConfig } from '../config/types.ts';
 import { createAjv, toErrorDetails } from '../config/ajv.ts';
 import { checkSubmissionBounds } from './bounds.ts';
 
-/** A job submission as the API receives it (DESIGN, "HTTP API"). */
+/** A job submission as the API receives it (README, "HTTP API"). */
 export interface Submission {
   feature: string;
   input: Record<string, unknown>;

@@ -1,6 +1,6 @@
 /**
  * The MongoDB adapter of the JobStore port, on mongoose 9, for deployments across many hosts
- * (DESIGN, "Storage"). Chosen by a `mongodb://` or `mongodb+srv://` DATABASE_URL; the URL's
+ * (README, "Storage"). Chosen by a `mongodb://` or `mongodb+srv://` DATABASE_URL; the URL's
  * `retention_days` parameter sets how long records are kept (see mongoUrl.ts).
  *
  * Each store owns its own connection (`mongoose.createConnection`), never mongoose's global one,

@@ -36,7 +36,7 @@ export interface ProviderAttempt {
  */
 export type ServedBy = 'provider' | 'failover' | 'downgrade' | 'cache' | 'stale_cache' | 'category_cache' | 'degraded';
 
-/** A job as the API shows it (DESIGN, "A job"). Field names are the wire names. */
+/** A job as the API shows it (README, "GET /v1/jobs/:id"). Field names are the wire names. */
 export interface JobRecord {
   id: string;
   client_id: string;

@@ -33,7 +33,7 @@ export type WebhookStateFields = Omit<WebhookState, 'attempts'>;
 /** Event types a webhook announces. */
 export type WebhookEventType = 'job.completed' | 'job.failed' | 'job.rejected';
 
-/** The webhook body (DESIGN, HTTP API). `data` is the public job, as GET /v1/jobs/:id shows it. */
+/** The webhook body (README, "Webhooks"). `data` is the public job, as GET /v1/jobs/:id shows it. */
 export interface WebhookPayload {
   type: WebhookEventType;
   /** ISO time of the event (when the job ended), not of the attempt. */

@@ -1,5 +1,5 @@
 /**
- * The conformance suite every JobStore adapter passes (DESIGN, "Storage"). An adapter's test file
+ * The conformance suite every JobStore adapter passes (README, "Storage"). An adapter's test file
  * calls describeJobStoreConformance with a factory for a fresh, initialised store.
  */
 import { randomUUID } from 'node:crypto';
