@@ -1,5 +1,5 @@
 /**
- * Section "budget": the reserve-plus-settle overhead per job (issue 4: p99 <= 1 ms at 1,000 jobs/s).
+ * Section "budget": the reserve-plus-settle overhead per job (target: p99 <= 1 ms at 1,000 jobs/s).
  * An open loop starts one job per 1/rate seconds on a timer, whatever the previous ones are doing;
  * each job reserves a hold and settles it at once (the two Lua scripts a real job runs around its
  * provider call), timed from the reserve call to the settle's answer. Baseline, same run, same
