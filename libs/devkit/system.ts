@@ -66,7 +66,11 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   };
   try {
     await start('simulator');
-    await Promise.all(Array.from({ length: options.workers ?? 1 }, () => start('worker')));
+    // Wait for every worker start to settle before failing, so stop() below also ends the ones
+    // that were still starting when another failed (they would outlive the test otherwise).
+    const workers = await Promise.allSettled(Array.from({ length: options.workers ?? 1 }, () => start('worker')));
+    const failed = workers.find((w) => w.status === 'rejected');
+    if (failed) throw failed.reason;
     await start('api');
   } catch (e) {
     await stop();
