@@ -7,8 +7,7 @@ import { RecordRefusedError, type JobRecord } from '../store/types.ts';
 import { makeJobRecord } from '../../test/helpers/storeConformance.ts';
 import { finishStalledOut, processLlmJob, type PipelineDeps } from './llmJob.ts';
 import { refusedRecord } from './refusedRecord.ts';
-
-const NOW = new Date('2025-03-01T10:00:05.000Z');
+import { FIXTURE_NOW as NOW, makeAnsweredJob, makeKeptAnswer } from '../../test/helpers/pipelineFixtures.ts';
 
 describe('refusedRecord', () => {
   test('keeps what the gateway wrote, drops what the caller sent and the answer text', () => {
@@ -48,39 +47,11 @@ let deep: Record<string, unknown> = {};
 for (let i = 0; i < 1100; i++) deep = { d: deep };
 
 function keptAnswer(): KeptAnswer {
-  return {
-    holdId: 'job-1:1',
-    costMicros: 12_345,
-    servedBy: 'provider',
-    cache: 'miss',
-    degraded: false,
-    attempts: [{ provider: 'openai', model: 'gpt-4', status: 200, latencyMs: 900 }],
-    provider: 'openai',
-    model: 'gpt-4',
-    variant: 'gpt4',
-    promptVersion: 'v1',
-    text: 'a plan',
-    inputTokens: 300,
-    outputTokens: 200,
-    cachedInputTokens: 0,
-    finishReason: 'stop',
-    providerLatencyMs: 900,
-    startedAt: NOW.toISOString(),
-  };
+  return makeKeptAnswer({ attempts: [{ provider: 'openai', model: 'gpt-4', status: 200, latencyMs: 900 }], text: 'a plan' });
 }
 
 function fakeJob(answer: KeptAnswer | undefined): Job<LlmJobData> & { delayedTo?: number } {
-  const data: LlmJobData = {
-    clientId: 'demo',
-    feature: 'career_path_navigator',
-    input: { current_role: 'Analyst', years_experience: 3, target_roles: ['Data Scientist'], skills: ['sql'], education: { degree: 'BSc', field: 'Maths' } },
-    userId: 'u-1',
-    callbackUrl: 'https://example.com/hook',
-    metadata: deep,
-    createdAt: '2025-03-01T10:00:00.000Z',
-    ...(answer ? { answer } : {}),
-  };
-  const job = { id: 'job-1', data, attemptsMade: 0, attemptsStarted: 1, processedOn: Date.parse('2025-03-01T10:00:01.000Z'), opts: { attempts: 3 } } as unknown as Job<LlmJobData> & { delayedTo?: number };
+  const job: Job<LlmJobData> & { delayedTo?: number } = makeAnsweredJob('job-1', answer, deep);
   job.moveToDelayed = async (at: number) => {
     job.delayedTo = at;
   };

@@ -16,11 +16,6 @@ const REAP_INTERVAL_MS = 5000;
 /** Slack for process scheduling and polling, generous for a busy machine. */
 const MARGIN_MS = 5000;
 
-interface SimulatorCalls {
-  in_flight: { openai: number; anthropic: number };
-  total: { openai: number; anthropic: number };
-}
-
 describe('a job whose worker died mid-call, then the budget refuses its rerun', () => {
   test('its charged hold keeps spend an upper bound of what was paid, and the job is failed, not rejected', async () => {
     const submission = submissionFor('claude', 1);
@@ -45,7 +40,7 @@ describe('a job whose worker died mid-call, then the budget refuses its rerun', 
     probe = budgetProbe(gw);
     const id = await gw.client.submit(submission);
     const inFlight = async () => {
-      const c = (await gw!.simulator.calls()) as unknown as SimulatorCalls;
+      const c = await gw!.simulator.calls();
       return c.in_flight.openai + c.in_flight.anthropic;
     };
     await eventually(async () => (await probe!.store.snapshot()).holds === 1 && (await inFlight()) === 1, 15_000, 'the call in flight');
@@ -64,7 +59,7 @@ describe('a job whose worker died mid-call, then the budget refuses its rerun', 
     const [job] = (await finishedJobs(gw.client, [id], 30_000)) as [BudgetJob];
     // Something may have been paid for it: a failure of ours, never a rejection of the request.
     expect(job).toMatchObject({ status: 'failed', error: { code: 'budget_exhausted' } });
-    const calls = (await gw.simulator.calls()) as unknown as SimulatorCalls;
+    const calls = await gw.simulator.calls();
     expect(calls.total.openai + calls.total.anthropic).toBe(1);
     const after = await probe.store.snapshot();
     expect(after.month).toMatchObject({ spent: worst!.chainMicros, charged: worst!.chainMicros, reserved: 0 });

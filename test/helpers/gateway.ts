@@ -46,6 +46,8 @@ export async function startTestGateway(options: SystemOptions & { editConfig?: (
 export interface SimulatorCalls {
   total: { openai: number; anthropic: number };
   aborted: { openai: number; anthropic: number };
+  /** Requests the simulator is answering right now. */
+  in_flight: { openai: number; anthropic: number };
   by_job: Record<string, { openai?: number; anthropic?: number }>;
 }
 
