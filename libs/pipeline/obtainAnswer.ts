@@ -197,8 +197,6 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
     await finishAfterFailure(hold, () => hold.settle(answer.costMicros), deps.log, error);
     throw error;
   }
-  // A failpoint for the crash tests: die at the worst moment, after paying and before storing.
-  if (process.env.GATEWAY_FAILPOINT === 'crash_after_answer_kept') process.kill(process.pid, 'SIGKILL');
   return answer;
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { CRASH_AFTER_ANSWER_KEPT_ENV, NO_CRASH_ENV, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { budgetProbe, costMicrosOf, finishedJobs, payingConfig, submitAll, type BudgetProbe } from '../helpers/budget.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
 
@@ -23,7 +23,7 @@ describe('budget holds of a crashed worker', () => {
     gw = await startTestGateway({
       // The worker kills itself (SIGKILL) right after keeping its first paid answer in the job,
       // while its other calls are still at the provider. Short locks so the replacement takes over.
-      env: { WORKER_CONCURRENCY: '10', WORKER_LOCK_MS: '2000', GATEWAY_FAILPOINT: 'crash_after_answer_kept' },
+      env: { WORKER_CONCURRENCY: '10', WORKER_LOCK_MS: '2000', ...CRASH_AFTER_ANSWER_KEPT_ENV },
       // Spread answers: the first comes back while most others are still in flight.
       simulatorKnobs: { openai: { latency: { kind: 'lognormal', p50_ms: 1200, p95_ms: 2500 } }, anthropic: { latency: { kind: 'lognormal', p50_ms: 1200, p95_ms: 2500 } } },
       editConfig: (c) => {
@@ -67,7 +67,7 @@ describe('budget holds of a crashed worker', () => {
     expect(keptIds.size).toBeLessThan(10);
     expect([...keptIds].every((h) => amounts.has(h))).toBe(true);
 
-    await gw.system.addWorkerWith({ WORKER_LOCK_MS: '2000', GATEWAY_FAILPOINT: '' });
+    await gw.system.addWorkerWith({ WORKER_LOCK_MS: '2000', ...NO_CRASH_ENV });
     await eventually(
       async () => (await probe!.store.snapshot()).holds === 0,
       latestExpiry + REAP_INTERVAL_MS + MARGIN_MS - Date.now(),

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { TempConfig } from '../../libs/config/tempConfig.ts';
-import { eventually, startTestGateway, submissionFor, userJobCalls, type TestGateway } from '../helpers/gateway.ts';
+import { CRASH_AFTER_ANSWER_KEPT_ENV, NO_CRASH_ENV, eventually, startTestGateway, submissionFor, userJobCalls, type TestGateway } from '../helpers/gateway.ts';
 
 interface Job {
   id: string;
@@ -150,11 +150,11 @@ describe('incomplete answers', () => {
 
 describe('paying once', () => {
   test('a worker killed after the provider answered does not call the provider again', async () => {
-    gw = await startTestGateway({ env: { GATEWAY_FAILPOINT: 'crash_after_answer_kept', WORKER_LOCK_MS: '2000' } });
+    gw = await startTestGateway({ env: { ...CRASH_AFTER_ANSWER_KEPT_ENV, WORKER_LOCK_MS: '2000' } });
     const id = await gw.client.submit(submissionFor('gpt4', 1));
     const [crashing] = gw.system.processes.filter((p) => p.name === 'worker');
     await eventually(async () => crashing!.child.exitCode !== null || crashing!.child.signalCode !== null, 20_000, 'the worker to crash');
-    await gw.system.addWorkerWith({ GATEWAY_FAILPOINT: '' });
+    await gw.system.addWorkerWith(NO_CRASH_ENV);
     const [job] = await finished([id]);
     expect(job).toMatchObject({ status: 'completed', provider: 'openai' });
     expect((await gw.simulator.calls()).by_job[id]).toEqual({ openai: 1, anthropic: 0 });
@@ -162,11 +162,11 @@ describe('paying once', () => {
 
   test('a job that loses its worker too often is still ended: its paid answer is stored and settled', async () => {
     // With no stall allowed, BullMQ fails the job at the first crash without running it again.
-    gw = await startTestGateway({ env: { GATEWAY_FAILPOINT: 'crash_after_answer_kept', WORKER_LOCK_MS: '2000', WORKER_MAX_STALLED: '0' } });
+    gw = await startTestGateway({ env: { ...CRASH_AFTER_ANSWER_KEPT_ENV, WORKER_LOCK_MS: '2000', WORKER_MAX_STALLED: '0' } });
     const id = await gw.client.submit(submissionFor('claude', 2));
     const [crashing] = gw.system.processes.filter((p) => p.name === 'worker');
     await eventually(async () => crashing!.child.exitCode !== null || crashing!.child.signalCode !== null, 20_000, 'the worker to crash');
-    await gw.system.addWorkerWith({ GATEWAY_FAILPOINT: '' });
+    await gw.system.addWorkerWith(NO_CRASH_ENV);
     const [job] = await finished([id]);
     expect(job).toMatchObject({ status: 'completed', provider: 'anthropic' });
     expect((await gw.simulator.calls()).by_job[id]).toEqual({ openai: 0, anthropic: 1 });

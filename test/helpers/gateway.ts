@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,3 +104,10 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_0
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Environment that makes a worker SIGKILL itself right after keeping its first paid answer (see crashAfterAnswerKept.ts). */
+export const CRASH_AFTER_ANSWER_KEPT_ENV: NodeJS.ProcessEnv = {
+  NODE_OPTIONS: `--import ${fileURLToPath(new URL('./crashAfterAnswerKept.ts', import.meta.url))}`,
+};
+/** Environment that undoes CRASH_AFTER_ANSWER_KEPT_ENV for a replacement worker. */
+export const NO_CRASH_ENV: NodeJS.ProcessEnv = { NODE_OPTIONS: '' };
