@@ -75,8 +75,11 @@ describe('a worker stopped while its provider calls are out', () => {
     expect(charged.holds).toBe(0);
     expect(charged.month.reserved).toBe(0);
     expect(charged.month.charged).toBeGreaterThan(0);
-    const callsAtExit = await gw.simulator.calls();
-    expect(callsAtExit.aborted.openai + callsAtExit.aborted.anthropic).toBe(2);
+    // The SDKs' requests were aborted, not left to run out at the provider.
+    await eventually(async () => {
+      const c = await gw!.simulator.calls();
+      return c.aborted.openai + c.aborted.anthropic === 2 && c.in_flight.openai + c.in_flight.anthropic === 0;
+    }, 5000, 'both calls aborted at the provider');
 
     // The next worker runs them at once (fast calls now, to keep the test short).
     await gw.simulator.setKnobs({ openai: { latency: { kind: 'fixed', ms: 0 } }, anthropic: { latency: { kind: 'fixed', ms: 0 } } });
