@@ -74,32 +74,21 @@ function harness(options: { rateLimited?: boolean; answer?: KeptAnswer } = {}) {
 }
 
 describe('a job whose worker shuts down', () => {
-  test('aborted while its provider call is out: the request is aborted, the hold charged, the job back in the queue', async () => {
-    const { job, deps, trace, callStarted } = harness();
+  // The rerun of a job whose call was out knows it may have been paid for: a budget refusal then
+  // fails it, never rejects it (paidMicros).
+  test.each([
+    ['its provider call is out: the request is aborted, the hold charged', { rateLimited: false }, { budget: ['reserve', 'charge'], calls: 1, paid: [true] }],
+    ['waiting for a provider rate limit: no call was out, the hold is released', { rateLimited: true }, { budget: ['reserve', 'release'], calls: 0, paid: [] }],
+  ])('aborted while %s; the job is back in the queue', async (_name, options, expected) => {
+    const { job, deps, trace, callStarted, rateWaitStarted } = harness(options);
     const ctrl = new AbortController();
     const run = processLlmJob(job, 'token-1', deps, ctrl.signal);
-    await callStarted;
+    await (options.rateLimited ? rateWaitStarted : callStarted);
     ctrl.abort('worker shutting down');
     await expect(run).rejects.toBeInstanceOf(WaitingError);
-    expect(trace.budget).toEqual(['reserve', 'charge']);
+    expect({ budget: trace.budget, calls: trace.calls, paid: trace.kept.map((d) => d.paidMicros! > 0) }).toEqual(expected);
     expect(trace.moves).toEqual(['wait:token-1']);
-    // The rerun knows this job may have been paid for: a budget refusal then fails it, never rejects it.
-    expect(trace.kept.map((d) => d.paidMicros! > 0)).toEqual([true]);
-    expect(trace.calls).toBe(1);
     expect(trace.saved).toEqual([]);
-  });
-
-  test('aborted while waiting for a provider rate limit: no call was out, the hold is released', async () => {
-    const { job, deps, trace, rateWaitStarted } = harness({ rateLimited: true });
-    const ctrl = new AbortController();
-    const run = processLlmJob(job, 'token-1', deps, ctrl.signal);
-    await rateWaitStarted;
-    ctrl.abort('worker shutting down');
-    await expect(run).rejects.toBeInstanceOf(WaitingError);
-    expect(trace.budget).toEqual(['reserve', 'release']);
-    expect(trace.moves).toEqual(['wait:token-1']);
-    expect(trace.kept).toEqual([]);
-    expect(trace.calls).toBe(0);
   });
 
   test('aborted before it started: nothing reserved, nothing called, back in the queue', async () => {

@@ -5,9 +5,9 @@
  * every job. Every call the provider may have billed is in the ledger. On the way, SIGHUP reloads
  * the config of a worker in the middle of its calls and leaves it running.
  */
-import { afterEach, describe, expect, test } from 'vitest';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { budgetProbe, costMicrosOf, finishedJobs, payingConfig, worstCasesFor, type BudgetProbe } from '../helpers/budget.ts';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { eventually, startTestGateway } from '../helpers/gateway.ts';
+import { budgetProbe, costMicrosOf, finishedJobs, payingConfig, worstCasesFor } from '../helpers/budget.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
 
 const GRACE_MS = 5000;
@@ -17,21 +17,12 @@ const EXIT_MARGIN_MS = 2000;
 /** The promise: no job stays active longer than this after its worker exits. */
 const ACTIVE_AFTER_EXIT_MS = 5000;
 
-let gw: TestGateway | undefined;
-let probe: BudgetProbe | undefined;
-afterEach(async () => {
-  await probe?.close();
-  await gw?.stop();
-  probe = undefined;
-  gw = undefined;
-});
-
 describe('a worker stopped while its provider calls are out', () => {
   test(`exits within WORKER_SHUTDOWN_GRACE_MS, its jobs back in the queue at once and completed by another worker, every paid call in the ledger`, async () => {
     const submissions = [0, 1, 2].map((i) => ({ ...careerSubmission(i), user_id: `shutdown-${i}` }));
     const lines: string[] = [];
     let configDir = '';
-    gw = await startTestGateway({
+    const gw = await startTestGateway({
       // Two jobs in flight, one left waiting; info logs show the SIGHUP reload.
       env: { WORKER_SHUTDOWN_GRACE_MS: String(GRACE_MS), WORKER_CONCURRENCY: '2', LOG_LEVEL: 'info' },
       simulatorKnobs: { openai: { latency: { kind: 'fixed', ms: CALL_MS } }, anthropic: { latency: { kind: 'fixed', ms: CALL_MS } } },
@@ -43,10 +34,14 @@ describe('a worker stopped while its provider calls are out', () => {
         c.edit('features/career_path_navigator.json', (json) => void delete json.category_fallback);
       },
     });
-    probe = budgetProbe(gw);
-    const ids = await Promise.all(submissions.map((s) => gw!.client.submit(s)));
+    const probe = budgetProbe(gw);
+    onTestFinished(async () => {
+      await probe.close();
+      await gw.stop();
+    });
+    const ids = await Promise.all(submissions.map((s) => gw.client.submit(s)));
     const inFlight = async () => {
-      const c = await gw!.simulator.calls();
+      const c = await gw.simulator.calls();
       return c.in_flight.openai + c.in_flight.anthropic;
     };
     await eventually(async () => (await inFlight()) === 2, 30_000, 'two provider calls in flight');
@@ -67,8 +62,8 @@ describe('a worker stopped while its provider calls are out', () => {
 
     // Back in the queue at once, no attempt used; holds charged by the worker itself (the reaper
     // would wait for their TTL): both calls were out when aborted.
-    await eventually(async () => (await probe!.queue.getActiveCount()) === 0, ACTIVE_AFTER_EXIT_MS - (Date.now() - exitedAt), 'no job active');
-    const waiting = await Promise.all(ids.map((id) => probe!.queue.getJob(id)));
+    await eventually(async () => (await probe.queue.getActiveCount()) === 0, ACTIVE_AFTER_EXIT_MS - (Date.now() - exitedAt), 'no job active');
+    const waiting = await Promise.all(ids.map((id) => probe.queue.getJob(id)));
     expect(await Promise.all(waiting.map((j) => j!.getState()))).toEqual(['waiting', 'waiting', 'waiting']);
     expect(waiting.map((j) => j!.attemptsMade)).toEqual([0, 0, 0]);
     const charged = await probe.store.snapshot();
@@ -77,7 +72,7 @@ describe('a worker stopped while its provider calls are out', () => {
     expect(charged.month.charged).toBeGreaterThan(0);
     // The SDKs' requests were aborted, not left to run out at the provider.
     await eventually(async () => {
-      const c = await gw!.simulator.calls();
+      const c = await gw.simulator.calls();
       return c.aborted.openai + c.aborted.anthropic === 2 && c.in_flight.openai + c.in_flight.anthropic === 0;
     }, 5000, 'both calls aborted at the provider');
 
