@@ -8,7 +8,9 @@ export const MAX_CLEANUP_MS = 5000;
 
 /** When, in ms after the signal, a shutdown aborts the work still in progress, and when it exits anyway. */
 export interface ShutdownDeadlines {
+  /** Milliseconds after the signal at which the work still in progress is aborted. */
   abortAtMs: number;
+  /** Milliseconds after the signal at which the process exits, done or not (the grace). */
   exitAtMs: number;
 }
 
