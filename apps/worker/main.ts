@@ -73,7 +73,8 @@ const pipeline: PipelineDeps = {
 
 const worker = new Worker<LlmJobData, LlmJobOutcome>(
   LLM_QUEUE,
-  (job, token) => processLlmJob(job, token, pipeline),
+  // Taking BullMQ's job signal (the third argument) lets shutdown abort the calls in flight.
+  (job, token, signal) => processLlmJob(job, token, pipeline, signal),
   {
     connection,
     prefix,
@@ -126,9 +127,9 @@ announceReady(log, { concurrency: env.workerConcurrency }, 'worker ready');
 void checkRedisPersistence(env.redisUrl, log);
 
 onShutdown(log, [
-  // Let jobs in flight finish (their answers are paid for), then flush their records.
-  ['worker', () => worker.close()],
-  ['webhooks', () => webhookWorker.close()],
+  // Stop taking jobs and let those in flight finish (their answers are paid for); near the end of
+  // the grace, their calls are aborted and the jobs go back to the queue. Then flush their records.
+  ['workers', () => Promise.all([worker.close(), webhookWorker.close()])],
   ['reaper', async () => clearInterval(reaper)],
   ['writer', () => writer.flush()],
   ['config', async () => config.close()],
@@ -136,4 +137,4 @@ onShutdown(log, [
   ['queues', () => Promise.all([webhookQueue.close(), llmQueue.close(), queueEvents.close()])],
   ['redis', () => Promise.all([connection.quit(), budgetConnection.quit()])],
   ['store', () => store.close()],
-]);
+], { graceMs: env.workerShutdownGraceMs, onGraceEnding: () => worker.cancelAllJobs('worker shutting down') });

@@ -43,6 +43,8 @@ export interface GetOrComputeOptions {
   keep?: (value: CachedAnswer) => boolean;
   /** Called with a failed cache write; the answer is still returned. Default: ignored. */
   onStoreError?: (err: unknown) => void;
+  /** Stops a caller waiting on another's computation (rejecting with the signal's reason); compute must heed it itself. @defaultValue none */
+  signal?: AbortSignal;
 }
 
 /** Options of a read. */
@@ -151,6 +153,7 @@ export class ResponseCache {
       onStoreError: options.onStoreError,
       onRenewFailure: options.onRenewFailure,
       now: this.#now,
+      signal: options.signal,
     });
   }
 

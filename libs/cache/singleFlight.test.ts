@@ -120,6 +120,39 @@ describe('singleFlight', () => {
     expect(await pending).toEqual({ value: 'theirs', outcome: 'shared', shared: true });
   });
 
+  test('an aborted leader frees its lock at once, and a follower in another process takes over', async () => {
+    const backend = memoryBackend();
+    const ctrl = new AbortController();
+    const aborted = singleFlight('k', () => new Promise<string>((_, reject) => ctrl.signal.addEventListener('abort', () => reject(new Error('aborted')))), { ...options(backend), signal: ctrl.signal });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(backend.locks.size).toBe(1);
+    // Another process's caller: its own flights map, so it follows through the backend.
+    const other = singleFlight('k', async () => 'theirs', options(backend));
+    await new Promise((r) => setTimeout(r, 0));
+    ctrl.abort('shutting down');
+    await expect(aborted).rejects.toThrow('aborted');
+    expect(await other).toEqual({ value: 'theirs', outcome: 'miss', shared: false });
+  });
+
+  test('an aborted follower stops waiting; the flight goes on for the others', async () => {
+    const backend = memoryBackend();
+    const opts = options(backend);
+    let finish!: (v: string) => void;
+    const leader = singleFlight('k', () => new Promise<string>((resolve) => (finish = resolve)), opts);
+    const ctrl = new AbortController();
+    const local = singleFlight('k', async () => 'mine', { ...opts, signal: ctrl.signal });
+    backend.locks.set('k2', { token: 'other-process', expiresAt: Date.now() + 10_000 });
+    const remote = singleFlight('k2', async () => 'mine', { ...options(backend), signal: ctrl.signal });
+    const joiner = singleFlight('k', async () => 'x', opts);
+    await new Promise((r) => setTimeout(r, 0));
+    ctrl.abort(new Error('shutting down'));
+    await expect(local).rejects.toThrow('shutting down');
+    await expect(remote).rejects.toThrow('shutting down');
+    finish('v');
+    expect(await leader).toMatchObject({ value: 'v', outcome: 'miss' });
+    expect(await joiner).toMatchObject({ value: 'v', outcome: 'shared' });
+  });
+
   test('a failed cache write still returns the value and is reported', async () => {
     const backend = memoryBackend();
     backend.failWrites = true;

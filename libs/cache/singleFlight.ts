@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { untilAborted } from '../lifecycle/abort.ts';
 
 /**
  * Single flight: identical concurrent requests share one computation (one paid provider call),
@@ -78,6 +79,12 @@ export interface SingleFlightOptions<T> {
   onStoreError?: (err: unknown) => void;
   /** Clock in Unix milliseconds. Default Date.now. */
   now?: () => number;
+  /**
+   * Stops this caller waiting on others' computations (it rejects with the signal's reason; others
+   * go on waiting). `compute` must heed it itself: its failure frees the lock as any failure does.
+   * @defaultValue none
+   */
+  signal?: AbortSignal;
 }
 
 // Wake a follower just after the lock's expiry, not on it, so its probe finds the lock gone.
@@ -90,10 +97,12 @@ const EXPIRY_MARGIN_MS = 5;
 export async function singleFlight<T>(key: string, compute: () => Promise<T>, opts: SingleFlightOptions<T>): Promise<FlightResult<T>> {
   for (let existing = opts.flights.get(key); existing; existing = opts.flights.get(key)) {
     try {
-      const r = await existing;
+      const r = await untilAborted(existing, opts.signal);
       const outcome = r.outcome === 'hit' ? 'hit' : 'shared';
       return { value: r.value, outcome, shared: true };
-    } catch {
+    } catch (err) {
+      // This caller stopped waiting; the flight goes on for the others.
+      if (opts.signal?.aborted) throw err;
       // That flight's caller gets its error; we look again, and the first of us to do so leads.
       if (opts.flights.get(key) === existing) opts.flights.delete(key);
     }
@@ -126,7 +135,7 @@ async function acrossProcesses<T>(key: string, compute: () => Promise<T>, opts: 
       const remaining = deadline - now();
       if (remaining <= 0) return await lead(key, token, compute, opts, false);
       const untilExpiry = probe.lockTtlMs >= 0 ? probe.lockTtlMs + EXPIRY_MARGIN_MS : remaining;
-      const signal = await listener.next(Math.min(remaining, untilExpiry));
+      const signal = await untilAborted(listener.next(Math.min(remaining, untilExpiry)), opts.signal);
       if (signal?.kind === 'done') return { value: signal.value, outcome: 'shared', shared: true };
       // A failure signal, the lock's expiry (renewed, or gone with a dead leader) or the deadline: look again.
     }

@@ -24,6 +24,7 @@ export const ENV_VARS = [
   'WORKER_CONCURRENCY',
   'WORKER_LOCK_MS',
   'WORKER_MAX_STALLED',
+  'WORKER_SHUTDOWN_GRACE_MS',
   'LOG_LEVEL',
   'GATEWAY_QUEUE_PREFIX',
 ] as const;
@@ -82,6 +83,12 @@ export interface GatewayEnv {
   workerLockMs: number;
   /** Times a job may lose its worker (crash, lost lock) and run again before it is failed. Default 10. */
   workerMaxStalled: number;
+  /**
+   * Milliseconds a worker takes at most from SIGTERM to its exit: jobs in flight may finish until
+   * shortly before it ends, then their calls are aborted and the jobs go back to the queue. Keep
+   * it at or under docker-compose's stop_grace_period. Default 30000.
+   */
+  workerShutdownGraceMs: number;
   /** pino log level. Default `info`. */
   logLevel: (typeof LOG_LEVELS)[number];
   /** BullMQ key prefix (wrapped in `{}` hash tags by the queue code). Default `bull`. */
@@ -116,6 +123,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     workerConcurrency: int(get('WORKER_CONCURRENCY') ?? '50', 'WORKER_CONCURRENCY', 1, 10_000),
     workerLockMs: int(get('WORKER_LOCK_MS') ?? '30000', 'WORKER_LOCK_MS', 1000, 3_600_000),
     workerMaxStalled: int(get('WORKER_MAX_STALLED') ?? '10', 'WORKER_MAX_STALLED', 0, 1000),
+    workerShutdownGraceMs: int(get('WORKER_SHUTDOWN_GRACE_MS') ?? '30000', 'WORKER_SHUTDOWN_GRACE_MS', 1000, 3_600_000),
     logLevel: logLevel(get('LOG_LEVEL') ?? 'info'),
     queuePrefix: queuePrefix(get('GATEWAY_QUEUE_PREFIX') ?? 'bull'),
   };

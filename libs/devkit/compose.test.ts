@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ENV_VARS } from '../config/env.ts';
+import { ENV_VARS, readEnv } from '../config/env.ts';
 import { ROOT } from './processes.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -146,6 +146,9 @@ function command(service: Mapping, name: string): string[] {
   throw new Error(`docker-compose.yml: service "${name}" has no command`);
 }
 
+/** What compose runs with when the variable is unset: the default of a `${VAR:-default}` value. */
+const unsetDefault = (value: string): string => value.replace(/^\$\{\w+:-(.*)\}$/, '$1');
+
 /** The part of `text` before the first `separator`. */
 const head = (text: string, separator: string): string => text.split(separator)[0] ?? '';
 
@@ -280,6 +283,16 @@ describe('docker-compose.yml', () => {
       expect(mapping(deps.redis, `${name}.depends_on.redis`).condition, `${name} does not wait for a healthy redis`).toBe('service_healthy');
       expect(deps.simulator, `${name} does not depend on the simulator`).toBeDefined();
     }
+  });
+
+  it("gives the worker's shutdown grace at least as long as compose waits before SIGKILL", () => {
+    const period = String(service('worker').stop_grace_period ?? '');
+    const match = /^(\d+)(ms|s|m)$/.exec(period);
+    expect(match, `worker stop_grace_period "${period}" is not a plain duration like 30s`).not.toBeNull();
+    const periodMs = Number(match![1]) * { ms: 1, s: 1000, m: 60_000 }[match![2] as 'ms' | 's' | 'm'];
+    const graceMs = Number(unsetDefault(environment(service('worker'), 'worker').get('WORKER_SHUTDOWN_GRACE_MS') ?? ''));
+    expect(graceMs, 'the worker passes WORKER_SHUTDOWN_GRACE_MS with the default readEnv uses').toBe(readEnv({}).workerShutdownGraceMs);
+    expect(graceMs, `WORKER_SHUTDOWN_GRACE_MS ${graceMs} outlasts stop_grace_period ${period}: compose would SIGKILL jobs mid-call`).toBeLessThanOrEqual(periodMs);
   });
 
   it('declares every named volume it mounts', () => {

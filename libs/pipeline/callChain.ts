@@ -1,4 +1,4 @@
-import { ProviderRejectedError, ProvidersUnavailableError, RateLimitWaitError } from './errors.ts';
+import { ProviderRejectedError, ProvidersUnavailableError, RateLimitWaitError, RunAbortedError } from './errors.ts';
 import { IncompleteAnswerError } from '../providers/completeness.ts';
 import type { ProviderAttempt } from '../store/types.ts';
 import type { CompletionRequest, CompletionResult } from '../providers/types.ts';
@@ -19,12 +19,15 @@ export interface ChainDeps {
    * was paid for it all the same, and the caller must count it.
    */
   onPaidIncomplete?: (candidate: Candidate, usage: { inputTokens: number; outputTokens: number } | undefined) => void;
+  /** Aborts the chain (the worker is shutting down): the call in flight is aborted, nothing else is tried. @defaultValue none */
+  signal?: AbortSignal;
 }
 
 /**
  * Tries each candidate through its resilience policy (breaker, timeout, retries) until one
  * answers. An open breaker or an outage moves on to the next; a fatal answer stops at once.
- * Every HTTP attempt is appended to `attempts`.
+ * Every HTTP attempt is appended to `attempts`. Once `deps.signal` aborts, throws RunAbortedError,
+ * telling whether a call was out at that moment.
  */
 export async function callChain(
   chain: Candidate[],
@@ -35,47 +38,62 @@ export async function callChain(
   let lastError: unknown;
   let lastCode = 'no_provider_configured';
   let retryAfterMs: number | undefined;
-  for (const [index, candidate] of chain.entries()) {
-    try {
-      const client = deps.providers.get(candidate.provider, candidate.settings);
-      const result = await callWithResilience(
-        candidate.provider,
-        candidate.settings,
-        deps.breaker,
-        async (signal) => {
-          try {
-            return await client.complete({ ...request, model: candidate.model, timeoutMs: candidate.settings.timeout_ms, signal });
-          } catch (error) {
-            // A body that parsed but is unusable, or that did not parse (the SDK throws SyntaxError only
-            // for a 2xx body): the provider answered, so assume it billed.
-            if (error instanceof IncompleteAnswerError) deps.onPaidIncomplete?.(candidate, error.usage);
-            else if (error instanceof SyntaxError) deps.onPaidIncomplete?.(candidate, undefined);
-            throw error;
-          }
-        },
-        {
-          ...(deps.beforeTry ? { beforeTry: () => deps.beforeTry!(candidate) } : {}),
-          onAttempt: (a) =>
-            attempts.push({ provider: a.provider, model: candidate.model, status: a.status, latencyMs: Math.round(a.latencyMs), ...(a.errorCode ? { errorCode: a.errorCode } : {}) }),
-        },
-      );
-      return { candidate, index, result };
-    } catch (error) {
-      // A rate-limit wait is not a provider failure: the job waits in the queue, it does not fail over.
-      if (error instanceof RateLimitWaitError) throw error;
-      const cls = classifyResilienceError(error);
-      if (cls.code === 'provider_circuit_open') attempts.push({ provider: candidate.provider, model: candidate.model, status: 0, errorCode: cls.code, latencyMs: 0 });
-      if (!cls.retryable) {
-        // The provider's own words help with a bad request, but a credential error may echo (part of) our key.
-        const detail = cls.status === 401 || cls.status === 403 ? 'the gateway operators must check its API key' : error instanceof Error ? error.message : String(error);
-        throw new ProviderRejectedError(cls.code, `${candidate.provider} refused the request (${cls.status}): ${detail}`, error);
+  const { signal } = deps;
+  // Whether a request was out when the signal aborted: the provider may have answered and billed it.
+  let callsOut = 0;
+  let midCall = false;
+  const onAbort = () => (midCall = callsOut > 0);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (const [index, candidate] of chain.entries()) {
+      try {
+        const client = deps.providers.get(candidate.provider, candidate.settings);
+        const result = await callWithResilience(
+          candidate.provider,
+          candidate.settings,
+          deps.breaker,
+          async (callSignal) => {
+            callsOut++;
+            try {
+              return await client.complete({ ...request, model: candidate.model, timeoutMs: candidate.settings.timeout_ms, signal: callSignal });
+            } catch (error) {
+              // A body that parsed but is unusable, or that did not parse (the SDK throws SyntaxError only
+              // for a 2xx body): the provider answered, so assume it billed.
+              if (error instanceof IncompleteAnswerError) deps.onPaidIncomplete?.(candidate, error.usage);
+              else if (error instanceof SyntaxError) deps.onPaidIncomplete?.(candidate, undefined);
+              throw error;
+            } finally {
+              callsOut--;
+            }
+          },
+          {
+            signal,
+            ...(deps.beforeTry ? { beforeTry: () => deps.beforeTry!(candidate) } : {}),
+            onAttempt: (a) =>
+              attempts.push({ provider: a.provider, model: candidate.model, status: a.status, latencyMs: Math.round(a.latencyMs), ...(a.errorCode ? { errorCode: a.errorCode } : {}) }),
+          },
+        );
+        return { candidate, index, result };
+      } catch (error) {
+        if (signal?.aborted) throw new RunAbortedError(midCall, error);
+        // A rate-limit wait is not a provider failure: the job waits in the queue, it does not fail over.
+        if (error instanceof RateLimitWaitError) throw error;
+        const cls = classifyResilienceError(error);
+        if (cls.code === 'provider_circuit_open') attempts.push({ provider: candidate.provider, model: candidate.model, status: 0, errorCode: cls.code, latencyMs: 0 });
+        if (!cls.retryable) {
+          // The provider's own words help with a bad request, but a credential error may echo (part of) our key.
+          const detail = cls.status === 401 || cls.status === 403 ? 'the gateway operators must check its API key' : error instanceof Error ? error.message : String(error);
+          throw new ProviderRejectedError(cls.code, `${candidate.provider} refused the request (${cls.status}): ${detail}`, error);
+        }
+        lastError = error;
+        lastCode = cls.code;
+        // Only a provider's own retry-after counts: an open breaker's reopen time is our guess, and
+        // waiting for it would hold jobs back from the cached and degraded fallbacks.
+        if (cls.retryAfterMs !== undefined && cls.code !== 'provider_circuit_open') retryAfterMs = Math.max(retryAfterMs ?? 0, cls.retryAfterMs);
       }
-      lastError = error;
-      lastCode = cls.code;
-      // Only a provider's own retry-after counts: an open breaker's reopen time is our guess, and
-      // waiting for it would hold jobs back from the cached and degraded fallbacks.
-      if (cls.retryAfterMs !== undefined && cls.code !== 'provider_circuit_open') retryAfterMs = Math.max(retryAfterMs ?? 0, cls.retryAfterMs);
     }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
   }
   throw new ProvidersUnavailableError(lastCode, retryAfterMs, lastError);
 }

@@ -38,3 +38,15 @@ export class RateLimitWaitError extends GatewayError {
     this.waitMs = waitMs;
   }
 }
+
+/**
+ * The run was aborted by its job's signal (the worker is shutting down): the job goes back to the
+ * queue. `midCall` when a provider call was out at that moment: the provider may bill it.
+ */
+export class RunAbortedError extends GatewayError {
+  readonly midCall: boolean;
+  constructor(midCall: boolean, cause: unknown) {
+    super('run_aborted', `The worker stopped this run${midCall ? ' during a provider call' : ''} (it is shutting down); the job goes back to the queue.`, { status: 503, cause });
+    this.midCall = midCall;
+  }
+}

@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import { isRecordRefused, type JobRecord, type SaveOutcome } from '../store/types.ts';
@@ -145,9 +145,11 @@ export async function finishStalledOut(job: Job<LlmJobData>, deps: PipelineDeps)
 /**
  * One attempt at one job: plan it, get an answer (cache, shared flight, or a paid provider call
  * through the failover chain), settle the budget, store the result. Outages fall back to a cached
- * answer, then, on the last attempt, to the feature's degraded answer.
+ * answer, then, on the last attempt, to the feature's degraded answer. When `signal` (BullMQ's job
+ * signal) aborts before an answer came, the job goes back to the queue at once, using no attempt;
+ * an answer already kept is settled and stored as usual.
  */
-export async function processLlmJob(job: Job<LlmJobData>, token: string | undefined, deps: PipelineDeps): Promise<LlmJobOutcome> {
+export async function processLlmJob(job: Job<LlmJobData>, token: string | undefined, deps: PipelineDeps, signal?: AbortSignal): Promise<LlmJobOutcome> {
   const now = deps.now ?? (() => new Date());
   const { plan, facts, finish } = jobContext(job, deps);
   if (!plan) {
@@ -155,13 +157,13 @@ export async function processLlmJob(job: Job<LlmJobData>, token: string | undefi
     throw new UnrecoverableError('unknown_feature');
   }
 
-  if (!isCategoryJob(job.data)) return answerJob(job, token, plan, facts, finish, deps, false);
+  if (!isCategoryJob(job.data)) return answerJob(job, token, plan, facts, finish, deps, false, signal);
   // Background work takes one worker slot at most: users' jobs keep the others. An answer already
   // paid for is finished at once, so its hold is settled before anything can reap it.
   const slot = deps.categoryAnswers?.tryBegin() ?? false;
   if (!slot && !job.data.answer) return delayUntil(job, token, Date.now() + CATEGORY_RETRY_MS * (1 + Math.random()), deps.log, 'another category answer is being written');
   try {
-    return await answerJob(job, token, plan, facts, finish, deps, true);
+    return await answerJob(job, token, plan, facts, finish, deps, true, signal);
   } finally {
     if (slot) deps.categoryAnswers!.end();
   }
@@ -175,6 +177,7 @@ async function answerJob(
   finish: Finish,
   deps: PipelineDeps,
   forCategory: boolean,
+  signal: AbortSignal | undefined,
 ): Promise<LlmJobOutcome> {
   const now = deps.now ?? (() => new Date());
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -184,11 +187,11 @@ async function answerJob(
     answer = job.data.answer;
   } else {
     try {
-      answer = await obtainAnswer(job, plan, { ...deps, now, sleep }, attempts);
+      answer = await obtainAnswer(job, plan, { ...deps, now, sleep }, attempts, signal);
     } catch (error) {
       // A category's generic answer is a nicety: with no provider or budget now, the next paid answer asks again.
-      if (forCategory) return skipCategoryAnswer(error, facts, deps.log);
-      const fallback = await handleNoAnswer(error, job, token, plan, facts, deps, now, finish);
+      if (forCategory && !signal?.aborted) return skipCategoryAnswer(error, facts, deps.log);
+      const fallback = await handleNoAnswer(noAnswerCause(error, signal), error, job, token, plan, facts, deps, now, finish);
       if (fallback === 'rejected') return { status: 'rejected', costMicros: 0 };
       answer = fallback;
     }
@@ -235,7 +238,9 @@ async function settle(answer: KeptAnswer, deps: PipelineDeps): Promise<void> {
 }
 
 /** The cause of a failed run as the no-answer decision reads it (noAnswer.ts). */
-function noAnswerCause(error: unknown): NoAnswerCause {
+function noAnswerCause(error: unknown, signal: AbortSignal | undefined): NoAnswerCause {
+  // Whatever the error says (an aborted call, a wait cut short), the worker stopped this run.
+  if (signal?.aborted) return { kind: 'aborted' };
   if (error instanceof BudgetRefusedError) return { kind: 'budget_refused', exhausted: error.refused.exhausted, policy: error.policy, retryAtMs: error.refused.retryAtMs };
   if (error instanceof RateLimitWaitError) return { kind: 'rate_limit_wait', waitMs: error.waitMs };
   if (error instanceof ProviderRejectedError) return { kind: 'provider_rejected', code: error.code };
@@ -245,6 +250,7 @@ function noAnswerCause(error: unknown): NoAnswerCause {
 
 /** Carries out decideNoAnswer: a rejection, a delay, a fallback answer, a failure, or a retry. */
 async function handleNoAnswer(
+  cause: NoAnswerCause,
   error: unknown,
   job: Job<LlmJobData>,
   token: string | undefined,
@@ -254,7 +260,6 @@ async function handleNoAnswer(
   now: () => Date,
   finish: (record: JobRecord) => Promise<void>,
 ): Promise<KeptAnswer | 'rejected'> {
-  const cause = noAnswerCause(error);
   const cached = cause.kind === 'providers_unavailable' ? await deps.cache.getFirst([plan.cacheKey, plan.categoryKey], { allowStale: true }).catch(() => null) : null;
   const decision = decideNoAnswer({
     cause,
@@ -283,7 +288,24 @@ async function handleNoAnswer(
     case 'retry':
       if (cause.kind === 'providers_unavailable') deps.log.warn({ jobId: facts.id, attempt: facts.attempt }, 'no provider could answer; the queue retries the job');
       throw error;
+    case 'requeue':
+      return backToQueue(job, token, deps.log, decision.reason);
   }
+}
+
+/**
+ * Puts an active job back at the front of the queue, using no attempt (BullMQ's manual-retry
+ * pattern: moveToWait, then WaitingError so the worker neither completes nor fails it).
+ */
+async function backToQueue(job: Job<LlmJobData>, token: string | undefined, log: Logger, reason: string): Promise<never> {
+  try {
+    await job.moveToWait(token);
+    log.info({ jobId: job.id, reason }, 'job back in the queue');
+  } catch (err) {
+    // Still ours and locked: once the lock expires, the job runs again as a stalled one.
+    log.error({ err, jobId: job.id, reason }, 'could not put the job back in the queue; it runs again once its lock expires');
+  }
+  throw new WaitingError();
 }
 
 async function delayUntil(job: Job<LlmJobData>, token: string | undefined, atMs: number, log: Logger, reason: string): Promise<never> {

@@ -24,6 +24,9 @@ const cases: Array<[string, NoAnswerCause, Partial<NoAnswerFacts>, NoAnswerDecis
   ['outage without a retry-after: the queue retries', down(), {}, { kind: 'retry' }],
   ['another error before the last attempt: the queue retries', { kind: 'other', code: 'store_unavailable' }, {}, { kind: 'retry' }],
   ['another error on the last attempt: failed with its code', { kind: 'other', code: 'store_unavailable' }, { lastAttempt: true }, { kind: 'fail', code: 'store_unavailable' }],
+  ['aborted (worker shutting down): back in the queue at once', { kind: 'aborted' }, {}, { kind: 'requeue', reason: 'worker shutting down' }],
+  ['aborted on the last attempt: back in the queue, never degraded or failed', { kind: 'aborted' }, { lastAttempt: true }, { kind: 'requeue', reason: 'worker shutting down' }],
+  ['aborted after an earlier run paid: back in the queue, never rejected', { kind: 'aborted' }, { paidBefore: true, runsStarted: MAX_RETRY_AFTER_DELAYS }, { kind: 'requeue', reason: 'worker shutting down' }],
 ];
 
 describe('decideNoAnswer', () => {

@@ -16,7 +16,9 @@ export type NoAnswerCause =
   | { kind: 'rate_limit_wait'; waitMs: number }
   | { kind: 'provider_rejected'; code: string }
   | { kind: 'providers_unavailable'; retryAfterMs: number | undefined }
-  | { kind: 'other'; code: string };
+  | { kind: 'other'; code: string }
+  /** The job's signal stopped the run: its worker is shutting down. */
+  | { kind: 'aborted' };
 
 /** Everything the decision needs. */
 export interface NoAnswerFacts {
@@ -38,14 +40,18 @@ export interface NoAnswerFacts {
   jitter: number;
 }
 
-/** What to do. `fail` stores the failure and ends the job; `retry` hands the error to the queue's retries. */
+/**
+ * What to do. `fail` stores the failure and ends the job; `retry` hands the error to the queue's
+ * retries; `requeue` puts the job back in the queue at once, using no attempt.
+ */
 export type NoAnswerDecision =
   | { kind: 'delay'; until: number; reason: string }
   | { kind: 'reject'; code: string }
   | { kind: 'cached'; from: 'stale_cache' | 'category_cache' }
   | { kind: 'degraded' }
   | { kind: 'retry' }
-  | { kind: 'fail'; code: string };
+  | { kind: 'fail'; code: string }
+  | { kind: 'requeue'; reason: string };
 
 /** Decides what a job gets when no answer came. */
 export function decideNoAnswer(facts: NoAnswerFacts): NoAnswerDecision {
@@ -71,5 +77,8 @@ export function decideNoAnswer(facts: NoAnswerFacts): NoAnswerDecision {
       return { kind: 'retry' };
     case 'other':
       return facts.lastAttempt ? { kind: 'fail', code: cause.code } : { kind: 'retry' };
+    case 'aborted':
+      // Nothing failed: another worker runs the job now, whatever it cost or would fall back to.
+      return { kind: 'requeue', reason: 'worker shutting down' };
   }
 }

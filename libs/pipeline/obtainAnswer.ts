@@ -10,7 +10,7 @@ import type { RateLimiter } from '../ratelimit/rateLimiter.ts';
 import type { ResponseCache, CachedAnswer } from '../cache/responseCache.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { SharedBreaker } from '../resilience/sharedBreaker.ts';
-import { BudgetRefusedError, RateLimitWaitError } from './errors.ts';
+import { BudgetRefusedError, RateLimitWaitError, RunAbortedError } from './errors.ts';
 import { costMicros, priceAt } from '../budget/cost.ts';
 import { budgetLimits, chooseDowngrade, estimatePromptTokens } from '../budget/reservation.ts';
 import { allCandidates, candidateWorstCase, chainCallBudgetMs, chainWorstCase, failoverChain, type Candidate } from './route.ts';
@@ -18,6 +18,7 @@ import { callChain } from './callChain.ts';
 import { isCategoryJob } from './categoryAnswer.ts';
 import { leavesHeadroom } from '../budget/admission.ts';
 import { GatewayError } from '../errors/index.ts';
+import { untilAborted } from '../lifecycle/abort.ts';
 
 /** Share of each budget limit that background work (generic category answers) may reach; users' jobs keep the rest. @defaultValue 0.8 */
 export const BACKGROUND_BUDGET_SHARE = 0.8;
@@ -70,13 +71,17 @@ export function flightWaitFor(chain: Candidate[]): number {
 /**
  * Gets the job an answer: from the cache, from an identical request already in flight, or by
  * paying a provider (reserve budget, call the failover chain, keep the answer in the job).
+ * Once `signal` aborts (the worker is shutting down), waits and calls stop with RunAbortedError;
+ * the hold is released, or charged when a call was out, and the single-flight lock is freed.
  */
-export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: AnswerDeps, attempts: ProviderAttempt[]): Promise<KeptAnswer> {
+export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: AnswerDeps, attempts: ProviderAttempt[], signal?: AbortSignal): Promise<KeptAnswer> {
   const cfg = deps.config();
   const chain = failoverChain(cfg, plan.experiment, plan.variant);
   let paid: KeptAnswer | undefined;
   const compute = async (): Promise<CachedAnswer> => {
-    paid = await payAndCall(job, plan, chain, deps, attempts);
+    // Aborted while waiting on another run's flight: reserve nothing, call nobody.
+    if (signal?.aborted) throw new RunAbortedError(false, signal.reason);
+    paid = await payAndCall(job, plan, chain, deps, attempts, signal);
     return toCached(paid);
   };
   const { cache } = plan.feature;
@@ -95,12 +100,13 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: An
     // A truncated answer goes to those waiting for it, but is not kept for later requests.
     keep: (answer) => answer.finishReason !== 'length',
     onStoreError: (err) => deps.log.warn({ err, jobId: plan.jobId }, 'cache write failed'),
+    signal,
   });
   if (flight.outcome === 'miss' && paid) return paid;
   return fromCache(flight.value, 'cache', deps.now(), attempts);
 }
 
-async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candidate[], deps: AnswerDeps, attempts: ProviderAttempt[]): Promise<KeptAnswer> {
+async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candidate[], deps: AnswerDeps, attempts: ProviderAttempt[], signal: AbortSignal | undefined): Promise<KeptAnswer> {
   const cfg = deps.config();
   const budget = cfg.rateLimits.budget;
   const at = deps.now();
@@ -121,14 +127,16 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
 
   let chain = fullChain;
   let downgraded = false;
-  let held = await reserve(chainWorstCase(chain, inputTokens, maxOut, at));
+  let reservedMicros = chainWorstCase(chain, inputTokens, maxOut, at);
+  let held = await reserve(reservedMicros);
   if (!held.ok && budget.on_exhausted === 'downgrade' && !background) {
     const options = allCandidates(cfg).map((c) => ({ ...c, worstCaseMicros: candidateWorstCase(c, inputTokens, maxOut, at) }));
     const cheaper = chooseDowngrade(options, held.availableMicros);
     if (cheaper) {
       chain = [cheaper];
       downgraded = true;
-      held = await reserve(cheaper.worstCaseMicros);
+      reservedMicros = cheaper.worstCaseMicros;
+      held = await reserve(reservedMicros);
     }
   }
   if (!held.ok) throw new BudgetRefusedError(held, budget.on_exhausted);
@@ -142,7 +150,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
       const granted = await deps.rateLimiter.acquireProvider(candidate.provider, limits, inputTokens + maxOut);
       if (granted.ok) return;
       if (Date.now() + granted.waitMs > deadline) throw new RateLimitWaitError(candidate.provider, granted.waitMs);
-      await deps.sleep(granted.waitMs);
+      await untilAborted(deps.sleep(granted.waitMs), signal);
     }
   };
   // Unusable answers are billed all the same: count them (their reported usage, else the worst case).
@@ -159,10 +167,17 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
     outcome = await callChain(
       chain,
       { system: plan.system, user: plan.user, maxOutputTokens: maxOut, temperature: plan.feature.output.temperature, jobId: plan.jobId },
-      { providers: deps.providers, breaker: deps.breaker, beforeTry: rateLimit, onPaidIncomplete },
+      { providers: deps.providers, breaker: deps.breaker, beforeTry: rateLimit, onPaidIncomplete, signal },
       attempts,
     );
   } catch (error) {
+    // Aborted while a call was out: the provider may bill it, so the hold is charged in full (the
+    // worst case covers any answer) and the job remembers that it was paid for.
+    if (error instanceof RunAbortedError && error.midCall) {
+      await finishAfterFailure(hold, () => hold.charge(), deps.log, error);
+      await notePaid(job, Math.max(reservedMicros, incompleteMicros), deps.log);
+      throw error;
+    }
     // Nothing usable came back: return the hold, or settle what the unusable answers cost. The
     // provider's error stays the one thrown, so the cache and degraded fallbacks still run.
     await finishAfterFailure(hold, incompleteMicros > 0 ? () => hold.settle(incompleteMicros) : () => hold.release(), deps.log, error);

@@ -31,7 +31,10 @@ export interface LlmJobData {
    * or a later failure reuses it instead of paying the provider again.
    */
   answer?: KeptAnswer;
-  /** Micro-dollars earlier runs paid for unusable answers; a job something was paid for is never stored as rejected. */
+  /**
+   * Micro-dollars earlier runs paid for unusable answers, or were charged for a call aborted in
+   * flight; a job something was paid for is never stored as rejected.
+   */
   paidMicros?: number;
 }
 
