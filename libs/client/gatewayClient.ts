@@ -30,11 +30,19 @@ export class GatewayClient {
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as T, headers: response.headers };
   }
 
-  /** POST /v1/jobs; throws unless the gateway accepted the job. */
-  async submit(submission: unknown): Promise<string> {
-    const answer = await this.request<{ id: string }>('POST', '/v1/jobs', submission);
-    if (answer.status !== 202) throw new Error(`submit answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    return answer.body.id;
+  /**
+   * POST /v1/jobs; throws unless the gateway accepted the job. A 503 `redis_unavailable` (nothing
+   * was enqueued) is retried after its Retry-After, up to `retries` times. @defaultValue retries 3
+   */
+  async submit(submission: unknown, { retries = 3 }: { retries?: number } = {}): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.request<{ id: string; error?: { code?: string } }>('POST', '/v1/jobs', submission);
+      if (answer.status === 202) return answer.body.id;
+      if (answer.status !== 503 || answer.body.error?.code !== 'redis_unavailable' || attempt >= retries) {
+        throw new Error(`submit answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, (Number(answer.headers.get('retry-after')) || 1) * 1000));
+    }
   }
 
   /** GET /v1/jobs/:id. */
