@@ -82,7 +82,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   }
 }
 
-type SlotsReply = Array<[number, number, ...Array<[string, number, string?]>]>;
+type SlotsReply = Array<[number, number, [string, number, string?], ...Array<[string, number, string?]>]>;
 
 /** Starts a 3-master, 3-replica cluster with no persistence on free 127.0.0.1 ports. */
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
