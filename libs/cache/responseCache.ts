@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
 import { FlightSignals } from './flightSignals.ts';
 import { singleFlight, type FlightBackend, type FlightListener, type FlightProbe, type FlightResult, type RenewFailure } from './singleFlight.ts';
 import { decodeEntry, encodeEntry, keyLifetimeMs, type CachedAnswer, type CacheLookup } from './stored.ts';
@@ -62,13 +63,13 @@ interface CacheScripts {
 type ScriptedPipeline = ChainableCommander & { cacheReleaseLock(lockKey: string, token: string): ChainableCommander };
 
 /** Defines the cache's Lua commands on a connection once (ioredis sends EVALSHA, loading on NOSCRIPT). */
-function withScripts(redis: Redis): Redis & CacheScripts {
+function withScripts(redis: RedisClient): RedisClient & CacheScripts {
   if (typeof (redis as Partial<CacheScripts>).cacheRenewLock !== 'function') {
     redis.defineCommand('cacheLockOrRead', { numberOfKeys: 2, lua: LOCK_OR_READ });
     redis.defineCommand('cacheReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
     redis.defineCommand('cacheRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
   }
-  return redis as Redis & CacheScripts;
+  return redis as RedisClient & CacheScripts;
 }
 
 /** Runs a pipeline (one round trip) and throws the first command error. */
@@ -79,7 +80,7 @@ async function run(pipeline: ChainableCommander): Promise<void> {
 }
 
 export class ResponseCache {
-  readonly #redis: Redis & CacheScripts;
+  readonly #redis: RedisClient & CacheScripts;
   readonly #prefix: string;
   readonly #signals: FlightSignals;
   readonly #now: () => number;
@@ -89,7 +90,7 @@ export class ResponseCache {
    * `redis` is used, never closed; `prefix` is the braced queue prefix (queuePrefix(), e.g.
    * `{bull}`); `now` is the clock in Unix milliseconds (default Date.now).
    */
-  constructor(redis: Redis, prefix: string, options: { now?: () => number } = {}) {
+  constructor(redis: RedisClient, prefix: string, options: { now?: () => number } = {}) {
     this.#redis = withScripts(redis);
     this.#prefix = prefix;
     this.#signals = new FlightSignals(redis);

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
 import { GatewayError } from '../errors/index.ts';
 
 /** Length of the sliding window of every limit here, in ms (one minute). */
@@ -46,7 +46,7 @@ interface RateCommands {
   gatewayRateAcquire3: Script;
 }
 
-function defineScripts(redis: Redis): RateCommands {
+function defineScripts(redis: RedisClient): RateCommands {
   const scripts: Array<[keyof RateCommands, string, number]> = [
     ['gatewayRateAcquire1', 'acquire-1.lua', 1],
     ['gatewayRateAcquire3', 'acquire-3.lua', 3],
@@ -81,7 +81,7 @@ export class RateLimiter {
    * `prefix` is the braced queue prefix (e.g. '{bull}'); `now` answers epoch ms (default Date.now);
    * `providerSlackMs` widens the provider window (default PROVIDER_WINDOW_SLACK_MS).
    */
-  constructor(redis: Redis, prefix: string, now: () => number = Date.now, providerSlackMs = PROVIDER_WINDOW_SLACK_MS) {
+  constructor(redis: RedisClient, prefix: string, now: () => number = Date.now, providerSlackMs = PROVIDER_WINDOW_SLACK_MS) {
     this.#providerWindowMs = RATE_WINDOW_MS + providerSlackMs;
     this.commands = defineScripts(redis);
     this.base = `${prefix}:rl:`;

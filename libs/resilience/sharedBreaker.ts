@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
 import type { BreakerSettings } from '../config/types.ts';
 
 /** A breaker state, as every process sees it. */
@@ -63,16 +63,16 @@ const RECORD_LUA = lua('breakerRecord-1.lua');
  * failure re-opens it. One Redis round trip per acquire and one per record.
  */
 export class SharedBreaker {
-  private readonly redis: Redis & BreakerCommands;
+  private readonly redis: RedisClient & BreakerCommands;
   private readonly prefix: string;
   private readonly now: () => number;
   private readonly listeners = new Set<TransitionListener>();
 
   /** `prefix` is the braced queue prefix (e.g. '{bull}'); `now` returns epoch milliseconds (default Date.now). */
-  constructor(redis: Redis, prefix: string, now: () => number = Date.now) {
+  constructor(redis: RedisClient, prefix: string, now: () => number = Date.now) {
     redis.defineCommand('breakerAcquire', { numberOfKeys: 1, lua: ACQUIRE_LUA });
     redis.defineCommand('breakerRecord', { numberOfKeys: 1, lua: RECORD_LUA });
-    this.redis = redis as Redis & BreakerCommands;
+    this.redis = redis as RedisClient & BreakerCommands;
     this.prefix = prefix;
     this.now = now;
   }
