@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from '../redis/client.ts';
+import { familyTag } from '../redis/keys.ts';
 import { FlightSignals } from './flightSignals.ts';
 import { singleFlight, type FlightBackend, type FlightListener, type FlightProbe, type FlightResult, type RenewFailure } from './singleFlight.ts';
 import { decodeEntry, encodeEntry, keyLifetimeMs, type CachedAnswer, type CacheLookup } from './stored.ts';
@@ -16,9 +17,10 @@ export const DEFAULT_FLIGHT_LOCK_TTL_MS = 5000;
  * then kept as a stale fallback until stale_ttl_seconds; and single flight, so that identical
  * concurrent requests across all workers pay for one provider call.
  *
- * Keys, all under the queue's hash tag so one slot holds them in Redis Cluster:
- * `{prefix}:cache:entry:<key>` (JSON, see stored.ts), `{prefix}:cache:lock:<key>` (a flight's
- * token); pub/sub channel `{prefix}:cache:done:<key>` (the stored JSON, or "" when a leader failed).
+ * Keys, an entry and its lock in a hash tag of their own (one slot, which the lock script and the
+ * completing pipeline need; a Redis Cluster spreads the entries): `{<prefix>:cache:<key>}:entry`
+ * (JSON, see stored.ts), `{<prefix>:cache:<key>}:lock` (a flight's token); pub/sub channel
+ * `{prefix}:cache:done:<key>` (the stored JSON, or "" when a leader failed).
  */
 
 /** Options of getOrCompute. */
@@ -99,12 +101,12 @@ export class ResponseCache {
 
   /** The Redis key of an entry. */
   entryKey(key: string): string {
-    return `${this.#prefix}:cache:entry:${key}`;
+    return `${familyTag(this.#prefix, `cache:${key}`)}:entry`;
   }
 
   /** The Redis key of a flight's lock. */
   lockKey(key: string): string {
-    return `${this.#prefix}:cache:lock:${key}`;
+    return `${familyTag(this.#prefix, `cache:${key}`)}:lock`;
   }
 
   /** The pub/sub channel a flight's result is published on. */
@@ -118,10 +120,13 @@ export class ResponseCache {
     return found && (!found.stale || options.allowStale) ? found : null;
   }
 
-  /** The first of `keys` that has an entry (one MGET), e.g. the request's key then its category key. */
+  /**
+   * The first of `keys` that has an entry, e.g. the request's key then its category key: GETs sent
+   * together (entries live in different slots, so no MGET), one round trip when auto-pipelined.
+   */
   async getFirst(keys: string[], options: GetOptions = {}): Promise<(CacheLookup & { key: string }) | null> {
     if (keys.length === 0) return null;
-    const raws = await this.#redis.mget(...keys.map((k) => this.entryKey(k)));
+    const raws = await Promise.all(keys.map((k) => this.#redis.get(this.entryKey(k))));
     const now = this.#now();
     for (const [i, raw] of raws.entries()) {
       const found = decodeEntry(raw, now);

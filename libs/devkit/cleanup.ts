@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { mastersOf, whenReady, type RedisClient, type RedisTarget } from '../redis/client.ts';
 import { createRedis } from '../redis/connection.ts';
+import { keyPatterns } from '../redis/keys.ts';
 import { LLM_QUEUE, queuePrefix } from '../queue/jobs.ts';
 
 /** Removes every key a run left under its queue prefix, so demos and tests leave Redis clean. */
@@ -10,11 +11,15 @@ export async function obliterateQueues(redis: string | RedisTarget, prefix: stri
     const queue = new Queue(LLM_QUEUE, { connection, prefix: queuePrefix(prefix) });
     await queue.obliterate({ force: true });
     await queue.close();
-    // Keys the project adds beside its queues share the prefix ({prefix} hash tag convention).
-    await unlinkMatching(connection, `${queuePrefix(prefix)}:*`);
+    await unlinkPrefix(connection, queuePrefix(prefix));
   } finally {
     connection.disconnect();
   }
+}
+
+/** Deletes every key under the braced queue prefix `prefix`: in its own hash tag and in its families' (keyPatterns). */
+export async function unlinkPrefix(redis: RedisClient, prefix: string): Promise<void> {
+  for (const pattern of keyPatterns(prefix)) await unlinkMatching(redis, pattern);
 }
 
 /** Deletes every key matching `pattern` (SCAN, then UNLINK in batches), on every master of a cluster. */

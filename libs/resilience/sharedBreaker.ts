@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { RedisClient } from '../redis/client.ts';
+import { familyTag } from '../redis/keys.ts';
 import type { BreakerSettings } from '../config/types.ts';
 
 /** A breaker state, as every process sees it. */
@@ -77,9 +78,9 @@ export class SharedBreaker {
     this.now = now;
   }
 
-  /** The Redis key of a provider's breaker hash: `{prefix}:breaker:<provider>`. */
+  /** The Redis key of a provider's breaker hash, in a hash tag of its own: `{<prefix>:breaker:<provider>}`. */
   key(provider: string): string {
-    return `${this.prefix}:breaker:${provider}`;
+    return familyTag(this.prefix, `breaker:${provider}`);
   }
 
   /** Subscribes to state transitions (for metrics and logs); returns the unsubscribe function. */
