@@ -14,8 +14,10 @@ import { startRedisCluster, type FailoverResult, type RedisCluster } from '../he
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
 
 const JOBS = 300;
-/** Jobs accepted before the failover starts; the rest are submitted while it runs. */
+/** Jobs accepted before the failover starts. */
 const BEFORE_FAILOVER = 100;
+/** At most this many more are submitted while it runs; the rest after it. */
+const DURING_FAILOVER = 150;
 /** Concurrent submitters. */
 const LANES = 10;
 
@@ -36,7 +38,7 @@ beforeAll(async () => {
     },
   });
   // Calls long enough that jobs are in flight while the master changes, short enough to keep the test quick.
-  await gw.simulator.setKnobs({ openai: { latency: { kind: 'fixed', ms: 300 } }, anthropic: { latency: { kind: 'fixed', ms: 300 } } });
+  await gw.simulator.setKnobs({ openai: { latency: { kind: 'fixed', ms: 500 } }, anthropic: { latency: { kind: 'fixed', ms: 500 } } });
 }, 90_000);
 
 afterAll(async () => {
@@ -60,11 +62,12 @@ async function submit(n: number): Promise<{ id: string; refused: number }> {
   throw new Error(`POST ${n} was refused 20 times`);
 }
 
-async function submitRange(from: number, to: number): Promise<Array<{ id: string; refused: number }>> {
+/** Submits jobs `from`, `from + 1`, ... below `to` from LANES lanes, until `to` or until `stop()` says so. */
+async function submitRange(from: number, to: number, stop: () => boolean = () => false): Promise<Array<{ id: string; refused: number }>> {
   let next = from;
   const out: Array<{ id: string; refused: number }> = [];
   await Promise.all(Array.from({ length: LANES }, async () => {
-    while (next < to) out.push(await submit(next++));
+    while (next < to && !stop()) out.push(await submit(next++));
   }));
   return out;
 }
@@ -76,12 +79,14 @@ describe('the gateway on a Redis Cluster', () => {
     expect(await readyz()).toBe(200);
     const startedAt = Date.now();
     const before = await submitRange(0, BEFORE_FAILOVER);
+    // Jobs keep arriving (and running) while the queue's master changes, and after.
     let failover: FailoverResult | undefined;
     const [during] = await Promise.all([
-      submitRange(BEFORE_FAILOVER, JOBS),
+      submitRange(BEFORE_FAILOVER, BEFORE_FAILOVER + DURING_FAILOVER, () => failover !== undefined),
       cluster!.failover(`{${prefix}}`).then((f) => (failover = f)),
     ]);
-    const submitted = [...before, ...during];
+    const after = await submitRange(BEFORE_FAILOVER + during.length, JOBS);
+    const submitted = [...before, ...during, ...after];
     const ids = submitted.map((s) => s.id);
     expect(new Set(ids).size).toBe(JOBS);
 
@@ -104,7 +109,7 @@ describe('the gateway on a Redis Cluster', () => {
     const calledTwice = ids.filter((id) => (calls.by_job[id]?.openai ?? 0) + (calls.by_job[id]?.anthropic ?? 0) > 1).length;
     console.info(
       `[redisCluster] ${JOBS} of ${JOBS} completed in ${Date.now() - startedAt} ms; failover of slot ${failover?.slot} ${failover?.from.port} -> ${failover?.to.port}; ` +
-        `${submitted.filter((s) => s.refused > 0).length} POSTs retried after a 503; ${calledTwice} jobs called a provider more than once`,
+        `${during.length} jobs submitted during it, ${after.length} after; ${submitted.filter((s) => s.refused > 0).length} POSTs retried after a 503; ${calledTwice} jobs called a provider more than once`,
     );
   }, 150_000);
 });
