@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startRedisCluster, type FailoverResult, type RedisCluster } from '../helpers/redisCluster.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
+import { Redis } from 'ioredis';
+import { keyPatterns } from '../../libs/redis/keys.ts';
+import { queuePrefix } from '../../libs/queue/jobs.ts';
 
 const JOBS = 300;
 /** Jobs accepted before the failover starts. */
@@ -43,9 +46,24 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gw?.stop();
+  // stop() removed the run's keys from the cluster, on every master.
+  if (cluster && gw) expect(await keysLeft(cluster, queuePrefix(prefix))).toEqual([]);
   await cluster?.cleanup();
   for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
 }, 60_000);
+
+async function keysLeft(c: RedisCluster, braced: string): Promise<string[]> {
+  const left: string[] = [];
+  for (const node of c.nodes) {
+    const redis = new Redis({ host: node.host, port: node.port, lazyConnect: true });
+    try {
+      for (const pattern of keyPatterns(braced)) left.push(...(await redis.keys(pattern)));
+    } finally {
+      redis.disconnect();
+    }
+  }
+  return left;
+}
 
 /**
  * POSTs submission `n` until it is accepted: a 503 (Redis did not answer in time, as during a
