@@ -16,6 +16,9 @@ import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { dailyCategoryQuota } from '../../libs/pipeline/categoryAnswer.ts';
 import { claimIdempotencyKey, idempotencyClaimKey } from '../../libs/jobs/idempotency.ts';
 import { startRedisCluster, type RedisCluster } from '../helpers/redisCluster.ts';
+import { Queue } from 'bullmq';
+import { IntakeUndo } from '../../libs/jobs/intakeUndo.ts';
+import { LLM_QUEUE } from '../../libs/queue/jobs.ts';
 
 let cluster: RedisCluster;
 let target: RedisTarget;
@@ -49,7 +52,7 @@ describe('the Redis adapters on a cluster', () => {
     expect((await budget.snapshot()).month.spent).toBe(6000);
   });
 
-  test('rate limits, breakers, cache entries, idempotency claims and the category quota', async () => {
+  test('rate limits, breakers, cache entries, idempotency claims, the category quota and the intake undo', async () => {
     const limiter = new RateLimiter(redis, prefix);
     expect(await limiter.acquireProvider('openai', { rpm: 10, tpm: 10_000 }, 500)).toEqual({ ok: true });
     expect(await limiter.acquireClient('c1', 10)).toEqual({ ok: true });
@@ -73,6 +76,14 @@ describe('the Redis adapters on a cluster', () => {
     expect(claim.fresh).toBe(true);
     expect(await redis.exists(idempotencyClaimKey(prefix, claim.jobId))).toBe(1);
     expect(await dailyCategoryQuota(redis, prefix)('c1', 5)).toBe(true);
+
+    // Undoing an unanswered submission reads the job and its claim in one script: one slot.
+    const queue = new Queue(LLM_QUEUE, { connection: redis, prefix });
+    await queue.add('llm', {}, { jobId: claim.jobId });
+    expect(await new IntakeUndo(redis).start(queue, claim.jobId, { added: true, claimKey: idempotencyClaimKey(prefix, claim.jobId) })).toBe('removed');
+    expect(await redis.exists(idempotencyClaimKey(prefix, claim.jobId))).toBe(0);
+    await queue.obliterate({ force: true });
+    await queue.close();
 
     await unlinkPrefix(redis, prefix);
     for (const node of cluster.nodes) {
