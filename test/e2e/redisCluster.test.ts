@@ -45,11 +45,14 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await gw?.stop();
-  // stop() removed the run's keys from the cluster, on every master.
-  if (cluster && gw) expect(await keysLeft(cluster, queuePrefix(prefix))).toEqual([]);
-  await cluster?.cleanup();
-  for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
+  try {
+    await gw?.stop();
+    // stop() removed the run's keys from the cluster, on every master.
+    if (cluster && gw) expect(await keysLeft(cluster, queuePrefix(prefix))).toEqual([]);
+  } finally {
+    await cluster?.cleanup();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
+  }
 }, 60_000);
 
 async function keysLeft(c: RedisCluster, braced: string): Promise<string[]> {

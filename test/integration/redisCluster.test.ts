@@ -33,8 +33,11 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await redis?.quit();
-  await cluster?.cleanup();
+  try {
+    await redis?.quit();
+  } finally {
+    await cluster?.cleanup();
+  }
 }, 30_000);
 
 describe('the Redis adapters on a cluster', () => {
