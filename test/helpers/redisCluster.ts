@@ -105,7 +105,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const alive = () => nodes.filter((n) => children.has(n.port));
   const slots = async (port: number) => (await admin(port).call('CLUSTER', 'SLOTS')) as SlotsReply;
 
+  // A test process that exits without cleanup() (a crash, a forgotten afterAll) takes its nodes along.
+  const killAll = () => {
+    for (const child of children.values()) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killAll);
   const cleanup = async () => {
+    process.off('exit', killAll);
     for (const conn of admins.values()) conn.disconnect();
     admins.clear();
     await Promise.all([...children.values()].map(async (child) => {
