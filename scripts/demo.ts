@@ -17,8 +17,7 @@ if (!Number.isInteger(total) || total < 1) {
   console.error(`--jobs must be a positive whole number, not "${values.jobs}"`);
   process.exit(2);
 }
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-await exitUnlessRedis(redisUrl);
+const redis = await exitUnlessRedis();
 
 const databasePath = process.env.DATABASE_URL ?? './data/demo.sqlite';
 console.log(`Starting simulator, worker and API (results in ${databasePath}) ...`);
@@ -52,7 +51,7 @@ try {
   exitCode = 1;
 } finally {
   await system.stop();
-  await obliterateQueues(redisUrl, system.queuePrefix);
+  await obliterateQueues(redis, system.queuePrefix);
 }
 if (process.env.DEMO_KEEP_DB !== '1' && !process.env.DATABASE_URL) rmSync('./data/demo.sqlite', { force: true });
 process.exit(exitCode);

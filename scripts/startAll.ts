@@ -8,7 +8,7 @@ import { scrubConsoleOutput } from '../libs/telemetry/logger.ts';
 // The apps scrub their own lines; this covers what this script prints itself (a child's output
 // quoted in an error, REDIS_URL in the Redis check).
 scrubConsoleOutput();
-await exitUnlessRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+await exitUnlessRedis();
 const env: NodeJS.ProcessEnv = {};
 if (!process.env.GATEWAY_API_KEYS && !process.env.GATEWAY_API_KEYS_FILE) {
   env.GATEWAY_API_KEYS = `dev:dev_${randomBytes(18).toString('base64url')}`;

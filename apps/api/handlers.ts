@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../libs/redis/client.ts';
 import { GatewayError } from '../../libs/errors/index.ts';
 import type { GatewayConfig } from '../../libs/config/types.ts';
 import type { JobStore } from '../../libs/store/types.ts';
@@ -28,7 +28,7 @@ export interface ApiDeps {
   store: JobStore;
   config: () => GatewayConfig;
   /** Redis for the API's own keys (idempotency), under `prefix`. */
-  redis: Redis;
+  redis: RedisClient;
   /** The braced key prefix, e.g. `{bull}`. */
   prefix: string;
   guards: IntakeGuards;

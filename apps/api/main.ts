@@ -4,6 +4,7 @@ import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
 import { loadApiKeys } from '../../libs/auth/load.ts';
 import { openJobStore } from '../../libs/store/open.ts';
 import { FAIL_FAST_COMMAND_TIMEOUT_MS, createRedis } from '../../libs/redis/connection.ts';
+import { redisAnswers } from '../../libs/redis/client.ts';
 import { IntakeUndo } from '../../libs/jobs/intakeUndo.ts';
 import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { announceReady } from '../../libs/telemetry/logger.ts';
@@ -25,7 +26,7 @@ const apiKeys: ApiKeyRegistry = await loadApiKeys(env);
 if (apiKeys.size === 0) log.warn('no API keys configured (GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE): every request will answer 401');
 const store = await openJobStore(env.databaseUrl);
 // Every Redis command of the API answers or fails within the timeout: a stalled Redis makes requests 503, not hang.
-const connection = createRedis(env.redisUrl, 'api', { log, commandTimeoutMs: FAIL_FAST_COMMAND_TIMEOUT_MS });
+const connection = createRedis(env.redis, 'api', { log, commandTimeoutMs: FAIL_FAST_COMMAND_TIMEOUT_MS });
 const prefix = queuePrefix(env.queuePrefix);
 const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix });
 const webhookQueue = new Queue(WEBHOOK_QUEUE, { connection, prefix });
@@ -59,14 +60,14 @@ const app = createApp({
     queues: [queue as Queue, webhookQueue],
     ...(env.webhookRetryDelaysMs ? { webhookAttempts: env.webhookRetryDelaysMs.length + 1 } : {}),
   },
-  ready: () => checkReadiness({ redis: async () => (await connection.ping()) === 'PONG', store: () => store.ping() }),
+  ready: () => checkReadiness({ redis: () => redisAnswers(connection), store: () => store.ping() }),
 });
 const server = app.listen(env.port);
 answerParserErrors(server);
 await once(server, 'listening');
 announceReady(log, { port: env.port }, `api listening on http://127.0.0.1:${env.port}`);
 // Once started, so that a start that fails still prints its one line alone.
-void checkRedisPersistence(env.redisUrl, log);
+void checkRedisPersistence(env.redis, log);
 
 onShutdown(log, [
   ['http', () => new Promise((resolve) => server.close(resolve))],

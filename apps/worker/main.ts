@@ -29,14 +29,14 @@ const REAP_INTERVAL_MS = 5000;
 const { log, env, config } = await startGatewayProcess('worker');
 const store = await openJobStore(env.databaseUrl);
 const writer = new BatchWriter(store);
-const connection = createRedis(env.redisUrl, 'worker', { log });
+const connection = createRedis(env.redis, 'worker', { log });
 const prefix = queuePrefix(env.queuePrefix);
 const breaker = new SharedBreaker(connection, prefix);
 breaker.onTransition((provider, from, to) => log.warn({ event: 'breaker_transition', provider, from, to }, `circuit breaker for ${provider}: ${from} -> ${to}`));
 const cache = new ResponseCache(connection, prefix);
 // The money path gets its own connection without auto-pipelining: reserve and settle sit on every
 // job's critical path, and a tick of batching delay doubles their tail latency.
-const budgetConnection = createRedis(env.redisUrl, 'worker-budget', { autoPipelining: false, log });
+const budgetConnection = createRedis(env.redis, 'worker-budget', { autoPipelining: false, log });
 const budget = new BudgetStore(budgetConnection, prefix);
 const rateLimiter = new RateLimiter(connection, prefix);
 const providers = new ProviderRegistry(env);
@@ -89,7 +89,7 @@ worker.on('error', (err) => log.error({ err }, 'worker error'));
 
 // BullMQ fails a job that stalled too often without running the processor, and announces it only
 // on the queue's event stream: every worker listens, and ending the job is idempotent.
-const queueEvents = new QueueEvents(LLM_QUEUE, { connection: createRedis(env.redisUrl, 'worker-events', { log, probe: false }), prefix });
+const queueEvents = new QueueEvents(LLM_QUEUE, { connection: createRedis(env.redis, 'worker-events', { log, probe: false }), prefix });
 queueEvents.on('failed', ({ jobId, failedReason }) => {
   if (failedReason !== STALLED_OUT_REASON) return;
   void llmQueue
@@ -124,7 +124,7 @@ reaper.unref();
 
 await Promise.all([worker.waitUntilReady(), webhookWorker.waitUntilReady()]);
 announceReady(log, { concurrency: env.workerConcurrency }, 'worker ready');
-void checkRedisPersistence(env.redisUrl, log);
+void checkRedisPersistence(env.redis, log);
 
 onShutdown(log, [
   // Stop taking jobs and let those in flight finish (their answers are paid for); near the end of

@@ -13,7 +13,7 @@
  * when its answer is settled. Alert thresholds compare spend (charges included, not reservations)
  * with the limit, and the script that crosses one appends its event to the stream.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
 import { GatewayError } from '../errors/index.ts';
 import { defineScripts, parseCrossed, type BudgetCommands } from './scripts.ts';
 import { BUDGET_EVENTS_MAXLEN, budgetEventsKey, type BudgetThresholdEvent } from './alerts.ts';
@@ -125,7 +125,7 @@ function thresholdSpec(limit: number, thresholds: readonly number[]): string {
 
 /** The global budget in Redis, shared by every process. */
 export class BudgetStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly commands: BudgetCommands;
   private readonly base: string;
   private readonly events: string;
@@ -135,7 +135,7 @@ export class BudgetStore {
    * `prefix` is the braced queue prefix (queuePrefix(), e.g. '{bull}'); `now` answers epoch ms
    * (default Date.now) and is the only clock the budget uses.
    */
-  constructor(redis: Redis, prefix: string, now: () => number = Date.now) {
+  constructor(redis: RedisClient, prefix: string, now: () => number = Date.now) {
     this.redis = redis;
     this.commands = defineScripts(redis);
     this.base = `${prefix}:budget:`;

@@ -1,6 +1,6 @@
 /** Loading of the budget's Lua scripts (scripts/*.lua) and parsing of their replies. */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
 import type { BudgetThresholdEvent } from './alerts.ts';
 
 export type Script = (...args: Array<string | number>) => Promise<unknown>;
@@ -22,7 +22,7 @@ const SCRIPTS: Array<[keyof BudgetCommands, string, number, boolean]> = [
 ];
 
 /** Defines the budget's commands on `redis` once (ioredis defineCommand); the prelude goes first where marked. */
-export function defineScripts(redis: Redis): BudgetCommands {
+export function defineScripts(redis: RedisClient): BudgetCommands {
   const read = (file: string) => readFileSync(new URL(`./scripts/${file}`, import.meta.url), 'utf8');
   for (const [name, file, numberOfKeys, prelude] of SCRIPTS) {
     if (!(name in redis)) redis.defineCommand(name, { numberOfKeys, lua: prelude ? `${read('prelude.lua')}\n${read(file)}` : read(file) });

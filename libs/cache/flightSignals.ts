@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../redis/client.ts';
 
 /**
  * Redis pub/sub for single-flight followers: one subscriber connection per process (a duplicate of
@@ -6,12 +6,12 @@ import type { Redis } from 'ioredis';
  * Leaders only PUBLISH, which costs nothing when nobody listens.
  */
 export class FlightSignals {
-  readonly #source: Redis;
-  #sub: Redis | undefined;
+  readonly #source: RedisClient;
+  #sub: RedisClient | undefined;
   readonly #channels = new Map<string, { boxes: Set<Mailbox>; ready: Promise<unknown> }>();
 
   /** `source` is only duplicated, never used or closed. */
-  constructor(source: Redis) {
+  constructor(source: RedisClient) {
     this.#source = source;
   }
 
@@ -43,9 +43,10 @@ export class FlightSignals {
     if (sub) await sub.quit().catch(() => sub.disconnect());
   }
 
-  #subscriber(): Redis {
-    if (!this.#sub) {
-      const sub = this.#source.duplicate({ connectionName: 'llm-gateway-cache-signals' });
+  #subscriber(): RedisClient {
+    let sub = this.#sub;
+    if (!sub) {
+      sub = duplicateClient(this.#source, 'llm-gateway-cache-signals');
       sub.on('message', (channel: string, message: string) => {
         for (const box of this.#channels.get(channel)?.boxes ?? []) box.push(message);
       });
@@ -53,7 +54,7 @@ export class FlightSignals {
       sub.on('error', () => {});
       this.#sub = sub;
     }
-    return this.#sub;
+    return sub;
   }
 
   #leave(channel: string, ch: { boxes: Set<Mailbox> }, box: Mailbox): void {

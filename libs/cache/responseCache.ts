@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
+import { familyTag } from '../redis/keys.ts';
 import { FlightSignals } from './flightSignals.ts';
 import { singleFlight, type FlightBackend, type FlightListener, type FlightProbe, type FlightResult, type RenewFailure } from './singleFlight.ts';
 import { decodeEntry, encodeEntry, keyLifetimeMs, type CachedAnswer, type CacheLookup } from './stored.ts';
@@ -15,9 +17,10 @@ export const DEFAULT_FLIGHT_LOCK_TTL_MS = 5000;
  * then kept as a stale fallback until stale_ttl_seconds; and single flight, so that identical
  * concurrent requests across all workers pay for one provider call.
  *
- * Keys, all under the queue's hash tag so one slot holds them in Redis Cluster:
- * `{prefix}:cache:entry:<key>` (JSON, see stored.ts), `{prefix}:cache:lock:<key>` (a flight's
- * token); pub/sub channel `{prefix}:cache:done:<key>` (the stored JSON, or "" when a leader failed).
+ * Keys, an entry and its lock in a hash tag of their own (one slot, which the lock script and the
+ * completing pipeline need; a Redis Cluster spreads the entries): `{<prefix>:cache:<key>}:entry`
+ * (JSON, see stored.ts), `{<prefix>:cache:<key>}:lock` (a flight's token); pub/sub channel
+ * `{prefix}:cache:done:<key>` (the stored JSON, or "" when a leader failed).
  */
 
 /** Options of getOrCompute. */
@@ -64,13 +67,13 @@ interface CacheScripts {
 type ScriptedPipeline = ChainableCommander & { cacheReleaseLock(lockKey: string, token: string): ChainableCommander };
 
 /** Defines the cache's Lua commands on a connection once (ioredis sends EVALSHA, loading on NOSCRIPT). */
-function withScripts(redis: Redis): Redis & CacheScripts {
+function withScripts(redis: RedisClient): RedisClient & CacheScripts {
   if (typeof (redis as Partial<CacheScripts>).cacheRenewLock !== 'function') {
     redis.defineCommand('cacheLockOrRead', { numberOfKeys: 2, lua: LOCK_OR_READ });
     redis.defineCommand('cacheReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
     redis.defineCommand('cacheRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
   }
-  return redis as Redis & CacheScripts;
+  return redis as RedisClient & CacheScripts;
 }
 
 /** Runs a pipeline (one round trip) and throws the first command error. */
@@ -81,7 +84,7 @@ async function run(pipeline: ChainableCommander): Promise<void> {
 }
 
 export class ResponseCache {
-  readonly #redis: Redis & CacheScripts;
+  readonly #redis: RedisClient & CacheScripts;
   readonly #prefix: string;
   readonly #signals: FlightSignals;
   readonly #now: () => number;
@@ -91,7 +94,7 @@ export class ResponseCache {
    * `redis` is used, never closed; `prefix` is the braced queue prefix (queuePrefix(), e.g.
    * `{bull}`); `now` is the clock in Unix milliseconds (default Date.now).
    */
-  constructor(redis: Redis, prefix: string, options: { now?: () => number } = {}) {
+  constructor(redis: RedisClient, prefix: string, options: { now?: () => number } = {}) {
     this.#redis = withScripts(redis);
     this.#prefix = prefix;
     this.#signals = new FlightSignals(redis);
@@ -100,12 +103,12 @@ export class ResponseCache {
 
   /** The Redis key of an entry. */
   entryKey(key: string): string {
-    return `${this.#prefix}:cache:entry:${key}`;
+    return `${familyTag(this.#prefix, `cache:${key}`)}:entry`;
   }
 
   /** The Redis key of a flight's lock. */
   lockKey(key: string): string {
-    return `${this.#prefix}:cache:lock:${key}`;
+    return `${familyTag(this.#prefix, `cache:${key}`)}:lock`;
   }
 
   /** The pub/sub channel a flight's result is published on. */
@@ -119,10 +122,13 @@ export class ResponseCache {
     return found && (!found.stale || options.allowStale) ? found : null;
   }
 
-  /** The first of `keys` that has an entry (one MGET), e.g. the request's key then its category key. */
+  /**
+   * The first of `keys` that has an entry, e.g. the request's key then its category key: GETs sent
+   * together (entries live in different slots, so no MGET), one round trip when auto-pipelined.
+   */
   async getFirst(keys: string[], options: GetOptions = {}): Promise<(CacheLookup & { key: string }) | null> {
     if (keys.length === 0) return null;
-    const raws = await this.#redis.mget(...keys.map((k) => this.entryKey(k)));
+    const raws = await Promise.all(keys.map((k) => this.#redis.get(this.entryKey(k))));
     const now = this.#now();
     for (const [i, raw] of raws.entries()) {
       const found = decodeEntry(raw, now);

@@ -15,6 +15,7 @@ describe('readEnv', () => {
     expect(readEnv({})).toEqual({
       port: 3000,
       redisUrl: 'redis://127.0.0.1:6379',
+      redis: { url: 'redis://127.0.0.1:6379' },
       databaseUrl: './data/gateway.sqlite',
       apiKeys: [],
       apiKeysFile: undefined,
@@ -35,6 +36,24 @@ describe('readEnv', () => {
       logLevel: 'info',
       queuePrefix: 'bull',
     });
+  });
+
+  test('REDIS_CLUSTER_NODES gives a cluster target that keeps REDIS_URL for credentials', () => {
+    expect(readEnv({ REDIS_URL: 'redis://:pw@ignored:1', REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001,[::1]:7002' }).redis).toEqual({
+      url: 'redis://:pw@ignored:1',
+      clusterNodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: 'redis-b', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+    });
+    expect(readEnv({ REDIS_CLUSTER_NODES: ' ' }).redis).toEqual({ url: 'redis://127.0.0.1:6379' });
+  });
+
+  test.each(['redis-a', 'redis-a:0', 'redis-a:70000', 'redis://a:7000', 'a:7000,b', ':7000'])('REDIS_CLUSTER_NODES %j is refused, naming the entry', (raw) => {
+    const e = envError({ REDIS_CLUSTER_NODES: raw });
+    expect(e.code).toBe('invalid_env');
+    expect(e.message).toMatch(/REDIS_CLUSTER_NODES must be comma-separated host:port entries; '.+' is not one/);
   });
 
   test('webhook retry delays give the number of attempts', () => {

@@ -4,11 +4,13 @@
  */
 import { GatewayError } from '../errors/index.ts';
 import { redactUrl } from '../telemetry/redact.ts';
+import { parseClusterNodes, type RedisNode, type RedisTarget } from '../redis/client.ts';
 
 /** Every variable readEnv reads, for docs and the docker-compose consistency test. */
 export const ENV_VARS = [
   'PORT',
   'REDIS_URL',
+  'REDIS_CLUSTER_NODES',
   'DATABASE_URL',
   'GATEWAY_API_KEYS',
   'GATEWAY_API_KEYS_FILE',
@@ -47,6 +49,11 @@ export interface GatewayEnv {
   port: number;
   /** Redis URL. Default `redis://127.0.0.1:6379`. */
   redisUrl: string;
+  /**
+   * Where every process connects: REDIS_URL, or the Redis Cluster of REDIS_CLUSTER_NODES (with
+   * REDIS_URL's user, password and TLS). Pass it to createRedis. Default REDIS_URL alone.
+   */
+  redis: RedisTarget;
   /** Result store: SQLite path, `sqlite:` URL or `mongodb://` URL. Default `./data/gateway.sqlite`. */
   databaseUrl: string;
   /** Clients from GATEWAY_API_KEYS (development and tests). Default []. */
@@ -104,9 +111,11 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     const v = env[name]?.trim();
     return v === undefined || v === '' ? undefined : v;
   };
+  const redis = readRedisTarget(env);
   return {
     port: int(get('PORT') ?? '3000', 'PORT', 0, 65535),
-    redisUrl: redisUrl(get('REDIS_URL') ?? 'redis://127.0.0.1:6379'),
+    redisUrl: redis.url,
+    redis,
     databaseUrl: get('DATABASE_URL') ?? './data/gateway.sqlite',
     apiKeys: clientKeys(get('GATEWAY_API_KEYS')),
     apiKeysFile: get('GATEWAY_API_KEYS_FILE'),
@@ -127,6 +136,24 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     logLevel: logLevel(get('LOG_LEVEL') ?? 'info'),
     queuePrefix: queuePrefix(get('GATEWAY_QUEUE_PREFIX') ?? 'bull'),
   };
+}
+
+/**
+ * Where Redis is, from REDIS_URL and REDIS_CLUSTER_NODES alone (for scripts that need nothing
+ * else); throws GatewayError `invalid_env` naming a bad entry.
+ */
+export function readRedisTarget(env: Env = process.env): RedisTarget {
+  const url = redisUrl(env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379');
+  const nodes = env.REDIS_CLUSTER_NODES?.trim();
+  return nodes ? { url, clusterNodes: clusterNodes(nodes) } : { url };
+}
+
+function clusterNodes(raw: string): RedisNode[] {
+  try {
+    return parseClusterNodes(raw);
+  } catch (e) {
+    throw bad('REDIS_CLUSTER_NODES', (e as Error).message);
+  }
 }
 
 function bad(name: string, message: string): GatewayError {

@@ -43,7 +43,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const clientId = 'demo';
   const apiKey = `gk_${randomBytes(24).toString('base64url')}`;
   const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
-  const queuePrefix = `gw-${randomUUID().slice(0, 8)}`;
+  // A caller may choose the prefix (e.g. to know its cluster slot beforehand); it is still this run's alone.
+  const queuePrefix = options.env?.GATEWAY_QUEUE_PREFIX ?? `gw-${randomUUID().slice(0, 8)}`;
   const env: NodeJS.ProcessEnv = {
     PORT: String(apiPort),
     GATEWAY_API_KEYS: `${clientId}:${apiKey}`,

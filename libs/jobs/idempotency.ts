@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
 import { GatewayError } from '../errors/index.ts';
 import { IDEMPOTENT_ID_PREFIX } from './jobId.ts';
 
@@ -47,7 +47,7 @@ export const idempotencyClaimKey = (prefix: string, jobId: string): string => `$
  * and throws `idempotency_key_reused` (409) when the key was used with another body.
  */
 export async function claimIdempotencyKey(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   clientId: string,
   key: string,
@@ -72,6 +72,6 @@ export async function claimIdempotencyKey(
 }
 
 /** Forgets a claim whose job could not be enqueued, so that the client's retry with the same key enqueues it. */
-export async function releaseIdempotencyKey(redis: Redis, prefix: string, jobId: string): Promise<void> {
+export async function releaseIdempotencyKey(redis: RedisClient, prefix: string, jobId: string): Promise<void> {
   await redis.del(idempotencyClaimKey(prefix, jobId));
 }

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
 import { isRedisUnavailable } from '../redis/connection.ts';
 
 /** What became of a submission that was answered 503. */
@@ -25,14 +25,14 @@ export interface IntakeUndoOptions {
 }
 
 const SCRIPT = 'releaseClaimUnlessJob';
-type WithScript = Redis & { [SCRIPT](jobKey: string, claimKey: string): Promise<number> };
+type WithScript = RedisClient & { [SCRIPT](jobKey: string, claimKey: string): Promise<number> };
 
 /** Undoes submissions that timed out; one per API process, on the connection its queue uses. */
 export class IntakeUndo {
   readonly #redis: WithScript;
   readonly #options: IntakeUndoOptions;
 
-  constructor(redis: Redis, options: IntakeUndoOptions = {}) {
+  constructor(redis: RedisClient, options: IntakeUndoOptions = {}) {
     if (!(SCRIPT in redis)) {
       redis.defineCommand(SCRIPT, { numberOfKeys: 2, lua: readFileSync(new URL('./scripts/releaseClaimUnlessJob-2.lua', import.meta.url), 'utf8') });
     }

@@ -62,7 +62,7 @@ export async function startGatewayProcess(name: string): Promise<ProcessBasics> 
   return startProcess(name, async () => {
     const env = readEnv();
     const log = createLogger(name, env.logLevel);
-    const problem = await redisProblem(env.redisUrl);
+    const problem = await redisProblem(env.redis);
     if (problem) throw problem;
     const config = new ConfigHolder(env.configDir, log);
     config.watch();

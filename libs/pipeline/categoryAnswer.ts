@@ -6,7 +6,7 @@
  * other job's, and it is stored as a record of the client whose paid answer asked for it.
  */
 import type { JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
 import type { Experiment, FeatureConfig } from '../config/types.ts';
 import type { LlmJobData } from '../queue/jobs.ts';
 import { UNKNOWN, type Category } from '../features/category.ts';
@@ -187,7 +187,7 @@ export class CategoryAnswers {
 }
 
 /** The Redis side of the daily quota: one counter per client and UTC day under `prefix`, one round trip. */
-export function dailyCategoryQuota(redis: Redis, prefix: string, now: () => number = Date.now): CategoryAnswersPorts['admit'] {
+export function dailyCategoryQuota(redis: RedisClient, prefix: string, now: () => number = Date.now): CategoryAnswersPorts['admit'] {
   return async (clientId, limit) => {
     const day = new Date(now()).toISOString().slice(0, 10);
     const key = `${prefix}:category:asked:${clientId}:${day}`;

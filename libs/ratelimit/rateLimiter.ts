@@ -4,10 +4,11 @@
  * (checked by the API: submissions at intake, reads on every other /v1 request, as separate budgets). Each check is one Lua script call on an exact sliding log (a
  * ZSET of admitted requests), so no window of 60 s ever admits more than the limit. Memory: each
  * log holds at most `limit` entries (about 60 bytes each), and expires a minute after its last
- * admission. Keys, in the queue prefix's hash tag:
- *   <prefix>:rl:<provider>:rpm, <prefix>:rl:<provider>:tpm, <prefix>:rl:<provider>:tpm:sum
- *   <prefix>:rl:client:<clientId>          submissions
- *   <prefix>:rl:client:<clientId>:reads    reads (client ids hold no ':', so the families never meet)
+ * admission. Keys, each provider's and each client's in a hash tag of their own (familyTag), so a
+ * Redis Cluster spreads them; a prefix `{bull}` gives:
+ *   {bull:rl:<provider>}:rpm, {bull:rl:<provider>}:tpm, {bull:rl:<provider>}:tpm:sum (one script, one slot)
+ *   {bull:rl:client:<clientId>}          submissions
+ *   {bull:rl:client:<clientId>}:reads    reads
  * Time comes from the callers' clocks (`now`); a call stamped earlier than the newest entry counts
  * at the newest entry's time, so the log never goes backwards and the limit stays exact even when
  * calls reach Redis out of order. Hosts must be NTP-synchronised: a host whose clock runs s ms
@@ -15,7 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
+import { familyTag } from '../redis/keys.ts';
 import { GatewayError } from '../errors/index.ts';
 
 /** Length of the sliding window of every limit here, in ms (one minute). */
@@ -46,7 +48,7 @@ interface RateCommands {
   gatewayRateAcquire3: Script;
 }
 
-function defineScripts(redis: Redis): RateCommands {
+function defineScripts(redis: RedisClient): RateCommands {
   const scripts: Array<[keyof RateCommands, string, number]> = [
     ['gatewayRateAcquire1', 'acquire-1.lua', 1],
     ['gatewayRateAcquire3', 'acquire-3.lua', 3],
@@ -69,7 +71,7 @@ export function rateLimitedError(waitMs: number): GatewayError {
 /** Global sliding-window limiter (see the module comment). */
 export class RateLimiter {
   private readonly commands: RateCommands;
-  private readonly base: string;
+  private readonly prefix: string;
   private readonly now: () => number;
   // Member ids: unique per process (random) and per call (counter), so concurrent calls never collide.
   private readonly idPrefix = randomUUID().slice(0, 12);
@@ -81,10 +83,10 @@ export class RateLimiter {
    * `prefix` is the braced queue prefix (e.g. '{bull}'); `now` answers epoch ms (default Date.now);
    * `providerSlackMs` widens the provider window (default PROVIDER_WINDOW_SLACK_MS).
    */
-  constructor(redis: Redis, prefix: string, now: () => number = Date.now, providerSlackMs = PROVIDER_WINDOW_SLACK_MS) {
+  constructor(redis: RedisClient, prefix: string, now: () => number = Date.now, providerSlackMs = PROVIDER_WINDOW_SLACK_MS) {
     this.#providerWindowMs = RATE_WINDOW_MS + providerSlackMs;
     this.commands = defineScripts(redis);
-    this.base = `${prefix}:rl:`;
+    this.prefix = prefix;
     this.now = now;
   }
 
@@ -98,7 +100,7 @@ export class RateLimiter {
     if (tokens > limits.tpm) {
       throw new GatewayError('rate_limit_request_too_large', `A request of ${tokens} tokens exceeds ${provider}'s limit of ${limits.tpm} tokens per minute.`);
     }
-    const key = `${this.base}${provider}`;
+    const key = familyTag(this.prefix, `rl:${provider}`);
     const wait = await this.commands.gatewayRateAcquire3(
       `${key}:rpm`,
       `${key}:tpm`,
@@ -115,13 +117,13 @@ export class RateLimiter {
 
   /** Admits one submission from `clientId` if fewer than `rpm` were admitted in the last minute. */
   async acquireClient(clientId: string, rpm: number): Promise<AcquireResult> {
-    const wait = await this.commands.gatewayRateAcquire1(`${this.base}client:${clientId}`, this.now(), RATE_WINDOW_MS, rpm, this.nextId());
+    const wait = await this.commands.gatewayRateAcquire1(familyTag(this.prefix, `rl:client:${clientId}`), this.now(), RATE_WINDOW_MS, rpm, this.nextId());
     return wait === 0 ? { ok: true } : { ok: false, waitMs: wait };
   }
 
   /** Admits one read (status, cancel, feedback, budget, report) from `clientId` if fewer than `rpm` were admitted in the last minute. */
   async acquireClientRead(clientId: string, rpm: number): Promise<AcquireResult> {
-    const wait = await this.commands.gatewayRateAcquire1(`${this.base}client:${clientId}:reads`, this.now(), RATE_WINDOW_MS, rpm, this.nextId());
+    const wait = await this.commands.gatewayRateAcquire1(`${familyTag(this.prefix, `rl:client:${clientId}`)}:reads`, this.now(), RATE_WINDOW_MS, rpm, this.nextId());
     return wait === 0 ? { ok: true } : { ok: false, waitMs: wait };
   }
 

@@ -1,5 +1,7 @@
-import { Redis } from 'ioredis';
-import { GatewayError } from '../errors/index.ts';
+import { Cluster, Redis, type RedisOptions as IoRedisOptions } from 'ioredis';
+import { asTarget, describeTarget, nodeUrl, type RedisClient, type RedisTarget } from './client.ts';
+import { GatewayError, isGatewayError } from '../errors/index.ts';
+import { readRedisTarget } from '../config/env.ts';
 import { redactSecrets, redactUrl, urlSecrets } from '../telemetry/redact.ts';
 import { watchRedisOutages, type OutageLogger } from './outage.ts';
 
@@ -36,16 +38,30 @@ export interface RedisOptions {
 export const FAIL_FAST_COMMAND_TIMEOUT_MS = 1000;
 
 /**
- * Opens an ioredis connection. BullMQ workers and blocking commands need
+ * Opens an ioredis connection: to one server for a URL, or a cluster client for a RedisTarget with
+ * `clusterNodes` (same options on every node). BullMQ workers and blocking commands need
  * `maxRetriesPerRequest: null`: a command then waits for Redis to come back instead of failing a
  * job mid-flight. With `commandTimeoutMs` it fails fast instead (BullMQ's Queue accepts that).
  */
-export function createRedis(url: string, name = 'llm-gateway', options: RedisOptions = {}): Redis {
-  const failFast =
-    options.commandTimeoutMs === undefined
-      ? { maxRetriesPerRequest: null }
-      : { commandTimeout: options.commandTimeoutMs, enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false };
-  const redis = new Redis(url, { ...failFast, connectionName: name, enableAutoPipelining: options.autoPipelining ?? true });
+export function createRedis(url: string, name?: string, options?: RedisOptions): Redis;
+export function createRedis(target: string | RedisTarget, name?: string, options?: RedisOptions): RedisClient;
+export function createRedis(target: string | RedisTarget, name = 'llm-gateway', options: RedisOptions = {}): RedisClient {
+  const failFast = options.commandTimeoutMs !== undefined;
+  const perCommand: IoRedisOptions = failFast
+    ? { commandTimeout: options.commandTimeoutMs, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false }
+    : { maxRetriesPerRequest: null };
+  const { url, clusterNodes } = asTarget(target);
+  const redis: RedisClient = clusterNodes
+    ? new Cluster(clusterNodes, {
+        redisOptions: { ...perCommand, ...credentialsOf(url), connectionName: name },
+        enableOfflineQueue: !failFast,
+        enableAutoPipelining: options.autoPipelining ?? true,
+        // Keep looking for the cluster while none of its nodes answers, as a single connection keeps reconnecting.
+        clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+        // A failover takes the cluster a moment: resend a redirected command after a short pause instead of bouncing.
+        retryDelayOnMoved: 50,
+      })
+    : new Redis(url, { ...perCommand, ...(failFast ? { enableOfflineQueue: false } : {}), connectionName: name, enableAutoPipelining: options.autoPipelining ?? true });
   if (options.log) watchRedisOutages(redis, options.log, name, {
       probeIntervalMs: options.probe === false ? 0 : 1000,
       probeTimeoutMs: options.commandTimeoutMs ?? FAIL_FAST_COMMAND_TIMEOUT_MS,
@@ -53,8 +69,19 @@ export function createRedis(url: string, name = 'llm-gateway', options: RedisOpt
   return redis;
 }
 
-// ioredis's own words for a command that Redis did not answer or could not be sent.
-const UNAVAILABLE = /^(Command timed out|Stream isn't writeable|Connection is closed|Reached the max retries per request limit)/;
+/** The user, password and TLS of a `redis://` or `rediss://` URL, for each node of a cluster. */
+function credentialsOf(url: string): Pick<IoRedisOptions, 'username' | 'password' | 'tls'> {
+  const u = new URL(url);
+  return {
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+// ioredis's own words for a command that Redis did not answer or could not be sent; the last ones
+// are a cluster's (no slot owner reachable, or mid-failover) and pass like a single server's outage.
+const UNAVAILABLE = /^(Command timed out|Stream isn't writeable|Connection is closed|Reached the max retries per request limit|Cluster isn't ready|CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available)/;
 
 /** Whether `err` says Redis did not answer in time or could not be reached (as opposed to refusing a command). */
 export function isRedisUnavailable(err: unknown): boolean {
@@ -95,12 +122,28 @@ export function redisAuthFailedMessage(url: string, reason: string): string {
 }
 
 /**
- * Answers null when Redis at `url` answers PING within `timeoutMs` (default 2000 ms), else a
- * GatewayError `redis_auth_failed` (wrong password or user) or `redis_unreachable` whose message
- * is one line that never shows the URL's credentials. Never throws and never retries, so callers
- * can fail fast with one clear line.
+ * Answers null when Redis answers PING within `timeoutMs` (default 2000 ms), else a GatewayError
+ * `redis_auth_failed` (wrong password or user) or `redis_unreachable` whose message is one line
+ * that never shows the URL's credentials. For a cluster, one listed node answering is enough (the
+ * client finds the others from it). Never throws and never retries, so callers can fail fast with
+ * one clear line.
  */
-export async function redisProblem(url: string, timeoutMs = 2000): Promise<GatewayError | null> {
+export async function redisProblem(target: string | RedisTarget, timeoutMs = 2000): Promise<GatewayError | null> {
+  const { url, clusterNodes } = asTarget(target);
+  const problems = [];
+  for (const nodeAt of clusterNodes ? clusterNodes.map((node) => nodeUrl(url, node)) : [url]) {
+    const problem = await serverProblem(nodeAt, timeoutMs);
+    if (problem === null) return null;
+    if (problem.auth) return new GatewayError('redis_auth_failed', redisAuthFailedMessage(nodeAt, problem.reason), { status: 503 });
+    problems.push(problem.reason);
+  }
+  return new GatewayError('redis_unreachable', clusterNodes
+    ? `No node of ${describeTarget({ url, clusterNodes })} answers (${redactSecrets(problems.join('; '), urlSecrets(url))}). Check REDIS_CLUSTER_NODES and that the cluster is up.`
+    : redisUnreachableMessage(url, problems[0] ?? ''), { status: 503 });
+}
+
+/** Why the server at `url` did not answer PING: refused credentials or not reachable; null when it did. */
+async function serverProblem(url: string, timeoutMs: number): Promise<{ auth: boolean; reason: string } | null> {
   const client = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
@@ -119,24 +162,35 @@ export async function redisProblem(url: string, timeoutMs = 2000): Promise<Gatew
   } catch (e) {
     const cause = lastError ?? e;
     const reason = cause instanceof Error ? cause.message || cause.name : String(cause);
-    return /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(reason)
-      ? new GatewayError('redis_auth_failed', redisAuthFailedMessage(url, reason), { status: 503 })
-      : new GatewayError('redis_unreachable', redisUnreachableMessage(url, reason), { status: 503 });
+    return { auth: /WRONGPASS|NOAUTH|invalid password|invalid username/i.test(reason), reason };
   } finally {
     client.disconnect();
   }
 }
 
-/** Answers null when Redis at `url` answers PING within `timeoutMs` (default 2000 ms), else the one-line message to print; see redisProblem. */
-export async function checkRedis(url: string, timeoutMs = 2000): Promise<string | null> {
+/** Answers null when Redis answers PING within `timeoutMs` (default 2000 ms), else the one-line message to print; see redisProblem. */
+export async function checkRedis(url: string | RedisTarget, timeoutMs = 2000): Promise<string | null> {
   return (await redisProblem(url, timeoutMs))?.message ?? null;
 }
 
-/** Exits the process with the one-line message (code 1) unless Redis at `url` answers; see redisProblem. */
-export async function exitUnlessRedis(url: string): Promise<void> {
-  const problem = await redisProblem(url);
+/**
+ * Exits the process with the one-line message (code 1) unless Redis answers (see redisProblem);
+ * `target` defaults to REDIS_URL and REDIS_CLUSTER_NODES, whose mistakes also end in one line.
+ * Resolves to the target it checked.
+ */
+export async function exitUnlessRedis(target?: string | RedisTarget): Promise<RedisTarget> {
+  let problem: GatewayError | null;
+  let checked: RedisTarget;
+  try {
+    checked = asTarget(target ?? readRedisTarget());
+    problem = await redisProblem(checked);
+  } catch (e) {
+    if (!isGatewayError(e)) throw e;
+    problem = e;
+  }
   if (problem) {
     console.error(`${problem.code}: ${problem.message}`);
     process.exit(1);
   }
+  return checked!;
 }

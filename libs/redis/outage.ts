@@ -4,7 +4,7 @@
  * its TCP connections open and raises no connection event, so a probe (PING with a deadline)
  * notices it too.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.ts';
 
 /** What a log line of an outage says. */
 export type OutageEvent =
@@ -79,7 +79,7 @@ const write = (log: OutageLogger, e: OutageEvent | null) => {
  * outage's duration), from its 'error', 'end' and 'ready' events and a periodic probe. Being a
  * listener of 'error', it also keeps ioredis from printing each error as an unhandled event.
  */
-export function watchRedisOutages(redis: Redis, log: OutageLogger, connection: string, options: OutageWatchOptions = {}): OutageWatch {
+export function watchRedisOutages(redis: RedisClient, log: OutageLogger, connection: string, options: OutageWatchOptions = {}): OutageWatch {
   const now = options.now ?? Date.now;
   const tracker = new OutageTracker(connection);
   const interval = options.probeIntervalMs ?? 1000;

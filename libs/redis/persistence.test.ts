@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { judgePersistence, type RedisPersistenceConfig } from './persistence.ts';
+import { judgeMasters, judgePersistence, type RedisPersistenceConfig } from './persistence.ts';
 
 const safe: RedisPersistenceConfig = { appendonly: 'yes', appendfsync: 'everysec', save: '3600 1 300 100 60 10000', maxmemoryPolicy: 'noeviction' };
 
@@ -21,5 +21,19 @@ describe('judgePersistence', () => {
     const found = verdict.kind === 'warn' ? verdict.problems : [];
     expect(found).toHaveLength(problems.length);
     problems.forEach((p, i) => expect(found[i]).toMatch(p));
+  });
+});
+
+describe('judgeMasters', () => {
+  const refused: RedisPersistenceConfig = { appendonly: null, appendfsync: null, save: null, maxmemoryPolicy: null };
+
+  test('one unsafe master of a cluster is named in the warning', () => {
+    const verdict = judgeMasters([['a:7000', safe], ['b:7001', { ...safe, appendonly: 'no', save: '' }]]);
+    expect(verdict).toMatchObject({ kind: 'warn', problems: [expect.stringMatching(/^b:7001: persistence is off/)] });
+  });
+
+  test('ok when every master is safe; unchecked only when no master could be read', () => {
+    expect(judgeMasters([['a:7000', safe], ['b:7001', refused]]).kind).toBe('ok');
+    expect(judgeMasters([['a:7000', refused], ['b:7001', refused]]).kind).toBe('unchecked');
   });
 });

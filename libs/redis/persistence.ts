@@ -4,6 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import { createRedis, withDeadline } from './connection.ts';
+import { mastersOf, whenReady, type RedisTarget } from './client.ts';
 
 /** The CONFIG values the check reads; null when Redis would not say (CONFIG disabled or renamed). */
 export interface RedisPersistenceConfig {
@@ -52,7 +53,19 @@ async function configValue(redis: Redis, name: string): Promise<string | null> {
   }
 }
 
-/** Reads the persistence and eviction settings of `redis` (never throws). */
+/**
+ * The verdict on a cluster whose masters, named by `host:port`, are configured as given: each
+ * master's problems, prefixed with its name; unchecked only when no master could be read. Pure.
+ */
+export function judgeMasters(masters: Array<[name: string, config: RedisPersistenceConfig]>): PersistenceVerdict {
+  const verdicts = masters.map(([name, c]) => [name, judgePersistence(c)] as const);
+  const problems = verdicts.flatMap(([name, v]) => (v.kind === 'warn' ? v.problems.map((p) => `${name}: ${p}`) : []));
+  if (problems.length > 0) return { kind: 'warn', problems, loses: LOSES };
+  const unchecked = verdicts.find(([, v]) => v.kind === 'unchecked');
+  return unchecked && verdicts.every(([, v]) => v.kind === 'unchecked') ? unchecked[1] : { kind: 'ok' };
+}
+
+/** Reads the persistence and eviction settings of one server (never throws). */
 export async function readPersistenceConfig(redis: Redis): Promise<RedisPersistenceConfig> {
   const [appendonly = null, appendfsync = null, save = null, maxmemoryPolicy = null] = await Promise.all(
     ['appendonly', 'appendfsync', 'save', 'maxmemory-policy'].map((name) => configValue(redis, name)),
@@ -79,15 +92,21 @@ export function logPersistenceVerdict(log: VerdictLogger, verdict: PersistenceVe
 }
 
 /**
- * Opens a short-lived connection to `url`, judges its persistence and eviction settings and logs
- * the verdict (see logPersistenceVerdict). Never throws: a Redis that does not answer within
- * `timeoutMs` (default 2000 ms) is logged as unchecked.
+ * Opens a short-lived connection to `target`, judges the persistence and eviction settings of its
+ * server (of every master, on a cluster) and logs the verdict (see logPersistenceVerdict). Never
+ * throws: a Redis that does not answer within `timeoutMs` (default 2000 ms) is logged as unchecked.
  */
-export async function checkRedisPersistence(url: string, log: VerdictLogger, timeoutMs = 2000): Promise<PersistenceVerdict> {
-  const redis = createRedis(url, 'persistence-check', { commandTimeoutMs: timeoutMs });
+export async function checkRedisPersistence(target: string | RedisTarget, log: VerdictLogger, timeoutMs = 2000): Promise<PersistenceVerdict> {
+  const redis = createRedis(target, 'persistence-check', { commandTimeoutMs: timeoutMs });
   redis.on('error', () => undefined);
   try {
-    const verdict = judgePersistence(await withDeadline(readPersistenceConfig(redis), timeoutMs));
+    const read = async () => {
+      await whenReady(redis, timeoutMs);
+      const masters = mastersOf(redis);
+      const configs = await Promise.all(masters.map(async (m) => [`${m.options.host}:${m.options.port}`, await readPersistenceConfig(m)] as [string, RedisPersistenceConfig]));
+      return masters.length === 1 && masters[0] === redis ? judgePersistence(configs[0]![1]) : judgeMasters(configs);
+    };
+    const verdict = await withDeadline(read(), timeoutMs * 2);
     logPersistenceVerdict(log, verdict);
     return verdict;
   } catch (e) {

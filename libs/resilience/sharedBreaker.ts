@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
+import { familyTag } from '../redis/keys.ts';
 import type { BreakerSettings } from '../config/types.ts';
 
 /** A breaker state, as every process sees it. */
@@ -63,23 +64,23 @@ const RECORD_LUA = lua('breakerRecord-1.lua');
  * failure re-opens it. One Redis round trip per acquire and one per record.
  */
 export class SharedBreaker {
-  private readonly redis: Redis & BreakerCommands;
+  private readonly redis: RedisClient & BreakerCommands;
   private readonly prefix: string;
   private readonly now: () => number;
   private readonly listeners = new Set<TransitionListener>();
 
   /** `prefix` is the braced queue prefix (e.g. '{bull}'); `now` returns epoch milliseconds (default Date.now). */
-  constructor(redis: Redis, prefix: string, now: () => number = Date.now) {
+  constructor(redis: RedisClient, prefix: string, now: () => number = Date.now) {
     redis.defineCommand('breakerAcquire', { numberOfKeys: 1, lua: ACQUIRE_LUA });
     redis.defineCommand('breakerRecord', { numberOfKeys: 1, lua: RECORD_LUA });
-    this.redis = redis as Redis & BreakerCommands;
+    this.redis = redis as RedisClient & BreakerCommands;
     this.prefix = prefix;
     this.now = now;
   }
 
-  /** The Redis key of a provider's breaker hash: `{prefix}:breaker:<provider>`. */
+  /** The Redis key of a provider's breaker hash, in a hash tag of its own: `{<prefix>:breaker:<provider>}`. */
   key(provider: string): string {
-    return `${this.prefix}:breaker:${provider}`;
+    return familyTag(this.prefix, `breaker:${provider}`);
   }
 
   /** Subscribes to state transitions (for metrics and logs); returns the unsubscribe function. */

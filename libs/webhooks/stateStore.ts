@@ -4,7 +4,7 @@
  * the result store so that deliveries never race the pipeline's writes; GET /v1/jobs/:id merges it
  * in. Appending is one MULTI, so no attempt is lost even when a replay and a retry overlap.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/client.ts';
 import { queuePrefix } from '../queue/jobs.ts';
 import type { WebhookAttempt, WebhookState, WebhookStateFields, WebhookStatus } from './types.ts';
 
@@ -23,7 +23,7 @@ export function webhookStateKey(prefix: string, jobId: string): string {
 
 /** Appends one attempt and sets the status fields, renewing the TTL (seconds, default 7 days). */
 export async function recordWebhookAttempt(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   jobId: string,
   attempt: WebhookAttempt,
@@ -43,7 +43,7 @@ export async function recordWebhookAttempt(
 }
 
 /** A job's webhook state, or null when no attempt was made yet (or it expired). */
-export async function getWebhookState(redis: Redis, prefix: string, jobId: string): Promise<WebhookState | null> {
+export async function getWebhookState(redis: RedisClient, prefix: string, jobId: string): Promise<WebhookState | null> {
   const key = webhookStateKey(prefix, jobId);
   const replies = await redis.multi().hgetall(key).lrange(`${key}:attempts`, 0, -1).exec();
   const fields = (replies?.[0]?.[1] ?? {}) as Record<string, string>;
@@ -59,7 +59,7 @@ export async function getWebhookState(redis: Redis, prefix: string, jobId: strin
 }
 
 /** recordAttempt and loadState bound to one connection and prefix, as processWebhookJob takes them. */
-export function webhookStateStore(redis: Redis, prefix: string): {
+export function webhookStateStore(redis: RedisClient, prefix: string): {
   recordAttempt: (jobId: string, attempt: WebhookAttempt, state: WebhookStateFields) => Promise<void>;
   loadState: (jobId: string) => Promise<WebhookState | null>;
 } {

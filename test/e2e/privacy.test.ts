@@ -6,6 +6,7 @@ import { loadConfig } from '../../libs/config/load.ts';
 import type { TempConfig } from '../../libs/config/tempConfig.ts';
 import { queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { planJob } from '../../libs/pipeline/llmJob.ts';
+import { familyTag } from '../../libs/redis/keys.ts';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -72,7 +73,7 @@ describe('no answer crosses users or clients', () => {
     // A's paid answer asked for the generic answer of its category; wait until it is written.
     const planA = planFor('acme', a.input, a.user_id);
     redis = new Redis(REDIS_URL);
-    const genericKey = `${queuePrefix(gw.system.queuePrefix)}:cache:entry:${planA.categoryKey}`;
+    const genericKey = `${familyTag(queuePrefix(gw.system.queuePrefix), `cache:${planA.categoryKey}`)}:entry`;
     await eventually(async () => (await redis!.exists(genericKey)) === 1, 20_000, 'the generic category answer');
     expect((await redis.get(genericKey))!).not.toContain(secret);
 

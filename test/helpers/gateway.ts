@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSystem, type RunningSystem, type SystemOptions } from '../../libs/devkit/system.ts';
 import { obliterateQueues } from '../../libs/devkit/cleanup.ts';
+import { readRedisTarget } from '../../libs/config/env.ts';
 import { GatewayClient } from '../../libs/client/gatewayClient.ts';
 import { tempConfig, type TempConfig } from '../../libs/config/tempConfig.ts';
 import { loadConfig } from '../../libs/config/load.ts';
@@ -36,7 +37,8 @@ export async function startTestGateway(options: SystemOptions & { editConfig?: (
     simulator: new SimulatorAdmin(system.simulatorUrl),
     async stop() {
       await system.stop();
-      await obliterateQueues(REDIS_URL, system.queuePrefix);
+      // The Redis the system ran on: REDIS_URL, or the cluster its env named.
+      await obliterateQueues(readRedisTarget({ REDIS_URL, ...system.env }), system.queuePrefix);
       config.cleanup();
       for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
     },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createRedis } from '../../libs/redis/connection.ts';
-import { unlinkMatching } from '../../libs/devkit/cleanup.ts';
+import { unlinkPrefix } from '../../libs/devkit/cleanup.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -26,7 +26,7 @@ export function redisKit(name: string): { connect(): Redis; freshPrefix(): strin
     },
     async cleanup() {
       const redis = createRedis(REDIS_URL, `test-${name}-cleanup`);
-      for (const prefix of prefixes) await unlinkMatching(redis, `${prefix}:*`);
+      for (const prefix of prefixes) await unlinkPrefix(redis, prefix);
       await Promise.all([...conns, redis].map((c) => c.quit()));
     },
   };

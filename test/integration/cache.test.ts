@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createRedis } from '../../libs/redis/connection.ts';
+import { unlinkPrefix } from '../../libs/devkit/cleanup.ts';
 import { queuePrefix } from '../../libs/queue/jobs.ts';
 import { ResponseCache, type CachedAnswer, type GetOrComputeOptions } from '../../libs/cache/responseCache.ts';
 
@@ -15,12 +16,7 @@ const opts: GetOrComputeOptions = { ttlSeconds: 60, staleTtlSeconds: 600, lockTt
 
 afterAll(async () => {
   await Promise.all([cacheA.close(), cacheB.close()]);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redisA.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length) await redisA.unlink(...keys);
-  } while (cursor !== '0');
+  await unlinkPrefix(redisA, prefix);
   redisA.disconnect();
   redisB.disconnect();
 });

@@ -123,7 +123,7 @@ describe('RateLimiter', () => {
     await limiter.acquireClient('late', 10);
     now = T0 - 5_000;
     await limiter.acquireClient('late', 10);
-    const scores = await redis.zrange(`${prefix}:rl:client:late`, '0', '-1', 'WITHSCORES');
+    const scores = await redis.zrange(`${prefix.slice(0, -1)}:rl:client:late}`, '0', '-1', 'WITHSCORES');
     expect([scores[1], scores[3]]).toEqual([String(T0), String(T0)]);
   });
 
@@ -135,10 +135,10 @@ describe('RateLimiter', () => {
       await limiter.acquireProvider('p', { rpm: 20, tpm: 1_000_000 }, 10);
       now += 10;
     }
-    expect(await redis.zcard(`${prefix}:rl:p:rpm`)).toBe(20);
-    expect(await redis.zcard(`${prefix}:rl:p:tpm`)).toBe(20);
-    expect(await redis.get(`${prefix}:rl:p:tpm:sum`)).toBe('200');
-    const ttl = await redis.pttl(`${prefix}:rl:p:rpm`);
+    expect(await redis.zcard(`${prefix.slice(0, -1)}:rl:p}:rpm`)).toBe(20);
+    expect(await redis.zcard(`${prefix.slice(0, -1)}:rl:p}:tpm`)).toBe(20);
+    expect(await redis.get(`${prefix.slice(0, -1)}:rl:p}:tpm:sum`)).toBe('200');
+    const ttl = await redis.pttl(`${prefix.slice(0, -1)}:rl:p}:rpm`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, test } from 'vitest';
 import { createRedis } from '../../libs/redis/connection.ts';
+import { unlinkPrefix } from '../../libs/devkit/cleanup.ts';
 import type { ProviderSettings } from '../../libs/config/types.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { callWithResilience, type AttemptReport } from '../../libs/resilience/callPolicy.ts';
@@ -48,12 +49,7 @@ beforeEach(() => {
 });
 
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await unlinkPrefix(redis, prefix);
   redis.disconnect();
 });
 

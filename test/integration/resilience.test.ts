@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, test } from 'vitest';
-import type { Redis } from 'ioredis';
 import { createRedis } from '../../libs/redis/connection.ts';
+import { unlinkPrefix } from '../../libs/devkit/cleanup.ts';
 import type { BreakerSettings } from '../../libs/config/types.ts';
 import { SharedBreaker, type BreakerState } from '../../libs/resilience/sharedBreaker.ts';
 
@@ -35,19 +35,11 @@ beforeEach(() => {
 });
 
 afterAll(async () => {
-  await unlinkByPrefix(redisA, prefix);
+  await unlinkPrefix(redisA, prefix);
   redisA.disconnect();
   redisB.disconnect();
 });
 
-async function unlinkByPrefix(redis: Redis, keyPrefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
 
 /** Acquires and records `n` outcomes through `breaker`, one after another. */
 async function calls(breaker: SharedBreaker, outcome: 'success' | 'failure' | 'ignore', n: number, s = settings): Promise<BreakerState> {
@@ -80,7 +72,7 @@ describe('SharedBreaker', () => {
     expect(await a.state(provider)).toEqual({ state: 'open', openUntil: clock + 30_000, consecutiveFailures: 5 });
     const refused = await a.acquire(provider, settings, TRIAL_TTL);
     expect(refused).toEqual({ allowed: false, provider, state: 'open', retryAtMs: clock + 30_000 });
-    expect(a.key(provider)).toBe(`${prefix}:breaker:${provider}`);
+    expect(a.key(provider)).toBe(`${prefix.slice(0, -1)}:breaker:${provider}}`);
     const ttl = await redisA.pttl(a.key(provider));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(3 * 30_000);

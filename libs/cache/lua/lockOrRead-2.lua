@@ -3,8 +3,8 @@
   one, else take the lock (this caller leads the computation), else say how long the current
   holder keeps the lock (this caller follows).
 
-  KEYS[1] the entry key ({prefix}:cache:entry:<cache key>), a JSON string {"freshUntil": ms, ...}
-  KEYS[2] the lock key  ({prefix}:cache:lock:<cache key>)
+  KEYS[1] the entry key ({<prefix>:cache:<cache key>}:entry), a JSON string {"freshUntil": ms, ...}
+  KEYS[2] the lock key  ({<prefix>:cache:<cache key>}:lock)
   ARGV[1] token: random per flight, the lock's value
   ARGV[2] lock TTL in milliseconds
   ARGV[3] the caller's clock in Unix milliseconds, compared with the entry's freshUntil

@@ -3,7 +3,7 @@
   its computation runs, and a leader whose lock expired (and was taken over) cannot extend its
   successor's.
 
-  KEYS[1] the lock key ({prefix}:cache:lock:<cache key>)
+  KEYS[1] the lock key ({<prefix>:cache:<cache key>}:lock)
   ARGV[1] the holder's token (random per flight)
   ARGV[2] the new TTL in milliseconds, counted from now
 

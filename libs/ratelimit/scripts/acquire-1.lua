@@ -2,7 +2,7 @@
   Sliding-log rate limit on requests: admits and records one request, or answers how long to wait.
   The log keeps only admitted requests of the last window, so it holds at most `limit` entries.
 
-  KEYS[1] request log zset   e.g. <prefix>:rl:client:<clientId>   member id -> admission time (ms)
+  KEYS[1] request log zset   e.g. {<prefix>:rl:client:<clientId>} member id -> admission time (ms)
 
   ARGV[1] now, epoch ms (from the caller, so every process and test shares one notion of time)
   ARGV[2] window, ms (60000 for per-minute limits)

@@ -3,9 +3,9 @@
   records a request of N tokens only if both limits allow it, else answers how long to wait.
   Each log keeps only admitted requests of the last window: at most `rpm` entries each.
 
-  KEYS[1] request log zset   <prefix>:rl:<provider>:rpm         member id -> admission time (ms)
-  KEYS[2] token log zset     <prefix>:rl:<provider>:tpm         '<id>:<tokens>' -> admission time (ms)
-  KEYS[3] token sum          <prefix>:rl:<provider>:tpm:sum     tokens in KEYS[2], kept so no call sums the log
+  KEYS[1] request log zset   {<prefix>:rl:<provider>}:rpm     member id -> admission time (ms)
+  KEYS[2] token log zset     {<prefix>:rl:<provider>}:tpm     '<id>:<tokens>' -> admission time (ms)
+  KEYS[3] token sum          {<prefix>:rl:<provider>}:tpm:sum     tokens in KEYS[2], kept so no call sums the log
 
   ARGV[1] now, epoch ms (from the caller)
   ARGV[2] window, ms (60000)

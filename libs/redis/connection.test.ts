@@ -1,0 +1,17 @@
+import { describe, expect, test } from 'vitest';
+import { isRedisUnavailable } from './connection.ts';
+
+describe('isRedisUnavailable', () => {
+  test.each([
+    ['Command timed out', true],
+    ['Connection is closed.', true],
+    ["Cluster isn't ready and enableOfflineQueue options is false", true],
+    ['CLUSTERDOWN The cluster is down', true],
+    ['TRYAGAIN Multiple keys request during rehashing of slot', true],
+    ['Too many Cluster redirections. Last error: Error: Connection is closed.', true],
+    ["CROSSSLOT Keys in request don't hash to the same slot", false],
+    ['ERR unknown command', false],
+  ])('%s: %s', (message, expected) => {
+    expect(isRedisUnavailable(new Error(message))).toBe(expected);
+  });
+});
