@@ -1,8 +1,9 @@
 /**
  * Recovery after Redis lost its data (a restart without persistence, a failover that dropped the
  * last writes): every worker checks a marker key every few seconds; when it is missing, one worker
- * (SET NX) rebuilds what the result store knows: the budget windows' spend, and every unfinished
- * job Redis no longer holds, queued again under its own id (BullMQ ignores an id it already has).
+ * (SET NX) rebuilds what the result store knows: every unfinished job Redis no longer holds,
+ * queued again under its own id (BullMQ ignores an id it already has), then the budget windows'
+ * spend (a reservation seeds them itself if it comes first: BudgetStore.reserve).
  * The marker is a lease while recovery runs, so a worker that dies half-way leaves it to another.
  */
 import { randomUUID } from 'node:crypto';
@@ -72,7 +73,6 @@ export function startReconciler(deps: RecoveryDeps, options: ReconcilerOptions =
   const recover = async (epoch: string): Promise<RecoveryCounts> => {
     const lease = `recovering:${epoch}`;
     deps.log.warn({ event: 'redis_data_lost', epoch }, 'Redis holds no gateway marker (new, or it lost its data): rebuilding budget spend and queued jobs from the result store');
-    await deps.seedBudget();
     const counts = emptyCounts();
     for (let after = ''; ; ) {
       const page = await deps.store.unfinished(after, pageSize);
@@ -88,6 +88,10 @@ export function startReconciler(deps: RecoveryDeps, options: ReconcilerOptions =
       after = page.at(-1)!.id;
       await deps.redis.set(key, lease, 'PX', leaseMs, 'XX');
     }
+    // After the requeue: a job that was running at the loss (its hold went with Redis) either
+    // finished before the listing, and its stored cost is summed now, or was queued again, and
+    // its rerun pays into the rebuilt windows.
+    await deps.seedBudget();
     await deps.redis.set(key, epoch);
     deps.log.warn({ event: 'redis_recovered', epoch, ...counts }, `recovered from the result store: ${counts.requeue} jobs queued again`);
     return counts;
