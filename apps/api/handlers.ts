@@ -1,13 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../../libs/redis/client.ts';
-import { GatewayError } from '../../libs/errors/index.ts';
+import { GatewayError, isGatewayError } from '../../libs/errors/index.ts';
 import type { GatewayConfig } from '../../libs/config/types.ts';
-import type { JobStore } from '../../libs/store/types.ts';
+import { isTerminalStatus, type JobStore, type SaveOutcome } from '../../libs/store/types.ts';
 import { LLM_JOB_OPTIONS, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { validateSubmission } from '../../libs/jobs/submission.ts';
 import { publicJob, recordFromQueuedJob } from '../../libs/jobs/view.ts';
-import { claimIdempotencyKey, idempotencyClaimKey, idempotentJobId, releaseIdempotencyKey, validateIdempotencyKey } from '../../libs/jobs/idempotency.ts';
+import {
+  claimIdempotencyKey,
+  idempotencyClaimKey,
+  idempotencyKeyReused,
+  idempotentJobId,
+  releaseIdempotencyKey,
+  restoreIdempotencyClaim,
+  validateIdempotencyKey,
+} from '../../libs/jobs/idempotency.ts';
+import { intakeRecord } from '../../libs/jobs/intakeRecord.ts';
 import type { IntakeUndo } from '../../libs/jobs/intakeUndo.ts';
 import { isRedisUnavailable } from '../../libs/redis/connection.ts';
 import { isIssuedJobId } from '../../libs/jobs/jobId.ts';
@@ -26,6 +35,8 @@ export interface HandlerResult {
 export interface ApiDeps {
   queue: Queue<LlmJobData>;
   store: JobStore;
+  /** Writes the intake records (a BatchWriter groups concurrent submissions into one transaction); default `store`. */
+  intakeWriter?: { save(record: JobRecord): Promise<SaveOutcome> };
   config: () => GatewayConfig;
   /** Redis for the API's own keys (idempotency), under `prefix`. */
   redis: RedisClient;
@@ -37,7 +48,12 @@ export interface ApiDeps {
   now?: () => Date;
 }
 
-/** POST /v1/jobs: validate, enqueue, answer 202 with the job's id and where to poll it. */
+/**
+ * POST /v1/jobs: validate, write the job's `queued` record to the result store, enqueue, answer
+ * 202 with the job's id and where to poll it. The record goes first, so that an accepted job is
+ * durable before the client hears of it (the worker queues it again if Redis loses it); a job that
+ * could not be enqueued has its record removed again, so that a submission answered 503 never runs.
+ */
 export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, idempotencyKey?: string): Promise<HandlerResult> {
   await deps.guards.rateLimit(clientId);
   const { submission } = validateSubmission(body, deps.config().features);
@@ -45,6 +61,7 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
   await deps.guards.budgetOpen(submission.feature);
   if (submission.callback_url) await deps.guards.callbackAllowed(clientId, submission.callback_url);
   let id: string = randomUUID();
+  let print: string | undefined;
   if (key !== undefined) {
     id = idempotentJobId(clientId, key);
     const claim = await claimIdempotencyKey(deps.redis, deps.prefix, clientId, key, body).catch((error: unknown) => {
@@ -53,7 +70,11 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
       throw error;
     });
     // The same key and body again: the same job, never a second one.
-    if (!claim.fresh) return accepted(id, { 'idempotent-replayed': 'true' });
+    if (!claim.fresh) return accepted(id, REPLAYED);
+    print = claim.fingerprint;
+    // A fresh claim, yet the store knows the job: Redis lost the claim (a restart without persistence).
+    const earlier = await deps.store.get(clientId, id);
+    if (earlier) return replayStored(deps, id, earlier, print);
   }
   const data: LlmJobData = {
     clientId,
@@ -63,10 +84,22 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
     callbackUrl: submission.callback_url ?? null,
     metadata: submission.metadata ?? null,
     createdAt: (deps.now?.() ?? new Date()).toISOString(),
+    ...(print === undefined ? {} : { idempotencyFingerprint: print }),
   };
+  let saved: SaveOutcome;
+  try {
+    saved = await (deps.intakeWriter ?? deps.store).save(intakeRecord(id, data));
+  } catch (error) {
+    if (key !== undefined) await releaseIdempotencyKey(deps.redis, deps.prefix, id).catch(() => undefined);
+    throw isGatewayError(error) ? error : storeUnavailable(error);
+  }
+  // Only a racing submission under the same key can have ended the job already.
+  if (saved === 'kept_earlier') return accepted(id, REPLAYED);
   try {
     await deps.queue.add('llm', data, { ...LLM_JOB_OPTIONS, jobId: id });
   } catch (error) {
+    // Answered 503 or 500: the job must not be queued again from its record.
+    await deps.store.removeUnfinished(id).catch(() => undefined);
     if (isRedisUnavailable(error)) {
       // Answered 503, yet the add may still run when Redis resumes: remove the job behind it.
       void deps.undo?.start(deps.queue, id, { added: true, ...(key !== undefined ? { claimKey: idempotencyClaimKey(deps.prefix, id) } : {}) });
@@ -78,6 +111,23 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
   }
   return accepted(id);
 }
+
+const REPLAYED = { 'idempotent-replayed': 'true' };
+
+/** The answer to a key the store already holds a job for: that job, or 409 when the bodies differ. */
+async function replayStored(deps: ApiDeps, id: string, earlier: JobRecord, print: string): Promise<HandlerResult> {
+  const stored = earlier.idempotency_fingerprint;
+  if (stored && stored !== print) {
+    // The claim just taken names this body: make it name the job's own again.
+    await restoreIdempotencyClaim(deps.redis, deps.prefix, id, stored);
+    throw idempotencyKeyReused();
+  }
+  return accepted(id, REPLAYED);
+}
+
+/** GatewayError `store_unavailable` (503): the intake record could not be written. */
+const storeUnavailable = (cause: unknown) =>
+  new GatewayError('store_unavailable', 'The result store did not accept the job; retry shortly.', { status: 503, retryAfterSeconds: 2, cause });
 
 function accepted(id: string, headers: Record<string, string> = {}): HandlerResult {
   return {
@@ -106,17 +156,24 @@ export function assertJobId(id: string): void {
   if (!isIssuedJobId(id)) throw notFound(id);
 }
 
-/** GET /v1/jobs/:id: the stored result, or the live queue state of a job still in flight. */
+/**
+ * GET /v1/jobs/:id: the stored result of a finished job, or the live queue state of a job still in
+ * flight; the store's `queued` record only when Redis no longer knows the job (it lost its data,
+ * and the worker has not queued the job again yet).
+ */
 export async function getJob(deps: ApiDeps, clientId: string, id: string): Promise<HandlerResult> {
   assertJobId(id);
   const stored = await deps.store.get(clientId, id);
-  if (stored) return { status: 200, body: publicJob(await withWebhook(deps, stored)) };
+  if (stored && isTerminalStatus(stored.status)) return { status: 200, body: publicJob(await withWebhook(deps, stored)) };
   const job = await deps.queue.getJob(id);
   // Another client's job answers exactly like a missing one.
-  if (!job || job.data.clientId !== clientId) throw notFound(id);
+  if (!job || job.data.clientId !== clientId) {
+    if (stored) return { status: 200, body: publicJob(stored) };
+    throw notFound(id);
+  }
   const state = await job.getState();
   const again = state === 'completed' || state === 'failed' ? await deps.store.get(clientId, id) : null;
-  if (again) return { status: 200, body: publicJob(await withWebhook(deps, again)) };
+  if (again && isTerminalStatus(again.status)) return { status: 200, body: publicJob(await withWebhook(deps, again)) };
   const record = recordFromQueuedJob(id, job.data, state, { attemptsMade: job.attemptsMade, processedOn: job.processedOn });
   return { status: 200, body: publicJob(record) };
 }
@@ -125,9 +182,12 @@ export async function getJob(deps: ApiDeps, clientId: string, id: string): Promi
 export async function cancelJob(deps: ApiDeps, clientId: string, id: string): Promise<HandlerResult> {
   assertJobId(id);
   const stored = await deps.store.get(clientId, id);
-  if (stored) throw notCancellable(id, stored.status);
+  if (stored && isTerminalStatus(stored.status)) throw notCancellable(id, stored.status);
   const job = await deps.queue.getJob(id);
-  if (!job || job.data.clientId !== clientId) throw notFound(id);
+  if (!job || job.data.clientId !== clientId) {
+    if (!stored) throw notFound(id);
+    return cancelStored(deps, stored);
+  }
   const state = await job.getState();
   if (!['waiting', 'delayed', 'prioritized', 'paused'].includes(state)) throw notCancellable(id, state);
   // A job waiting again after a crash or retry may already hold a paid answer: it will complete.
@@ -141,6 +201,20 @@ export async function cancelJob(deps: ApiDeps, clientId: string, id: string): Pr
   const now = (deps.now?.() ?? new Date()).toISOString();
   const record = { ...recordFromQueuedJob(id, job.data, state, { attemptsMade: job.attemptsMade }), status: 'cancelled' as const, completed_at: now };
   await deps.store.save(record);
+  return { status: 200, body: publicJob(record) };
+}
+
+/**
+ * Cancels a job Redis lost (it lost its data) from its stored record: the worker looks at the
+ * store again before it queues such a job, and a run that started anyway cannot overwrite it.
+ */
+async function cancelStored(deps: ApiDeps, stored: JobRecord): Promise<HandlerResult> {
+  const { intake: _intake, ...rest } = stored;
+  const record: JobRecord = { ...rest, status: 'cancelled', completed_at: (deps.now?.() ?? new Date()).toISOString() };
+  if ((await deps.store.save(record)) === 'kept_earlier') {
+    const ended = await deps.store.get(stored.client_id, stored.id);
+    throw notCancellable(stored.id, ended?.status ?? 'finished');
+  }
   return { status: 200, body: publicJob(record) };
 }
 

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
 import { loadApiKeys } from '../../libs/auth/load.ts';
 import { openJobStore } from '../../libs/store/open.ts';
+import { BatchWriter } from '../../libs/store/batchWriter.ts';
 import { FAIL_FAST_COMMAND_TIMEOUT_MS, createRedis } from '../../libs/redis/connection.ts';
 import { redisAnswers } from '../../libs/redis/client.ts';
 import { IntakeUndo } from '../../libs/jobs/intakeUndo.ts';
@@ -41,6 +42,8 @@ const guards = new IntakeGuards({
 const app = createApp({
   queue,
   store,
+  // Submissions arriving together share one store transaction for their intake records.
+  intakeWriter: new BatchWriter(store),
   config: () => config.current(),
   redis: connection,
   prefix,

@@ -2,7 +2,8 @@ import { Queue, QueueEvents, Worker } from 'bullmq';
 import { openJobStore } from '../../libs/store/open.ts';
 import { BatchWriter } from '../../libs/store/batchWriter.ts';
 import { createRedis } from '../../libs/redis/connection.ts';
-import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
+import { LLM_JOB_OPTIONS, LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
+import { startReconciler } from '../../libs/jobs/recovery.ts';
 import { ProviderRegistry } from '../../libs/providers/registry.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { ResponseCache } from '../../libs/cache/responseCache.ts';
@@ -37,7 +38,8 @@ const cache = new ResponseCache(connection, prefix);
 // The money path gets its own connection without auto-pipelining: reserve and settle sit on every
 // job's critical path, and a tick of batching delay doubles their tail latency.
 const budgetConnection = createRedis(env.redis, 'worker-budget', { autoPipelining: false, log });
-const budget = new BudgetStore(budgetConnection, prefix);
+// A budget window Redis lost is rebuilt from the finished jobs' costs before it admits anything.
+const budget = new BudgetStore(budgetConnection, prefix, { spend: store });
 const rateLimiter = new RateLimiter(connection, prefix);
 const providers = new ProviderRegistry(env);
 const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix });
@@ -124,6 +126,8 @@ reaper.unref();
 
 await Promise.all([worker.waitUntilReady(), webhookWorker.waitUntilReady()]);
 announceReady(log, { concurrency: env.workerConcurrency }, 'worker ready');
+// Rebuilds what Redis lost (queued jobs, budget spend) from the result store.
+const reconciler = startReconciler({ redis: connection, prefix, queue: llmQueue, jobOptions: LLM_JOB_OPTIONS, store, seedBudget: () => budget.seedWindows(), log });
 void checkRedisPersistence(env.redis, log);
 
 onShutdown(log, [
@@ -131,6 +135,7 @@ onShutdown(log, [
   // the grace, their calls are aborted and the jobs go back to the queue. Then flush their records.
   ['workers', () => Promise.all([worker.close(), webhookWorker.close()])],
   ['reaper', async () => clearInterval(reaper)],
+  ['reconciler', () => reconciler.stop()],
   ['writer', () => writer.flush()],
   ['config', async () => config.close()],
   ['cache', () => cache.close()],

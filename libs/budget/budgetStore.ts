@@ -2,7 +2,7 @@
  * The budget's Redis adapter: reservations, settles, releases, charges and the reaper, each one Lua
  * script (one round trip, atomic across every API and worker process). Keys, all in the queue
  * prefix's hash tag (one cluster slot):
- *   <prefix>:budget:month:<YYYY-MM>, <prefix>:budget:day:<YYYY-MM-DD>   hashes: spent, reserved, charged, limit, th
+ *   <prefix>:budget:month:<YYYY-MM>, <prefix>:budget:day:<YYYY-MM-DD>   hashes: spent, reserved, charged, limit, th, seeded
  *   <prefix>:budget:holds                                              zset: hold id -> expiry ms
  *   <prefix>:budget:hold:<holdId>                                      hash: amount, month, day, expiresAt
  *   <prefix>:budget:settled:<holdId>                                   marker of a finished hold (3 days)
@@ -12,6 +12,8 @@
  * whose worker died is charged at its reserved amount (it may have been answered) and corrected
  * when its answer is settled. Alert thresholds compare spend (charges included, not reservations)
  * with the limit, and the script that crosses one appends its event to the stream.
+ * A window is admitted against only once `seeded` (seed-2.lua): its spend was rebuilt from the
+ * result store's finished jobs, so a Redis that lost its data never grants the budget twice.
  */
 import type { RedisClient } from '../redis/client.ts';
 import { GatewayError } from '../errors/index.ts';
@@ -42,6 +44,37 @@ export interface ReserveRequest {
   /** Alert thresholds as fractions of each limit. Default DEFAULT_ALERT_THRESHOLDS. */
   thresholds?: readonly number[];
 }
+
+/** Where the spend of a lost window is rebuilt from; a JobStore is one (JobStore.spentMicros). */
+export interface SpendSource {
+  /** Micro-dollars finished jobs cost, completed in [`fromIso`, `toIso`). */
+  spentMicros(fromIso: string, toIso: string): Promise<number>;
+}
+
+/** Options of BudgetStore. */
+export interface BudgetStoreOptions {
+  /**
+   * The only clock the budget uses, epoch ms.
+   * @defaultValue Date.now
+   */
+  now?: () => number;
+  /**
+   * Where a window's spend is rebuilt from when Redis lost it; without one a window is seeded with
+   * the spend Redis still holds (zero after a loss), as a process that never reserves may do.
+   * @defaultValue none
+   */
+  spend?: SpendSource;
+}
+
+/** What seedWindows did: spend after, micro-dollars, and how many windows it seeded now (0-2). */
+export interface SeedResult {
+  month: number;
+  day: number;
+  seeded: number;
+}
+
+/** Tries of a reservation whose windows needed seeding, before it gives up. */
+const SEED_TRIES = 3;
 
 /** Spend of one window, integer micro-dollars. */
 export interface WindowTotals {
@@ -130,24 +163,78 @@ export class BudgetStore {
   private readonly base: string;
   private readonly events: string;
   private readonly now: () => number;
+  private readonly spend: SpendSource | undefined;
+  /** Seeding in progress per 'month|day', so that concurrent reservations ask the store once. */
+  private readonly seeding = new Map<string, Promise<SeedResult>>();
 
   /**
-   * `prefix` is the braced queue prefix (queuePrefix(), e.g. '{bull}'); `now` answers epoch ms
-   * (default Date.now) and is the only clock the budget uses.
+   * `prefix` is the braced queue prefix (queuePrefix(), e.g. '{bull}'); the third argument is the
+   * clock (epoch ms, default Date.now) or the options.
    */
-  constructor(redis: RedisClient, prefix: string, now: () => number = Date.now) {
+  constructor(redis: RedisClient, prefix: string, options: (() => number) | BudgetStoreOptions = {}) {
+    const o = typeof options === 'function' ? { now: options } : options;
     this.redis = redis;
     this.commands = defineScripts(redis);
     this.base = `${prefix}:budget:`;
     this.events = budgetEventsKey(prefix);
-    this.now = now;
+    this.now = o.now ?? Date.now;
+    this.spend = o.spend;
   }
 
-  /** Reserves `amountMicros` in the current month and day, or says which window refused and until when. */
+  /**
+   * Reserves `amountMicros` in the current month and day, or says which window refused and until
+   * when. A window Redis lost is seeded from the spend source first (seedWindows).
+   */
   async reserve(req: ReserveRequest): Promise<ReserveGranted | ReserveRefused> {
     assertMicros('amountMicros', req.amountMicros);
     const now = this.now();
     const w = budgetWindows(new Date(now));
+    for (let tries = 1; ; tries++) {
+      const answer = await this.reserveIn(req, now, w);
+      if (answer !== 'unseeded') return answer;
+      if (tries >= SEED_TRIES) {
+        throw new GatewayError('budget_unseeded', `The budget windows ${w.month} and ${w.day} could not be seeded from the result store; the job is retried.`);
+      }
+      await this.seedWindows(now);
+    }
+  }
+
+  /**
+   * Rebuilds the spend of the windows around `now` (epoch ms, default the clock) from the spend
+   * source, once per window (seed-2.lua): Redis lost them, or they are new. Spend never goes down.
+   */
+  async seedWindows(now: number = this.now()): Promise<SeedResult> {
+    const w = budgetWindows(new Date(now));
+    const key = `${w.month}|${w.day}`;
+    let running = this.seeding.get(key);
+    if (!running) {
+      running = this.seed(w).finally(() => this.seeding.delete(key));
+      this.seeding.set(key, running);
+    }
+    return running;
+  }
+
+  private async seed(w: ReturnType<typeof budgetWindows>): Promise<SeedResult> {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const dayStartsAt = w.dayEndsAt - 24 * 3_600_000;
+    const [month, day] = this.spend
+      ? await Promise.all([this.spend.spentMicros(iso(w.monthStartsAt), iso(w.monthEndsAt)), this.spend.spentMicros(iso(dayStartsAt), iso(w.dayEndsAt))])
+      : [0, 0];
+    assertMicros('month spend', month);
+    assertMicros('day spend', day);
+    const raw = (await this.commands.gatewayBudgetSeed(
+      `${this.base}month:${w.month}`,
+      `${this.base}day:${w.day}`,
+      month,
+      day,
+      w.monthEndsAt + MONTH_RETENTION_MS,
+      w.dayEndsAt + DAY_RETENTION_MS,
+      new Date(this.now()).toISOString(),
+    )) as [number, number, number];
+    return { month: Number(raw[0]), day: Number(raw[1]), seeded: Number(raw[2]) };
+  }
+
+  private async reserveIn(req: ReserveRequest, now: number, w: ReturnType<typeof budgetWindows>): Promise<ReserveGranted | ReserveRefused | 'unseeded'> {
     const { monthlyMicros, dailyMicros } = req.limits;
     const thresholds = req.thresholds ?? DEFAULT_ALERT_THRESHOLDS;
     const raw = (await this.commands.gatewayBudgetReserve(
@@ -170,6 +257,7 @@ export class BudgetStore {
     )) as [number, string, number?, number?, number?, number?];
     const [code, state, ms = 0, mr = 0, ds = 0, dr = 0] = raw;
     if (code === -1) throw new GatewayError('budget_hold_finished', `Hold ${req.holdId} is already ${state.split(':')[0]}; hold ids are single use.`);
+    if (code === -2) return 'unseeded';
     const month = { spent: ms, reserved: mr };
     const day = { spent: ds, reserved: dr };
     if (code === 1) return { ok: true, holdId: req.holdId, created: state === 'new', month, day };

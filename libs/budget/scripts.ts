@@ -10,6 +10,7 @@ export interface BudgetCommands {
   gatewayBudgetRelease: Script;
   gatewayBudgetCharge: Script;
   gatewayBudgetReap: Script;
+  gatewayBudgetSeed: Script;
 }
 
 /** Command name, file, key count, and whether the shared prelude (scripts/prelude.lua) goes first. */
@@ -19,6 +20,7 @@ const SCRIPTS: Array<[keyof BudgetCommands, string, number, boolean]> = [
   ['gatewayBudgetRelease', 'release-3.lua', 3, true],
   ['gatewayBudgetCharge', 'charge-4.lua', 4, true],
   ['gatewayBudgetReap', 'reap-2.lua', 2, true],
+  ['gatewayBudgetSeed', 'seed-2.lua', 2, false],
 ];
 
 /** Defines the budget's commands on `redis` once (ioredis defineCommand); the prelude goes first where marked. */

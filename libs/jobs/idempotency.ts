@@ -41,10 +41,17 @@ export function validateIdempotencyKey(key: string): string {
 /** The Redis key of the claim of the Idempotency-Key whose job is `jobId`. */
 export const idempotencyClaimKey = (prefix: string, jobId: string): string => `${prefix}:idem:${jobId}`;
 
+/** GatewayError `idempotency_key_reused` (409): the key was used before with another body. */
+export const idempotencyKeyReused = () =>
+  new GatewayError('idempotency_key_reused', 'This Idempotency-Key was already used with a different body; use a new key for a new request.', {
+    status: 409,
+  });
+
 /**
  * Claims `key` for this body. Answers `{ fresh: true }` when the key is new (enqueue the job),
  * `{ fresh: false }` when the same body was already submitted under it (answer with the same job),
- * and throws `idempotency_key_reused` (409) when the key was used with another body.
+ * and throws `idempotency_key_reused` (409) when the key was used with another body. `fingerprint`
+ * is the body's (fingerprint()).
  */
 export async function claimIdempotencyKey(
   redis: RedisClient,
@@ -52,23 +59,27 @@ export async function claimIdempotencyKey(
   clientId: string,
   key: string,
   body: unknown,
-): Promise<{ fresh: boolean; jobId: string }> {
+): Promise<{ fresh: boolean; jobId: string; fingerprint: string }> {
   const jobId = idempotentJobId(clientId, key);
   const print = fingerprint(body);
   const redisKey = idempotencyClaimKey(prefix, jobId);
   const claimed = await redis.set(redisKey, print, 'PX', IDEMPOTENCY_TTL_MS, 'NX');
-  if (claimed === 'OK') return { fresh: true, jobId };
+  if (claimed === 'OK') return { fresh: true, jobId, fingerprint: print };
   const existing = await redis.get(redisKey);
   if (existing === null) {
     // Expired between the two calls: claim it again.
     return claimIdempotencyKey(redis, prefix, clientId, key, body);
   }
-  if (existing !== print) {
-    throw new GatewayError('idempotency_key_reused', 'This Idempotency-Key was already used with a different body; use a new key for a new request.', {
-      status: 409,
-    });
-  }
-  return { fresh: false, jobId };
+  if (existing !== print) throw idempotencyKeyReused();
+  return { fresh: false, jobId, fingerprint: print };
+}
+
+/**
+ * Sets the claim of job `jobId` to `print`, the fingerprint the result store holds for it: Redis
+ * lost the claim (a restart without persistence) and a retry with another body just took it.
+ */
+export async function restoreIdempotencyClaim(redis: RedisClient, prefix: string, jobId: string, print: string): Promise<void> {
+  await redis.set(idempotencyClaimKey(prefix, jobId), print, 'PX', IDEMPOTENCY_TTL_MS);
 }
 
 /** Forgets a claim whose job could not be enqueued, so that the client's retry with the same key enqueues it. */

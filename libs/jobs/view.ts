@@ -40,11 +40,13 @@ export function recordFromQueuedJob(
     created_at: data.createdAt,
     started_at: info.processedOn ? new Date(info.processedOn).toISOString() : null,
     completed_at: null,
+    // Kept on the finished record too, so the key is honoured after Redis forgot its claim.
+    ...(data.idempotencyFingerprint ? { idempotency_fingerprint: data.idempotencyFingerprint } : {}),
   };
 }
 
-/** What a client sees: the record without internal fields. */
-export function publicJob(record: JobRecord): Omit<JobRecord, 'client_id'> {
-  const { client_id: _clientId, ...visible } = record;
+/** What a client sees: the record without internal fields (never the input it submitted). */
+export function publicJob(record: JobRecord): Omit<JobRecord, 'client_id' | 'intake' | 'idempotency_fingerprint'> {
+  const { client_id: _clientId, intake: _intake, idempotency_fingerprint: _print, ...visible } = record;
   return visible;
 }

@@ -24,6 +24,8 @@ export interface LlmJobData {
   metadata: Record<string, unknown> | null;
   /** ISO time the API accepted the job. */
   createdAt: string;
+  /** Fingerprint of the body when it came with an Idempotency-Key, kept on every record of the job. */
+  idempotencyFingerprint?: string;
   /** The A/B variant a category job answers for (user requests are assigned one instead). */
   variant?: string;
   /**

@@ -20,7 +20,8 @@ export type PersistenceVerdict =
   | { kind: 'unchecked'; reason: string }
   | { kind: 'warn'; problems: string[]; loses: string };
 
-const LOSES = 'queued and running jobs, the day\'s and month\'s spend counters, and Idempotency-Keys';
+// What the worker cannot rebuild from the result store (see the README's Redis section).
+const LOSES = 'webhook delivery state, rate-limit windows, circuit breaker states, open budget holds (a job running at the loss runs again) and the response cache; queued jobs, spend and Idempotency-Keys are rebuilt from the result store';
 
 /** The verdict on a Redis configured as `c`. Pure. */
 export function judgePersistence(c: RedisPersistenceConfig): PersistenceVerdict {

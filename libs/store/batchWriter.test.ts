@@ -38,6 +38,9 @@ function recordingStore(options: { fail?: boolean; refusal?: Refusal; failAfterR
     saveFeedback: async () => {},
     getFeedback: async () => null,
     experimentRows: async () => [],
+    removeUnfinished: async () => false,
+    unfinished: async () => [],
+    spentMicros: async () => 0,
     ping: async () => true,
     close: async () => {},
   };

@@ -17,6 +17,7 @@ import {
   createFeedbackSchema,
   createJobSchema,
   experimentRowsPipeline,
+  spentMicrosPipeline,
   fromFeedbackDocument,
   fromJobDocument,
   toFeedbackDocument,
@@ -24,7 +25,7 @@ import {
 } from './mongoSchema.ts';
 import { mongoWriteError } from './mongoErrors.ts';
 import { DEFAULT_MONGO_DATABASE, DEFAULT_RETENTION_DAYS, checkRetentionDays, parseMongoUrl } from './mongoUrl.ts';
-import { TERMINAL_STATUSES, type JobStatus, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
+import { TERMINAL_STATUSES, UNFINISHED_STATUSES, type JobStatus, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
 
 /** Options for MongoJobStore; each one given here overrides what the URL says. */
 export interface MongoJobStoreOptions {
@@ -181,6 +182,26 @@ export class MongoJobStore implements JobStore {
     const pipeline = experimentRowsPipeline(clientId, experimentId, sinceIso);
     const docs = await this.#ready().jobs.aggregate<Record<string, unknown>>(pipeline);
     return docs.map(toExperimentRow);
+  }
+
+  async removeUnfinished(id: string): Promise<boolean> {
+    // $eq: an id is data, never a query operator.
+    const result = await this.#ready().jobs.deleteOne({ _id: { $eq: id }, status: { $nin: [...TERMINAL_STATUSES] } });
+    return result.deletedCount > 0;
+  }
+
+  async unfinished(afterId: string, limit: number): Promise<JobRecord[]> {
+    const docs = await this.#ready()
+      .jobs.find({ status: { $in: [...UNFINISHED_STATUSES] }, _id: { $gt: String(afterId) } })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .lean<Record<string, unknown>[]>();
+    return docs.map(fromJobDocument);
+  }
+
+  async spentMicros(fromIso: string, toIso: string): Promise<number> {
+    const [row] = await this.#ready().jobs.aggregate<{ micros?: unknown }>(spentMicrosPipeline(TERMINAL_STATUSES, fromIso, toIso));
+    return Number(row?.micros ?? 0);
   }
 
   async ping(): Promise<boolean> {

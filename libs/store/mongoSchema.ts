@@ -37,6 +37,8 @@ export const JOB_INDEXES: ReadonlyArray<readonly [Record<string, 1 | -1>, Record
   [{ feature: 1, 'experiment.id': 1, 'experiment.variant': 1, completed_at: -1 }, { name: 'feature_experiment_completed' }],
   // The A/B report as the API serves it: one client's jobs of one experiment since a date.
   [{ client_id: 1, 'experiment.id': 1, created_at: -1 }, { name: 'client_experiment_created' }],
+  // Recovery after Redis lost its data: the unfinished records, paged by id.
+  [{ status: 1, _id: 1 }, { name: 'status_id' }],
   // Retention: expireAfterSeconds 0 deletes a document once its own `expires_at` has passed.
   // The retention lives in each document's date, not in the index, so changing retention_days
   // never conflicts with the index that already exists (MongoDB refuses to redefine an index).
@@ -202,5 +204,16 @@ export function experimentRowsPipeline(clientId: string, experimentId: string, s
         },
       },
     },
+  ];
+}
+
+/**
+ * The aggregation behind spentMicros: terminal records completed in [`fromIso`, `toIso`) (served by
+ * the status_completed index), each cost rounded to micro-dollars, summed into one `micros` field.
+ */
+export function spentMicrosPipeline(terminal: readonly string[], fromIso: string, toIso: string): PipelineStage[] {
+  return [
+    { $match: { status: { $in: [...terminal] }, completed_at: { $gte: fromIso, $lt: toIso } } },
+    { $group: { _id: null, micros: { $sum: { $round: [{ $multiply: [{ $ifNull: ['$cost_usd', 0] }, 1_000_000] }, 0] } } } },
   ];
 }

@@ -9,7 +9,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { GatewayError } from '../errors/index.ts';
 import { EXPERIMENT_ROW_PATHS, toExperimentRow } from './experimentRow.ts';
 import { classifySqliteError } from './sqliteErrors.ts';
-import { RecordRefusedError, TERMINAL_STATUSES, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
+import { RecordRefusedError, TERMINAL_STATUSES, UNFINISHED_STATUSES, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
 
 /**
  * The schema version this code writes, kept in SQLite's `user_version` pragma.
@@ -61,6 +61,21 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE INDEX IF NOT EXISTS feedback_client ON feedback (client_id);
 `;
 
+// Recovery after Redis lost its data: the unfinished records page by id, spend sums by completion
+// time (served by jobs_status_completed). Indexes only, so the schema version stays.
+const RECOVERY_INDEXES = `
+CREATE INDEX IF NOT EXISTS jobs_status_id ON jobs (status, id);
+`;
+
+const TERMINAL_LIST = TERMINAL_STATUSES.map((t) => `'${t}'`).join(', ');
+
+const UNFINISHED = `SELECT doc FROM jobs WHERE status IN (${UNFINISHED_STATUSES.map((t) => `'${t}'`).join(', ')}) AND id > ? ORDER BY id LIMIT ?`;
+
+// Each record's cost is rounded to micro-dollars before summing, as the budget counts them.
+const SPENT_MICROS = `
+SELECT COALESCE(SUM(CAST(ROUND(json_extract(doc, '$.cost_usd') * 1000000) AS INTEGER)), 0) AS micros
+FROM jobs WHERE status IN (${TERMINAL_LIST}) AND completed_at >= ? AND completed_at < ?`;
+
 const UPSERT_FEEDBACK = `
 INSERT INTO feedback (job_id, client_id, rating, helpful, comment, created_at)
 VALUES (?, ?, ?, ?, ?, ?)
@@ -92,7 +107,7 @@ ON CONFLICT (id) DO UPDATE SET
   created_at = excluded.created_at,
   completed_at = excluded.completed_at,
   doc = excluded.doc
-WHERE jobs.status NOT IN (${TERMINAL_STATUSES.map((t) => `'${t}'`).join(', ')})`;
+WHERE jobs.status NOT IN (${TERMINAL_LIST})`;
 
 interface Statements {
   upsert: StatementSync;
@@ -101,6 +116,9 @@ interface Statements {
   upsertFeedback: StatementSync;
   getFeedback: StatementSync;
   experimentRows: StatementSync;
+  removeUnfinished: StatementSync;
+  unfinished: StatementSync;
+  spentMicros: StatementSync;
   ping: StatementSync;
 }
 
@@ -160,6 +178,9 @@ export class SqliteJobStore implements JobStore {
         upsertFeedback: db.prepare(UPSERT_FEEDBACK),
         getFeedback: db.prepare('SELECT job_id, client_id, rating, helpful, comment, created_at FROM feedback WHERE job_id = ? AND client_id = ?'),
         experimentRows: db.prepare(EXPERIMENT_ROWS),
+        removeUnfinished: db.prepare(`DELETE FROM jobs WHERE id = ? AND status NOT IN (${TERMINAL_LIST})`),
+        unfinished: db.prepare(UNFINISHED),
+        spentMicros: db.prepare(SPENT_MICROS),
         ping: db.prepare('SELECT 1 AS ok'),
       };
       this.#db = db;
@@ -240,6 +261,18 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
+  async removeUnfinished(id: string): Promise<boolean> {
+    return Number(this.#ready().stmts.removeUnfinished.run(id).changes) > 0;
+  }
+
+  async unfinished(afterId: string, limit: number): Promise<JobRecord[]> {
+    return this.#ready().stmts.unfinished.all(afterId, limit).map((row) => parseDoc(row.doc));
+  }
+
+  async spentMicros(fromIso: string, toIso: string): Promise<number> {
+    return Number(this.#ready().stmts.spentMicros.get(fromIso, toIso)?.micros ?? 0);
+  }
+
   async ping(): Promise<boolean> {
     if (!this.#db || !this.#stmts) return false;
     try {
@@ -305,6 +338,7 @@ function migrate(db: DatabaseSync): void {
     const columns = db.prepare('PRAGMA table_xinfo(jobs)').all().map((c) => c.name);
     if (!columns.includes('experiment_id')) db.exec(`ALTER TABLE jobs ADD COLUMN ${EXPERIMENT_ID_COLUMN}`);
     db.exec(V2_SCHEMA);
+    db.exec(RECOVERY_INDEXES);
     if (version < SQLITE_SCHEMA_VERSION) db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (e) {

@@ -7,6 +7,9 @@ export type JobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'rejected
 /** The statuses a job ends in. The first record of a job saved with one of them is final. */
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'rejected', 'cancelled'];
 
+/** The statuses of a job that has not ended yet (its record may be replaced). */
+export const UNFINISHED_STATUSES: readonly JobStatus[] = ['queued', 'active'];
+
 /** True when a job in `status` has ended (see TERMINAL_STATUSES). */
 export function isTerminalStatus(status: JobStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
@@ -69,6 +72,20 @@ export interface JobRecord {
   completed_at: string | null;
   /** Webhook delivery, merged in from the webhook state store (getWebhookState); absent or null without one. */
   webhook?: WebhookState | null;
+  /**
+   * What the API accepted, kept only on the `queued` record written at intake so the job can be
+   * queued again if Redis loses it; never shown by the API, and a finished record drops it (the
+   * store keeps no user input once a job has ended).
+   */
+  intake?: IntakeFacts | null;
+  /** Fingerprint of the body submitted under an Idempotency-Key (idempotency.ts); never shown by the API. */
+  idempotency_fingerprint?: string | null;
+}
+
+/** The part of a submission a job record does not otherwise carry (see JobRecord.intake). */
+export interface IntakeFacts {
+  /** The feature's input, as validated at intake. */
+  input: Record<string, unknown>;
 }
 
 /** A user's rating of a completed job, for the A/B analysis; one per job (a later one replaces it). */
@@ -136,6 +153,21 @@ export interface JobStore {
    * (an ISO-8601 UTC timestamp), with the job's rating if it has feedback. In no particular order.
    */
   experimentRows(clientId: string, experimentId: string, sinceIso: string): Promise<ExperimentRow[]>;
+  /**
+   * Deletes the record of job `id` only while it is not terminal (a submission that was answered
+   * 503 after its intake record was written); true when a record was deleted.
+   */
+  removeUnfinished(id: string): Promise<boolean>;
+  /**
+   * Up to `limit` records that are not terminal (queued or active, any client), with ids greater
+   * than `afterId` ('' for the first page), in id order: for re-queueing what Redis lost.
+   */
+  unfinished(afterId: string, limit: number): Promise<JobRecord[]>;
+  /**
+   * What finished jobs cost, in integer micro-dollars: the sum of `cost_usd` over terminal records
+   * whose `completed_at` lies in [`fromIso`, `toIso`) (ISO-8601 UTC), each rounded to micro-dollars.
+   */
+  spentMicros(fromIso: string, toIso: string): Promise<number>;
   /** Answers true when the store can be used (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

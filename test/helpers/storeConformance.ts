@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentRow, FeedbackRecord, JobRecord, JobStore } from '../../libs/store/types.ts';
+import { describeRecoveryConformance } from './storeRecoveryConformance.ts';
 
 /** A complete JobRecord with every field set (nested objects, unicode text); override any field. */
 export function makeJobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
@@ -72,6 +73,8 @@ export function describeJobStoreConformance(
       await store?.close();
       await cleanup?.();
     });
+
+    describeRecoveryConformance(() => store);
 
     it('answers ping with true', async () => {
       expect(await store.ping()).toBe(true);

@@ -22,6 +22,9 @@
     {1, 'new' | 'existing', monthSpent, monthReserved, daySpent, dayReserved}   (totals after)
     {0, 'month' | 'day', monthSpent, monthReserved, daySpent, dayReserved}      (refused; nothing changed)
     {-1, marker}   the hold id was already settled, released or reaped: ids are single use
+    {-2, 'month' | 'day'}  that window's hash has no `seeded` mark: Redis lost it (a restart
+                   without persistence), so its spend must be rebuilt from the result store
+                   (seed-2.lua) before anything is admitted against it; nothing changed
   Admission: spent + reserved + amount <= limit in every limited window, so spent + reserved
   never exceeds a limit as long as settles are not above their holds.
 ]]
@@ -39,6 +42,9 @@ local marker = redis.call('GET', KEYS[5])
 if marker then
   return {-1, marker}
 end
+
+if redis.call('HEXISTS', KEYS[1], 'seeded') == 0 then return {-2, 'month'} end
+if redis.call('HEXISTS', KEYS[2], 'seeded') == 0 then return {-2, 'day'} end
 
 local amount = tonumber(ARGV[2])
 local ms, mr, ds, dr = totals()
