@@ -42,9 +42,12 @@ export interface BudgetProbe {
   close(): Promise<void>;
 }
 
-/** Opens a BudgetStore and a Queue on the gateway's own prefix (close it before gw.stop()). */
+/**
+ * Opens a BudgetStore and a Queue on the gateway's own prefix (close it before gw.stop()), on the
+ * gateway's own Redis (its REDIS_URL, e.g. a private server) or else the shared one.
+ */
 export function budgetProbe(gw: TestGateway): BudgetProbe {
-  const redis = createRedis(REDIS_URL, 'budget-test');
+  const redis = createRedis(gw.system.env.REDIS_URL ?? REDIS_URL, 'budget-test');
   const prefix = queuePrefix(gw.system.queuePrefix);
   const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection: redis, prefix });
   return {
