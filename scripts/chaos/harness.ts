@@ -151,7 +151,7 @@ export async function settle(client: GatewayClient, ids: readonly string[], opti
   const idleMs = options.idleMs ?? options.timeoutMs;
   const done = new Map<string, Record<string, unknown>>();
   let pending = [...ids];
-  let missing: string[] = [];
+  let missing: string[];
   let lastProgress = Date.now();
   for (;;) {
     const next: string[] = [];
