@@ -115,9 +115,14 @@ export function holdTtlBoundMs(configDir: string): number {
   return Math.max(cfg.rateLimits.budget.reservation_ttl_ms, chainCallBudgetMs(allCandidates(cfg), MAX_INLINE_RATE_WAIT_MS));
 }
 
-/** `count` distinct career-path submissions from distinct users, tagged with the scenario. */
+/** Career-path submission number `i` of a scenario, from its own user, tagged with the scenario. */
+export function chaosSubmission(tag: string, i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...careerSubmission(i), user_id: `chaos-${tag}-${i}`, metadata: { chaos: tag, n: i }, ...extra };
+}
+
+/** `count` distinct submissions of a scenario (chaosSubmission 0..count-1). */
 export function chaosSubmissions(tag: string, count: number, extra: Record<string, unknown> = {}): Array<Record<string, unknown>> {
-  return Array.from({ length: count }, (_, i) => ({ ...careerSubmission(i), user_id: `chaos-${tag}-${i}`, metadata: { chaos: tag, n: i }, ...extra }));
+  return Array.from({ length: count }, (_, i) => chaosSubmission(tag, i, extra));
 }
 
 /** Submits `submissions` with at most `inFlight` requests open. */

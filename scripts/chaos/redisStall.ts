@@ -6,8 +6,7 @@
  */
 import { createRedis } from '../../libs/redis/connection.ts';
 import type { ChaosContext, Rig } from './harness.ts';
-import { chaosConfig, describeCounts, settle, statusCounts, storedIds, waitFor, withRig } from './harness.ts';
-import { careerSubmission } from '../demo/profiles.ts';
+import { chaosConfig, chaosSubmission, describeCounts, settle, statusCounts, storedIds, waitFor, withRig } from './harness.ts';
 import { check, outcomeOf, type Check, type ScenarioResult } from './verdict.ts';
 
 /** Submissions in flight at once, all through the run. */
@@ -41,7 +40,7 @@ function postLoad(rig: Rig) {
       const i = n++;
       const startedAt = Date.now();
       const answer = await rig.gw.client
-        .request<{ id?: string; error?: { code: string } }>('POST', '/v1/jobs', { ...careerSubmission(i), user_id: `chaos-c-${i}` })
+        .request<{ id?: string; error?: { code: string } }>('POST', '/v1/jobs', chaosSubmission('c', i))
         .catch(() => ({ status: 0, body: {} as { id?: string; error?: { code: string } } }));
       posts.push({ startedAt, ms: Date.now() - startedAt, status: answer.status, code: answer.body.error?.code, id: answer.body.id });
       if (answer.status !== 202) await new Promise((resolve) => setTimeout(resolve, 100));
