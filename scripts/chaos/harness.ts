@@ -14,7 +14,7 @@ import { loadConfig } from '../../libs/config/load.ts';
 import { costMicros, priceAt } from '../../libs/budget/cost.ts';
 import { allCandidates, chainCallBudgetMs } from '../../libs/pipeline/route.ts';
 import { MAX_INLINE_RATE_WAIT_MS } from '../../libs/pipeline/obtainAnswer.ts';
-import type { GatewayClient } from '../../libs/client/gatewayClient.ts';
+import { GatewayClient, type ApiAnswer } from '../../libs/client/gatewayClient.ts';
 import { careerSubmission } from '../demo/profiles.ts';
 import { startTestGateway, type TestGateway } from '../../test/helpers/gateway.ts';
 import { budgetProbe, payingConfig, submitAll, type BudgetProbe, type Submitted } from '../../test/helpers/budget.ts';
@@ -125,6 +125,28 @@ export function chaosSubmissions(tag: string, count: number, extra: Record<strin
   return Array.from({ length: count }, (_, i) => chaosSubmission(tag, i, extra));
 }
 
+/**
+ * A client that, as the README asks of clients, retries a POST answered 503 `redis_unavailable`
+ * after its Retry-After (up to 3 times), and counts those retries: scenarios whose fault is not in
+ * Redis report them instead of failing on a busy machine's slow Redis round trip.
+ */
+export class RetryingClient extends GatewayClient {
+  /** POSTs retried after a 503 redis_unavailable. */
+  retried = 0;
+  override async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer<T>> {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await super.request<T>(method, path, body, headers);
+      const code = (answer.body as { error?: { code?: string } }).error?.code;
+      if (method !== 'POST' || answer.status !== 503 || code !== 'redis_unavailable' || attempt >= 3) return answer;
+      this.retried++;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * (Number(answer.headers.get('retry-after')) || 1)));
+    }
+  }
+}
+
+/** A RetryingClient on the rig's API. */
+export const retryingClient = (rig: Rig): RetryingClient => new RetryingClient(rig.gw.system.apiUrl, rig.gw.system.apiKey);
+
 /** Submits `submissions` with at most `inFlight` requests open. */
 export function submitLoad(client: GatewayClient, submissions: unknown[], inFlight = 20): Promise<Submitted> {
   return submitAll(client, submissions, inFlight);
@@ -192,6 +214,21 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/** Redis outages the gateway's processes logged (event redis_unavailable), e.g. ['api/api: timeout'], for notes. */
+export function loggedRedisOutages(rig: Rig): string[] {
+  const out: string[] = [];
+  for (const { process, line } of rig.lines) {
+    if (!line.includes('redis_unavailable')) continue;
+    try {
+      const e = JSON.parse(line) as { event?: string; connection?: string; reason?: string };
+      if (e.event === 'redis_unavailable') out.push(`${process}/${e.connection ?? '?'}: ${e.reason ?? '?'}`);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return out;
 }
 
 /** Jobs of `ids` by status, e.g. {completed: 1998, failed: 2}. */

@@ -4,7 +4,7 @@
  * the README's job path allows — and the shared breaker opens in each outage and closes after.
  */
 import type { ChaosContext, Rig } from './harness.ts';
-import { chaosConfig, chaosSubmission, describeCounts, settle, statusCounts, withRig } from './harness.ts';
+import { chaosConfig, chaosSubmission, retryingClient, describeCounts, settle, statusCounts, withRig } from './harness.ts';
 import { check, outcomeOf, type ScenarioResult } from './verdict.ts';
 
 /** Jobs submitted per second through the run. */
@@ -15,17 +15,18 @@ const HALF_OPEN_AFTER_MS = 2000;
 /** Submits RATE_PER_S jobs a second until stopped; returns the accepted ids and refusals. */
 function steadyLoad(rig: Rig) {
   const ids: string[] = [];
-  const refused: number[] = [];
+  const refused: string[] = [];
   let running = true;
   let n = 0;
+  const client = retryingClient(rig);
   const loop = (async () => {
     const pending: Array<Promise<void>> = [];
     while (running) {
       const submission = chaosSubmission('e', n++);
       pending.push(
-        rig.gw.client.request<{ id?: string }>('POST', '/v1/jobs', submission).then(
-          (a) => void (a.status === 202 && a.body.id ? ids.push(a.body.id) : refused.push(a.status)),
-          () => void refused.push(0),
+        client.request<{ id?: string; error?: { code: string } }>('POST', '/v1/jobs', submission).then(
+          (a) => void (a.status === 202 && a.body.id ? ids.push(a.body.id) : refused.push(`${a.status} ${a.body.error?.code ?? ''}`.trim())),
+          (e: unknown) => void refused.push(`no answer (${e instanceof Error ? e.message : String(e)})`),
         ),
       );
       await new Promise((resolve) => setTimeout(resolve, 1000 / RATE_PER_S));
@@ -35,6 +36,7 @@ function steadyLoad(rig: Rig) {
   return {
     ids,
     refused,
+    client,
     async stop() {
       running = false;
       await loop;
@@ -105,11 +107,11 @@ export async function providerOutage(ctx: ChaosContext): Promise<Omit<ScenarioRe
       const finalState = await breakerMetric(rig, 'openai');
       const checks = [
         check('jobs completed', `${counts.completed ?? 0} / ${load.ids.length} (${describeCounts(counts)})`, `= ${load.ids.length}`, load.ids.length > 0 && (counts.completed ?? 0) === load.ids.length),
-        check('refused at intake', load.refused.length, '= 0', load.refused.length === 0),
+        check('refused at intake', load.refused.length === 0 ? '0' : `${load.refused.length} (${load.refused.join(', ')})`, '= 0', load.refused.length === 0),
         check('openai breaker opened / closed (worker logs)', `${opened} / ${closed}`, '>= 2 / >= 2', opened >= 2 && closed >= 2),
         check('openai breaker at the end (/metrics)', finalState === null ? 'absent' : String(finalState), '= 0 (closed)', finalState === 0),
       ];
-      return { id: 'e', did: `openai down ${downMs / 1000} s, up ${downMs / 1000} s, down ${downMs / 1000} s at ${RATE_PER_S} jobs/s`, checks, outcome: outcomeOf(checks), note: `served_by: ${describeCounts(servedBy)}` };
+      return { id: 'e', did: `openai down ${downMs / 1000} s, up ${downMs / 1000} s, down ${downMs / 1000} s at ${RATE_PER_S} jobs/s`, checks, outcome: outcomeOf(checks), note: `served_by: ${describeCounts(servedBy)}; intake 503s retried: ${load.client.retried}` };
     },
   );
 }

@@ -5,7 +5,7 @@
  * (rebuilt from the store's per-job costs), and a repeated Idempotency-Key returns the same job.
  */
 import type { ChaosContext } from './harness.ts';
-import { callsByJob, chaosConfig, chaosSubmission, describeCounts, ledger, settle, statusCounts, waitFor, withRig } from './harness.ts';
+import { callsByJob, chaosConfig, retryingClient, chaosSubmission, describeCounts, ledger, settle, statusCounts, waitFor, withRig } from './harness.ts';
 import { submitAll } from '../../test/helpers/budget.ts';
 import { check, outcomeOf, usd, type ScenarioResult } from './verdict.ts';
 
@@ -27,7 +27,7 @@ export async function redisRestart(ctx: ChaosContext): Promise<Omit<ScenarioResu
       const submissions = Array.from({ length: jobs }, (_, i) => chaosSubmission('d', i));
       const keyOf = (i: number) => `chaos-d-${rig.gw.system.queuePrefix}-${i}`;
       const post = (i: number) => rig.gw.client.request<{ id?: string }>('POST', '/v1/jobs', submissions[i], { 'idempotency-key': keyOf(i) });
-      const submitted = await submitAll(rig.gw.client, submissions, 20, (i) => ({ 'idempotency-key': keyOf(i) }));
+      const submitted = await submitAll(retryingClient(rig), submissions, 20, (i) => ({ 'idempotency-key': keyOf(i) }));
       // submitAll keeps the accepted ids in submission order, leaving the refused indexes out.
       const refused = new Set(submitted.refused.map((r) => r.index));
       const acceptedIndexes = submissions.map((_, i) => i).filter((i) => !refused.has(i));

@@ -5,7 +5,7 @@
  * grace + 5 s after the worker exits; every job completes; every paid call is in the ledger.
  */
 import type { ChaosContext, Rig } from './harness.ts';
-import { activeJobs, callsByJob, chaosConfig, chaosSubmissions, describeCounts, holdTtlBoundMs, ledger, lockOf, rigBilled, settle, shortCalls, statusCounts, submitLoad, waitFor, withRig, workerOfToken } from './harness.ts';
+import { activeJobs, callsByJob, chaosConfig, retryingClient, chaosSubmissions, describeCounts, holdTtlBoundMs, ledger, lockOf, rigBilled, settle, shortCalls, statusCounts, submitLoad, waitFor, withRig, workerOfToken } from './harness.ts';
 import { check, outcomeOf, seconds, usd, type ScenarioResult } from './verdict.ts';
 
 const GRACE_MS = 5000;
@@ -49,7 +49,8 @@ export async function shutdownPastGrace(ctx: ChaosContext): Promise<Omit<Scenari
       },
     },
     async (rig) => {
-      const loading = submitLoad(rig.gw.client, chaosSubmissions('g', jobs));
+      const client = retryingClient(rig);
+      const loading = submitLoad(client, chaosSubmissions('g', jobs));
       // The only worker full of calls that have just begun (they outlast any grace under 12 s);
       // its jobs are the active ones. The replacement starts after the SIGTERM.
       const inFlight = async () => {
@@ -86,7 +87,7 @@ export async function shutdownPastGrace(ctx: ChaosContext): Promise<Omit<Scenari
         check('holds after', l.holds, '= 0', l.holds === 0),
         check('ledger vs billed', `${usd(l.spent)} (charged ${usd(l.charged)}) vs ${usd(billed.micros)}`, '>= billed', l.spent >= billed.micros),
       ];
-      const note = `${twice} jobs called the provider more than once; ${billed.calls} billed answers for ${jobs} jobs`;
+      const note = `${twice} jobs called the provider more than once; ${billed.calls} billed answers for ${jobs} jobs; intake 503s retried: ${client.retried}`;
       return { id: 'g', did: `SIGTERM a worker with ${CALL_MS / 1000} s calls in flight, WORKER_SHUTDOWN_GRACE_MS=${GRACE_MS}`, checks, outcome: outcomeOf(checks), note };
     },
   );

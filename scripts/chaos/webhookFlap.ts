@@ -11,7 +11,7 @@ import { Webhook } from 'standardwebhooks';
 import { freePort } from '../../libs/devkit/processes.ts';
 import { deferCleanup } from '../bench/cleanup.ts';
 import type { ChaosContext } from './harness.ts';
-import { chaosConfig, chaosSubmissions, describeCounts, settle, statusCounts, submitLoad, waitFor, withRig } from './harness.ts';
+import { chaosConfig, chaosSubmissions, describeCounts, loggedRedisOutages, retryingClient, settle, statusCounts, submitLoad, waitFor, withRig } from './harness.ts';
 import { check, outcomeOf, type ScenarioResult } from './verdict.ts';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
@@ -111,10 +111,14 @@ export async function webhookFlap(ctx: ChaosContext): Promise<Omit<ScenarioResul
       },
       async (rig) => {
         // Spread over a few receiver cycles: a burst every half second.
+        const client = retryingClient(rig);
         const ids: string[] = [];
+        const refused: string[] = [];
         const all = chaosSubmissions('f', jobs, { callback_url: `http://127.0.0.1:${port}/hooks/llm` });
         for (let i = 0; i < all.length; i += 10) {
-          ids.push(...(await submitLoad(rig.gw.client, all.slice(i, i + 10), 10)).ids);
+          const batch = await submitLoad(client, all.slice(i, i + 10), 10);
+          ids.push(...batch.ids);
+          refused.push(...batch.refused.map((r) => `${r.status} ${r.code ?? ''}`.trim()));
           await new Promise((resolve) => setTimeout(resolve, 500));
         }
         const settled = await settle(rig.gw.client, ids, { timeoutMs: 120_000, idleMs: 45_000 });
@@ -134,14 +138,15 @@ export async function webhookFlap(ctx: ChaosContext): Promise<Omit<ScenarioResul
           mostAttempts = Math.max(mostAttempts, webhook?.attempts?.length ?? 0);
         }
         const checks = [
-          check('jobs completed', `${counts.completed ?? 0} / ${ids.length} (${describeCounts(counts)})`, `= ${jobs}`, ids.length === jobs && (counts.completed ?? 0) === jobs),
+          check('jobs completed', `${counts.completed ?? 0} / ${jobs} (${describeCounts(counts)}${refused.length > 0 ? `; refused at intake: ${refused.join(', ')}` : ''})`, `= ${jobs}`, ids.length === jobs && (counts.completed ?? 0) === jobs),
           check('jobs whose webhook was accepted', `${delivered.length} / ${ids.length}`, `= ${ids.length}`, delivered.length === ids.length),
           check('deliveries not terminal or with another webhook-id', notTerminal.length, '= 0', notTerminal.length === 0),
           check('signatures that did not verify', seen.badSignatures, '= 0', seen.badSignatures === 0),
           check('jobs accepted more than once (at-least-once: reported)', duplicated.length, 'reported', true),
           check('webhook state on the jobs', describeCounts(states), `delivered ${ids.length}`, states.delivered === ids.length),
         ];
-        const note = `${attempts} delivery attempts recorded (at most ${mostAttempts} for one job), ${seen.errored} answered 503, the rest of the failures refused connections`;
+        const outages = loggedRedisOutages(rig);
+        const note = `${outages.length > 0 ? `Redis outages logged: ${outages.join('; ')}. ` : ''}${attempts} delivery attempts recorded (at most ${mostAttempts} for one job), ${seen.errored} answered 503, the rest of the failures refused connections; intake 503s retried: ${client.retried}`;
         return { id: 'f', did: `${jobs} jobs with webhooks; the receiver flaps accept 2 s / refuse 1 s / 503 1 s`, checks, outcome: outcomeOf(checks), note };
       },
     );

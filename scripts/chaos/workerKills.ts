@@ -5,7 +5,7 @@
  * that reached the provider is stored as rejected.
  */
 import type { Rig, ChaosContext } from './harness.ts';
-import { activeJobs, callsByJob, holdTtlBoundMs, shortCalls, chaosConfig, chaosSubmissions, describeCounts, ledger, rigBilled, settle, statusCounts, storedRows, submitLoad, waitFor, withRig } from './harness.ts';
+import { activeJobs, callsByJob, retryingClient, holdTtlBoundMs, shortCalls, chaosConfig, chaosSubmissions, describeCounts, ledger, rigBilled, settle, statusCounts, storedRows, submitLoad, waitFor, withRig } from './harness.ts';
 import { check, outcomeOf, seconds, usd, type Check, type ScenarioResult } from './verdict.ts';
 
 /** How often every worker runs the reaper (apps/worker/main.ts REAP_INTERVAL_MS). */
@@ -43,7 +43,8 @@ interface KillRun {
 /** Submits the load, kills `kills` times spread over it, waits for every job. */
 async function runKills(rig: Rig, run: KillRun, ctx: ChaosContext) {
   const workerEnv = { WORKER_LOCK_MS: String(run.lockMs) };
-  const loading = submitLoad(rig.gw.client, chaosSubmissions(run.tag, run.jobs));
+  const client = retryingClient(rig);
+  const loading = submitLoad(client, chaosSubmissions(run.tag, run.jobs));
   const kills: Kill[] = [];
   for (let k = 1; k <= run.kills; k++) {
     // Spread the kills over the run: the k-th once k/(kills+1) of the jobs have finished.
@@ -59,7 +60,7 @@ async function runKills(rig: Rig, run: KillRun, ctx: ChaosContext) {
   }
   const submitted = await loading;
   const settled = await settle(rig.gw.client, submitted.ids, { timeoutMs: 240_000, idleMs: 60_000 });
-  return { submitted, settled, kills };
+  return { submitted, settled, kills, retried: client.retried };
 }
 
 /**
@@ -100,7 +101,7 @@ export async function sigkillWorkers(ctx: ChaosContext): Promise<Omit<ScenarioRe
       },
     },
     async (rig) => {
-      const { submitted, settled, kills } = await runKills(rig, run, ctx);
+      const { submitted, settled, kills, retried } = await runKills(rig, run, ctx);
       const ids = submitted.ids;
       const counts = statusCounts(settled);
       const rows = storedRows(rig.dbPath, ids);
@@ -117,7 +118,7 @@ export async function sigkillWorkers(ctx: ChaosContext): Promise<Omit<ScenarioRe
         check('budget holds after', l.holds, '= 0', l.holds === 0 && l.reserved === 0),
         check('ledger (spent, charged incl.) vs billed', `${usd(l.spent)} (charged ${usd(l.charged)}) vs ${usd(billed.micros)}`, '>= billed', l.spent >= billed.micros),
       ];
-      return { id: 'a', did: `${kills.length} SIGKILLs of 2 workers (lock ${run.lockMs / 1000} s) during ${run.jobs} jobs`, checks, outcome: outcomeOf(checks), note: `${billed.calls} billed answers for ${ids.length} jobs` };
+      return { id: 'a', did: `${kills.length} SIGKILLs of 2 workers (lock ${run.lockMs / 1000} s) during ${run.jobs} jobs`, checks, outcome: outcomeOf(checks), note: `${billed.calls} billed answers for ${ids.length} jobs; intake 503s retried: ${retried}` };
     },
   );
 }
@@ -138,7 +139,7 @@ export async function tightBudgetKills(ctx: ChaosContext): Promise<Omit<Scenario
       },
     },
     async (rig) => {
-      const { submitted, settled, kills } = await runKills(rig, run, ctx);
+      const { submitted, settled, kills, retried } = await runKills(rig, run, ctx);
       const counts = statusCounts(settled);
       const { ledger: l, billed } = await books(rig);
       const calls = await callsByJob(rig.gw.system.simulatorUrl);
@@ -153,7 +154,7 @@ export async function tightBudgetKills(ctx: ChaosContext): Promise<Omit<Scenario
         check('rejected jobs that reached the provider', `${paidRejected.length} of ${rejected.length} rejected`, '= 0', paidRejected.length === 0),
         check('jobs finished', `${submitted.ids.length - unfinished} of ${submitted.ids.length} (${describeCounts(counts)}; ${submitted.refused.length} refused at intake)`, `= ${submitted.ids.length}`, unfinished === 0),
       ];
-      return { id: 'b', did: `$${limitUsd} budget, ${run.jobs} jobs, 2 workers, ${kills.length} SIGKILLs`, checks, outcome: outcomeOf(checks) };
+      return { id: 'b', did: `$${limitUsd} budget, ${run.jobs} jobs, 2 workers, ${kills.length} SIGKILLs`, checks, outcome: outcomeOf(checks), note: `intake 503s retried: ${retried}` };
     },
   );
 }
