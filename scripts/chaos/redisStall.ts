@@ -43,7 +43,8 @@ function postLoad(rig: Rig) {
         .request<{ id?: string; error?: { code: string } }>('POST', '/v1/jobs', chaosSubmission('c', i))
         .catch(() => ({ status: 0, body: {} as { id?: string; error?: { code: string } } }));
       posts.push({ startedAt, ms: Date.now() - startedAt, status: answer.status, code: answer.body.error?.code, id: answer.body.id });
-      if (answer.status !== 202) await new Promise((resolve) => setTimeout(resolve, 100));
+      // Steady, bounded load: a short breath after an answer, a longer one after a refusal.
+      await new Promise((resolve) => setTimeout(resolve, answer.status === 202 ? 20 : 100));
     }
   });
   return {
