@@ -86,75 +86,66 @@ async function books(rig: Rig) {
   return { ledger: await ledger(rig.probe), billed: await rigBilled(rig) };
 }
 
-/** Scenario a. */
-export async function sigkillWorkers(ctx: ChaosContext): Promise<Omit<ScenarioResult, 'wallMs'>> {
-  const run: KillRun = { tag: 'a', jobs: ctx.quick ? 300 : 2000, kills: ctx.quick ? 2 : 5, lockMs: 5000, budget: { monthly_usd: 100_000 } };
-  const ttlMs = 5000;
+/** Runs `run` on a fresh rig of 2 workers (lock `run.lockMs`, short calls, 5 s hold TTL); `body` judges it. */
+function killScenario<T>(run: KillRun, ctx: ChaosContext, body: (rig: Rig, outcome: Awaited<ReturnType<typeof runKills>> & Awaited<ReturnType<typeof books>>) => Promise<T>): Promise<T> {
   return withRig(
     {
       workers: 2,
       env: { WORKER_LOCK_MS: String(run.lockMs) },
       simulatorKnobs: { openai: { latency: JITTER }, anthropic: { latency: JITTER } },
       editConfig: (c) => {
-        chaosConfig(c, { ...run.budget, reservation_ttl_ms: ttlMs });
+        chaosConfig(c, { ...run.budget, reservation_ttl_ms: 5000 });
         shortCalls(c);
       },
     },
     async (rig) => {
-      const { submitted, settled, kills, retried } = await runKills(rig, run, ctx);
-      const ids = submitted.ids;
-      const counts = statusCounts(settled);
-      const rows = storedRows(rig.dbPath, ids);
-      const delays = await crashHitDelays(rig, ids, kills);
-      const { ledger: l, billed } = await books(rig);
-      const bound = run.lockMs + CRASH_MARGIN_MS;
-      const worst = delays.length > 0 ? Math.max(...delays) : 0;
-      const checks: Check[] = [
-        check('accepted', `${ids.length} / ${run.jobs}`, `= ${run.jobs}`, ids.length === run.jobs),
-        check('completed', `${counts.completed ?? 0} (${describeCounts(counts)})`, `= ${ids.length}`, (counts.completed ?? 0) === ids.length),
-        check('stored: one completed row each', `${rows.exactlyOne} rows (${describeCounts(rows.statuses)})`, `= ${ids.length} completed`, rows.exactlyOne === ids.length && rows.statuses.completed === ids.length),
-        check('SIGKILLs done', kills.length, `= ${run.kills}`, kills.length === run.kills),
-        check('crash-hit jobs: slowest done after its kill', `${seconds(worst)} (${delays.length} jobs)`, `<= ${seconds(bound)} (lock + 15 s)`, delays.length > 0 && worst <= bound),
-        check('budget holds after', l.holds, '= 0', l.holds === 0 && l.reserved === 0),
-        check('ledger (spent, charged incl.) vs billed', `${usd(l.spent)} (charged ${usd(l.charged)}) vs ${usd(billed.micros)}`, '>= billed', l.spent >= billed.micros),
-      ];
-      return { id: 'a', did: `${kills.length} SIGKILLs of 2 workers (lock ${run.lockMs / 1000} s) during ${run.jobs} jobs`, checks, outcome: outcomeOf(checks), note: `${billed.calls} billed answers for ${ids.length} jobs; intake 503s retried: ${retried}` };
+      const outcome = await runKills(rig, run, ctx);
+      return body(rig, { ...outcome, ...(await books(rig)) });
     },
   );
+}
+
+/** Scenario a. */
+export async function sigkillWorkers(ctx: ChaosContext): Promise<Omit<ScenarioResult, 'wallMs'>> {
+  const run: KillRun = { tag: 'a', jobs: ctx.quick ? 300 : 2000, kills: ctx.quick ? 2 : 5, lockMs: 5000, budget: { monthly_usd: 100_000 } };
+  return killScenario(run, ctx, async (rig, { submitted, settled, kills, retried, ledger: l, billed }) => {
+    const ids = submitted.ids;
+    const counts = statusCounts(settled);
+    const rows = storedRows(rig.dbPath, ids);
+    const delays = await crashHitDelays(rig, ids, kills);
+    const bound = run.lockMs + CRASH_MARGIN_MS;
+    const worst = delays.length > 0 ? Math.max(...delays) : 0;
+    const checks: Check[] = [
+      check('accepted', `${ids.length} / ${run.jobs}`, `= ${run.jobs}`, ids.length === run.jobs),
+      check('completed', `${counts.completed ?? 0} (${describeCounts(counts)})`, `= ${ids.length}`, (counts.completed ?? 0) === ids.length),
+      check('stored: one completed row each', `${rows.exactlyOne} rows (${describeCounts(rows.statuses)})`, `= ${ids.length} completed`, rows.exactlyOne === ids.length && rows.statuses.completed === ids.length),
+      check('SIGKILLs done', kills.length, `= ${run.kills}`, kills.length === run.kills),
+      check('crash-hit jobs: slowest done after its kill', `${seconds(worst)} (${delays.length} jobs)`, `<= ${seconds(bound)} (lock + 15 s)`, delays.length > 0 && worst <= bound),
+      check('budget holds after', l.holds, '= 0', l.holds === 0 && l.reserved === 0),
+      check('ledger (spent, charged incl.) vs billed', `${usd(l.spent)} (charged ${usd(l.charged)}) vs ${usd(billed.micros)}`, '>= billed', l.spent >= billed.micros),
+    ];
+    return { id: 'a', did: `${kills.length} SIGKILLs of 2 workers (lock ${run.lockMs / 1000} s) during ${run.jobs} jobs`, checks, outcome: outcomeOf(checks), note: `${billed.calls} billed answers for ${ids.length} jobs; intake 503s retried: ${retried}` };
+  });
 }
 
 /** Scenario b. */
 export async function tightBudgetKills(ctx: ChaosContext): Promise<Omit<ScenarioResult, 'wallMs'>> {
   const limitUsd = ctx.quick ? 2 : 4;
   const run: KillRun = { tag: 'b', jobs: ctx.quick ? 250 : 500, kills: 2, lockMs: 5000, budget: { monthly_usd: limitUsd, on_exhausted: 'reject' } };
-  const ttlMs = 5000;
-  return withRig(
-    {
-      workers: 2,
-      env: { WORKER_LOCK_MS: String(run.lockMs) },
-      simulatorKnobs: { openai: { latency: JITTER }, anthropic: { latency: JITTER } },
-      editConfig: (c) => {
-        chaosConfig(c, { ...run.budget, reservation_ttl_ms: ttlMs });
-        shortCalls(c);
-      },
-    },
-    async (rig) => {
-      const { submitted, settled, kills, retried } = await runKills(rig, run, ctx);
-      const counts = statusCounts(settled);
-      const { ledger: l, billed } = await books(rig);
-      const calls = await callsByJob(rig.gw.system.simulatorUrl);
-      const rejected = [...settled.done.entries()].filter(([, j]) => j.status === 'rejected');
-      const paidRejected = rejected.filter(([id]) => (calls.get(id) ?? 0) > 0);
-      const limitMicros = limitUsd * 1_000_000;
-      const unfinished = settled.pending.length + settled.missing.length;
-      const checks: Check[] = [
-        check('SIGKILLs done', kills.length, `= ${run.kills}`, kills.length === run.kills),
-        check('billed by the provider', usd(billed.micros), `<= ${usd(limitMicros)}`, billed.micros <= limitMicros),
-        check('ledger vs billed', `${usd(l.spent)} (charged ${usd(l.charged)})`, '>= billed', l.spent >= billed.micros),
-        check('rejected jobs that reached the provider', `${paidRejected.length} of ${rejected.length} rejected`, '= 0', paidRejected.length === 0),
-        check('jobs finished', `${submitted.ids.length - unfinished} of ${submitted.ids.length} (${describeCounts(counts)}; ${submitted.refused.length} refused at intake)`, `= ${submitted.ids.length}`, unfinished === 0),
-      ];
-      return { id: 'b', did: `$${limitUsd} budget, ${run.jobs} jobs, 2 workers, ${kills.length} SIGKILLs`, checks, outcome: outcomeOf(checks), note: `intake 503s retried: ${retried}` };
-    },
-  );
+  return killScenario(run, ctx, async (rig, { submitted, settled, kills, retried, ledger: l, billed }) => {
+    const counts = statusCounts(settled);
+    const calls = await callsByJob(rig.gw.system.simulatorUrl);
+    const rejected = [...settled.done.entries()].filter(([, j]) => j.status === 'rejected');
+    const paidRejected = rejected.filter(([id]) => (calls.get(id) ?? 0) > 0);
+    const limitMicros = limitUsd * 1_000_000;
+    const unfinished = settled.pending.length + settled.missing.length;
+    const checks: Check[] = [
+      check('SIGKILLs done', kills.length, `= ${run.kills}`, kills.length === run.kills),
+      check('billed by the provider', usd(billed.micros), `<= ${usd(limitMicros)}`, billed.micros <= limitMicros),
+      check('ledger vs billed', `${usd(l.spent)} (charged ${usd(l.charged)})`, '>= billed', l.spent >= billed.micros),
+      check('rejected jobs that reached the provider', `${paidRejected.length} of ${rejected.length} rejected`, '= 0', paidRejected.length === 0),
+      check('jobs finished', `${submitted.ids.length - unfinished} of ${submitted.ids.length} (${describeCounts(counts)}; ${submitted.refused.length} refused at intake)`, `= ${submitted.ids.length}`, unfinished === 0),
+    ];
+    return { id: 'b', did: `$${limitUsd} budget, ${run.jobs} jobs, 2 workers, ${kills.length} SIGKILLs`, checks, outcome: outcomeOf(checks), note: `intake 503s retried: ${retried}` };
+  });
 }
