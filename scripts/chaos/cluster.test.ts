@@ -21,7 +21,7 @@ function tree(files: Record<string, string>): string {
 }
 
 describe('the cluster scenario hook', () => {
-  it.each([
+  it.each<{ files: Record<string, string>; reason: RegExp }>([
     { files: { 'libs/config/env.ts': "'REDIS_CLUSTER_NODES'" }, reason: /redisCluster\.ts is absent/ },
     { files: { 'test/helpers/redisCluster.ts': '', 'libs/config/env.ts': "'REDIS_URL'" }, reason: /does not read REDIS_CLUSTER_NODES/ },
   ])('skips with the reason: $reason', ({ files, reason }) => {

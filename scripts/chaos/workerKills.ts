@@ -38,6 +38,11 @@ interface KillRun {
   kills: number;
   lockMs: number;
   budget: Record<string, unknown>;
+  /**
+   * Spreads the kills over the spend instead of the jobs: the k-th once the month's spent plus
+   * reserved reaches k/(kills+1) of this, micro-dollars (a tight budget refuses most jobs late).
+   */
+  spreadOverMicros?: number;
 }
 
 /** Submits the load, kills `kills` times spread over it, waits for every job. */
@@ -47,11 +52,14 @@ async function runKills(rig: Rig, run: KillRun, ctx: ChaosContext) {
   const loading = submitLoad(client, chaosSubmissions(run.tag, run.jobs));
   const kills: Kill[] = [];
   for (let k = 1; k <= run.kills; k++) {
-    // Spread the kills over the run: the k-th once k/(kills+1) of the jobs have finished.
-    const due = Math.floor((k * run.jobs) / (run.kills + 1));
+    // Spread the kills over the run: the k-th once k/(kills+1) of the jobs have finished (or of the spend).
+    const share = k / (run.kills + 1);
     const reached = await waitFor(async () => {
       const c = await rig.probe.queue.getJobCounts('completed', 'failed', 'active');
-      return (c.completed ?? 0) + (c.failed ?? 0) >= due && (c.active ?? 0) > 0;
+      if ((c.active ?? 0) === 0) return false;
+      if (run.spreadOverMicros === undefined) return (c.completed ?? 0) + (c.failed ?? 0) >= Math.floor(share * run.jobs);
+      const l = await ledger(rig.probe);
+      return l.spent + l.reserved >= share * run.spreadOverMicros;
     }, 120_000, 100);
     if (!reached) break;
     const kill = await killOne(rig, workerEnv);
@@ -131,7 +139,7 @@ export async function sigkillWorkers(ctx: ChaosContext): Promise<Omit<ScenarioRe
 /** Scenario b. */
 export async function tightBudgetKills(ctx: ChaosContext): Promise<Omit<ScenarioResult, 'wallMs'>> {
   const limitUsd = ctx.quick ? 2 : 4;
-  const run: KillRun = { tag: 'b', jobs: ctx.quick ? 250 : 500, kills: 2, lockMs: 5000, budget: { monthly_usd: limitUsd, on_exhausted: 'reject' } };
+  const run: KillRun = { tag: 'b', jobs: ctx.quick ? 250 : 500, kills: 2, lockMs: 5000, budget: { monthly_usd: limitUsd, on_exhausted: 'reject' }, spreadOverMicros: limitUsd * 1_000_000 };
   return killScenario(run, ctx, async (rig, { submitted, settled, kills, retried, ledger: l, billed }) => {
     const counts = statusCounts(settled);
     const calls = await callsByJob(rig.gw.system.simulatorUrl);
