@@ -35,20 +35,27 @@ function postLoad(rig: Rig) {
   const posts: Post[] = [];
   let n = 0;
   let running = true;
+  const postOne = async (): Promise<Post> => {
+    const i = n++;
+    const startedAt = Date.now();
+    const answer = await rig.gw.client
+      .request<{ id?: string; error?: { code: string } }>('POST', '/v1/jobs', chaosSubmission('c', i))
+      .catch(() => ({ status: 0, body: {} as { id?: string; error?: { code: string } } }));
+    const post = { startedAt, ms: Date.now() - startedAt, status: answer.status, code: answer.body.error?.code, id: answer.body.id };
+    posts.push(post);
+    return post;
+  };
   const lanes = Array.from({ length: LANES }, async () => {
     while (running) {
-      const i = n++;
-      const startedAt = Date.now();
-      const answer = await rig.gw.client
-        .request<{ id?: string; error?: { code: string } }>('POST', '/v1/jobs', chaosSubmission('c', i))
-        .catch(() => ({ status: 0, body: {} as { id?: string; error?: { code: string } } }));
-      posts.push({ startedAt, ms: Date.now() - startedAt, status: answer.status, code: answer.body.error?.code, id: answer.body.id });
+      const post = await postOne();
       // Steady, bounded load: a short breath after an answer, a longer one after a refusal.
-      await new Promise((resolve) => setTimeout(resolve, answer.status === 202 ? 20 : 100));
+      await new Promise((resolve) => setTimeout(resolve, post.status === 202 ? 20 : 100));
     }
   });
   return {
     posts,
+    /** One more POST now, beside the lanes (whose POSTs each wait out their deadline in a stall). */
+    postOne,
     async stop() {
       running = false;
       await Promise.all(lanes);
@@ -71,7 +78,8 @@ async function probeReadyz(rig: Rig, until: number): Promise<Probe[]> {
 }
 
 /** One stall of `ms`: starts it, probes through it, ends it; returns the checks of that window. */
-async function stall(rig: Rig, kind: 'CLIENT PAUSE' | 'SIGSTOP', ms: number, posts: Post[]): Promise<Check[]> {
+async function stall(rig: Rig, kind: 'CLIENT PAUSE' | 'SIGSTOP', ms: number, load: ReturnType<typeof postLoad>): Promise<Check[]> {
+  const posts = load.posts;
   let startedAt: number;
   if (kind === 'CLIENT PAUSE') {
     const admin = createRedis(rig.redis.url, 'chaos-admin');
@@ -83,14 +91,19 @@ async function stall(rig: Rig, kind: 'CLIENT PAUSE' | 'SIGSTOP', ms: number, pos
     startedAt = Date.now();
   }
   const endsAt = startedAt + ms;
+  // Fresh POSTs all through the window, beside the lanes, so that some start well inside it.
+  const extra: Array<Promise<Post>> = [];
+  const ticker = setInterval(() => Date.now() < endsAt - POST_BOUND_MS && extra.push(load.postOne()), 250);
   // Probes stop short of the end so that none straddles the recovery.
   const probes = await probeReadyz(rig, endsAt - 1500);
+  clearInterval(ticker);
   if (kind === 'SIGSTOP') {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, endsAt - Date.now())));
     rig.redis.resume();
   }
   // Let POSTs that started inside the window answer.
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, endsAt + POST_BOUND_MS + 500 - Date.now())));
+  await Promise.all(extra);
 
   const overlapping = posts.filter((p) => p.startedAt < endsAt && p.startedAt + p.ms > startedAt);
   // Well inside the window (not at its edges), Redis cannot have answered: each must be a 503.
@@ -123,10 +136,10 @@ export async function redisStalls(ctx: ChaosContext): Promise<Omit<ScenarioResul
       try {
         const flowing = await waitFor(async () => load.posts.filter((p) => p.status === 202).length >= 40, 30_000);
         if (!flowing) throw new Error(`jobs were not flowing before the stall: ${describeCounts(countBy(load.posts.map((p) => String(p.status))))}`);
-        checks.push(...(await stall(rig, 'CLIENT PAUSE', ms, load.posts)));
+        checks.push(...(await stall(rig, 'CLIENT PAUSE', ms, load)));
         ctx.say(`CLIENT PAUSE ${ms} ms done`);
         await new Promise((resolve) => setTimeout(resolve, 2000));
-        checks.push(...(await stall(rig, 'SIGSTOP', ms, load.posts)));
+        checks.push(...(await stall(rig, 'SIGSTOP', ms, load)));
         ctx.say(`SIGSTOP ${ms} ms done`);
       } finally {
         await load.stop();
