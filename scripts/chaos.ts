@@ -2,7 +2,7 @@
 // injects a fault, and measures what it promised; one table at the end, exit code 1 if any failed.
 // Options: --quick (smaller sizes, under 5 minutes)   --only a,c (some scenarios)
 import { cpus } from 'node:os';
-import { cleanupAll } from './bench/cleanup.ts';
+import { cleanupAll, cleanupOnSignals } from './bench/cleanup.ts';
 import type { ChaosContext } from './chaos/harness.ts';
 import { exitCodeOf, formatTable, parseChaosArgs, seconds, summary, type ScenarioResult } from './chaos/verdict.ts';
 import { sigkillWorkers, tightBudgetKills } from './chaos/workerKills.ts';
@@ -34,15 +34,7 @@ try {
   process.exit(2);
 }
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    console.error(`\n${signal}: stopping the suite's processes and private Redis servers ...`);
-    void cleanupAll().finally(() => process.exit(130));
-  });
-}
+cleanupOnSignals("the suite's processes and private Redis servers");
 
 console.log(`llm-gateway chaos${args.quick ? ' --quick' : ''}: node ${process.version}, ${cpus().length} CPUs; scenarios ${args.only.join(', ')}\n`);
 const started = Date.now();
