@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { createRedis, exitUnlessRedis } from '../libs/redis/connection.ts';
 import { localRedisPid } from './bench/cpu.ts';
-import { cleanupAll } from './bench/cleanup.ts';
+import { cleanupAll, cleanupOnSignals } from './bench/cleanup.ts';
 import { formatTable, type Row } from './bench/stats.ts';
 import { runBudget } from './bench/budget.ts';
 import { runIntake } from './bench/intake.ts';
@@ -68,15 +68,7 @@ const probe = createRedis(redisUrl, 'bench-probe');
 const redisPid = await localRedisPid(probe, redisUrl).catch(() => undefined);
 probe.disconnect();
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    console.error(`\n${signal}: stopping the bench's processes and removing its keys ...`);
-    void cleanupAll().finally(() => process.exit(130));
-  });
-}
+cleanupOnSignals("the bench's processes and removing its keys");
 
 const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`llm-gateway bench: node ${process.version}, ${cpus().length} CPUs (${cpuModel}), Redis ${redisUrl}`);

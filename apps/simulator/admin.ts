@@ -22,7 +22,7 @@ function parseJson(raw: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-const KNOWN_PATHS = new Set(['/healthz', '/admin/knobs', '/admin/calls', '/admin/calls/timestamps', '/admin/reset']);
+const KNOWN_PATHS = new Set(['/healthz', '/admin/knobs', '/admin/calls', '/admin/calls/timestamps', '/admin/calls/billed', '/admin/reset']);
 
 /** Answers an admin or health request, or returns undefined when the path is not one of them. */
 export function handleAdmin(state: SimulatorState, method: string, path: string, raw: string): Reply | undefined {
@@ -37,6 +37,9 @@ export function handleAdmin(state: SimulatorState, method: string, path: string,
     case 'GET /admin/calls/timestamps':
       // Its own path (the server routes on the path alone): arrival times per provider, for rate-limit proofs.
       return json(200, state.counters.timestamps());
+    case 'GET /admin/calls/billed':
+      // Tokens of every answer sent, per model: what the providers would bill, priced by the caller.
+      return json(200, state.counters.billedSnapshot());
     case 'PUT /admin/knobs':
     case 'PATCH /admin/knobs': {
       const parsed = parseJson(raw);

@@ -44,3 +44,18 @@ describe('CallCounters timestamps', () => {
     expect(handleAdmin(state, 'POST', '/admin/calls/timestamps', '')!.status).toBe(405);
   });
 });
+
+describe('CallCounters billed usage', () => {
+  it('sums tokens per provider and model, is served at GET /admin/calls/billed, and reset forgets it', () => {
+    const state = new SimulatorState(defaultKnobs());
+    state.counters.billed('openai', 'gpt-4', 100, 20);
+    state.counters.billed('openai', 'gpt-4', 50, 5);
+    state.counters.billed('anthropic', 'claude', 7, 3);
+    const body = JSON.parse(handleAdmin(state, 'GET', '/admin/calls/billed', '')!.body) as unknown;
+    expect(body).toEqual({
+      billed: { openai: { 'gpt-4': { calls: 2, input_tokens: 150, output_tokens: 25 } }, anthropic: { claude: { calls: 1, input_tokens: 7, output_tokens: 3 } } },
+    });
+    state.counters.reset();
+    expect(state.counters.billedSnapshot()).toEqual({ billed: { openai: {}, anthropic: {} } });
+  });
+});

@@ -27,6 +27,18 @@ export interface CallTimestamps {
   timestamps: Record<Provider, number[]>;
 }
 
+/** Tokens a provider billed for one model: every success answer that was sent, whole. */
+export interface BilledUsage {
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+/** The body of GET /admin/calls/billed: billed usage per provider and model, for pricing what was paid. */
+export interface CallsBilled {
+  billed: Record<Provider, Record<string, BilledUsage>>;
+}
+
 /** A fixed-size ring of epoch-ms numbers: appends in O(1), memory flat however long the run. */
 class TimestampRing {
   private readonly slots: Float64Array;
@@ -57,6 +69,7 @@ export class CallCounters {
   private aborted = zero();
   private inFlight = zero();
   private byJob = new Map<string, PerProvider>();
+  private billedUsage: CallsBilled['billed'] = { openai: {}, anthropic: {} };
   private arrivals: Record<Provider, TimestampRing>;
   private readonly timestampCapacity: number;
   private readonly clock: () => number;
@@ -103,16 +116,31 @@ export class CallCounters {
     return { total: { ...this.total }, by_job: byJob, aborted: { ...this.aborted }, in_flight: { ...this.inFlight } };
   }
 
+  /** Records a success answer sent in full: the provider bills its tokens, whether or not the client reads it. */
+  billed(provider: Provider, model: string, inputTokens: number, outputTokens: number): void {
+    const entry = (this.billedUsage[provider][model] ??= { calls: 0, input_tokens: 0, output_tokens: 0 });
+    entry.calls++;
+    entry.input_tokens += inputTokens;
+    entry.output_tokens += outputTokens;
+  }
+
+  /** A copy of the billed usage per provider and model. */
+  billedSnapshot(): CallsBilled {
+    const copy = (m: Record<string, BilledUsage>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, { ...v }]));
+    return { billed: { openai: copy(this.billedUsage.openai), anthropic: copy(this.billedUsage.anthropic) } };
+  }
+
   /** Arrival times (epoch ms) of the last calls per provider, oldest first: for proving rate limits. */
   timestamps(): CallTimestamps {
     return { timestamps: { openai: this.arrivals.openai.values(), anthropic: this.arrivals.anthropic.values() } };
   }
 
-  /** Zeroes totals, aborts, job counts and arrival times; requests still open stay in flight. */
+  /** Zeroes totals, aborts, job counts, billed usage and arrival times; requests still open stay in flight. */
   reset(): void {
     this.total = zero();
     this.arrivals = this.emptyArrivals();
     this.aborted = zero();
     this.byJob.clear();
+    this.billedUsage = { openai: {}, anthropic: {} };
   }
 }

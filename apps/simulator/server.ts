@@ -87,7 +87,12 @@ function handleProvider(state: SimulatorState, provider: Provider, req: Incoming
     const answer = (): void => {
       if (outcome.kind === 'error') send(res, errorReply(provider, outcome.status, undefined, knobs.retry_after_s));
       else if (outcome.kind === 'malformed') send(res, malformedReply(provider, outcome.variant));
-      else send(res, successReply(provider, parsed.request, careerPlan(parsed.request.prompt)));
+      else {
+        const reply = successReply(provider, parsed.request, careerPlan(parsed.request.prompt));
+        // Billed once the whole answer is handed to the socket, as a provider bills a finished generation.
+        if (!res.destroyed && !res.writableEnded) state.counters.billed(provider, parsed.request.model, reply.usage.inputTokens, reply.usage.outputTokens);
+        send(res, reply);
+      }
     };
     if (outcome.delayMs > 0) timer = setTimeout(answer, outcome.delayMs);
     else answer();

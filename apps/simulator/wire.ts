@@ -88,8 +88,8 @@ function baseHeaders(provider: Provider): Record<string, string> {
     : { 'content-type': 'application/json', 'request-id': id };
 }
 
-/** A successful completion in the provider's format. */
-export function successReply(provider: Provider, req: ParsedRequest, answer: string): Reply {
+/** A successful completion in the provider's format, with the tokens it bills. */
+export function successReply(provider: Provider, req: ParsedRequest, answer: string): Reply & { usage: { inputTokens: number; outputTokens: number } } {
   const { text, truncated, inputTokens, outputTokens } = limitAnswer(answer, req.inputChars, req.maxTokens);
   const body =
     provider === 'openai'
@@ -120,7 +120,7 @@ export function successReply(provider: Provider, req: ParsedRequest, answer: str
           stop_sequence: null,
           usage: { input_tokens: inputTokens, output_tokens: outputTokens },
         };
-  return { status: 200, headers: baseHeaders(provider), body: JSON.stringify(body) };
+  return { status: 200, headers: baseHeaders(provider), body: JSON.stringify(body), usage: { inputTokens, outputTokens } };
 }
 
 const OPENAI_TYPES: Record<number, [type: string, code: string | null]> = {

@@ -35,3 +35,16 @@ export async function cleanupAll(): Promise<void> {
     }
   }
 }
+
+/** On SIGINT or SIGTERM (the first one), prints `stopping …` with `what`, runs every step, exits 130. */
+export function cleanupOnSignals(what: string): void {
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (interrupted) return;
+      interrupted = true;
+      console.error(`\n${signal}: stopping ${what} ...`);
+      void cleanupAll().finally(() => process.exit(130));
+    });
+  }
+}

@@ -42,9 +42,12 @@ export interface BudgetProbe {
   close(): Promise<void>;
 }
 
-/** Opens a BudgetStore and a Queue on the gateway's own prefix (close it before gw.stop()). */
+/**
+ * Opens a BudgetStore and a Queue on the gateway's own prefix (close it before gw.stop()), on the
+ * gateway's own Redis (its REDIS_URL, e.g. a private server) or else the shared one.
+ */
 export function budgetProbe(gw: TestGateway): BudgetProbe {
-  const redis = createRedis(REDIS_URL, 'budget-test');
+  const redis = createRedis(gw.system.env.REDIS_URL ?? REDIS_URL, 'budget-test');
   const prefix = queuePrefix(gw.system.queuePrefix);
   const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection: redis, prefix });
   return {
@@ -109,14 +112,17 @@ export interface Submitted {
   refused: Array<{ index: number; status: number; code: string | undefined }>;
 }
 
-/** Submits every submission with at most `inFlight` requests open at once; keeps the order of `ids` by index. */
-export async function submitAll(client: GatewayClient, submissions: unknown[], inFlight = 50): Promise<Submitted> {
+/**
+ * Submits every submission with at most `inFlight` requests open at once; keeps the order of `ids`
+ * by index. `headersFor` adds headers to submission `i` (e.g. an Idempotency-Key).
+ */
+export async function submitAll(client: GatewayClient, submissions: unknown[], inFlight = 50, headersFor?: (index: number) => Record<string, string>): Promise<Submitted> {
   const ids: Array<string | undefined> = new Array(submissions.length);
   const refused: Submitted['refused'] = [];
   let next = 0;
   const lane = async () => {
     for (let i = next++; i < submissions.length; i = next++) {
-      const answer = await client.request<{ id?: string; error?: { code: string } }>('POST', '/v1/jobs', submissions[i]);
+      const answer = await client.request<{ id?: string; error?: { code: string } }>('POST', '/v1/jobs', submissions[i], headersFor?.(i));
       if (answer.status === 202 && answer.body.id) ids[i] = answer.body.id;
       else refused.push({ index: i, status: answer.status, code: answer.body.error?.code });
     }

@@ -22,6 +22,12 @@ export interface PrivateRedis {
   start(password?: string): Promise<void>;
   /** Stops the server (SIGKILL: a crash, not a clean shutdown); resolves once it has exited. */
   stop(): Promise<void>;
+  /** The server's process id; undefined while it is stopped. */
+  readonly pid: number | undefined;
+  /** SIGSTOP: the server freezes (connections stay open, nothing is answered) until resume(). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Stops the server and deletes its directory. */
   cleanup(): Promise<void>;
 }
@@ -42,6 +48,10 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   const url = urlWith(options.password);
   let child: ChildProcess | undefined;
 
+  const signal = (name: NodeJS.Signals) => {
+    if (!child || child.exitCode !== null) throw new Error(`redis-server on port ${port} is not running`);
+    child.kill(name);
+  };
   const stop = async () => {
     const running = child;
     child = undefined;
@@ -66,6 +76,11 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   return {
     port,
     url,
+    get pid() {
+      return child?.pid;
+    },
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     start,
     stop,
     async cleanup() {
