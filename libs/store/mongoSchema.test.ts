@@ -20,7 +20,7 @@ import { toExperimentRow } from './experimentRow.ts';
 const NOW = new Date('2026-01-10T12:00:00.000Z');
 
 describe('createJobSchema', () => {
-  it('declares the indexes the API, the A/B report, recovery and retention query by', () => {
+  it('declares the indexes the API, the A/B report and retention query by', () => {
     const indexes = createJobSchema().indexes();
     expect(indexes).toEqual([
       [{ client_id: 1, created_at: -1 }, expect.objectContaining({ name: 'client_created' })],
@@ -30,7 +30,6 @@ describe('createJobSchema', () => {
         expect.objectContaining({ name: 'feature_experiment_completed' }),
       ],
       [{ client_id: 1, 'experiment.id': 1, created_at: -1 }, expect.objectContaining({ name: 'client_experiment_created' })],
-      [{ status: 1, _id: 1 }, expect.objectContaining({ name: 'status_id' })],
       [{ expires_at: 1 }, expect.objectContaining({ name: 'retention_ttl', expireAfterSeconds: 0 })],
     ]);
   });

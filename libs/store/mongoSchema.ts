@@ -31,14 +31,13 @@ const DAY_MS = 86_400_000;
 export const JOB_INDEXES: ReadonlyArray<readonly [Record<string, 1 | -1>, Record<string, unknown>]> = [
   // A client's jobs, newest first (polling, listings).
   [{ client_id: 1, created_at: -1 }, { name: 'client_created' }],
-  // Finished jobs by outcome and time (reports, reaping, operators' queries).
+  // Finished jobs by outcome and time (reports, reaping, operators' queries, the spend rebuilt
+  // after Redis lost its data), and the few unfinished ones (recovery, by status).
   [{ status: 1, completed_at: -1 }, { name: 'status_completed' }],
   // The A/B report: one feature's experiment, per variant, over a time window.
   [{ feature: 1, 'experiment.id': 1, 'experiment.variant': 1, completed_at: -1 }, { name: 'feature_experiment_completed' }],
   // The A/B report as the API serves it: one client's jobs of one experiment since a date.
   [{ client_id: 1, 'experiment.id': 1, created_at: -1 }, { name: 'client_experiment_created' }],
-  // Recovery after Redis lost its data: the unfinished records, paged by id.
-  [{ status: 1, _id: 1 }, { name: 'status_id' }],
   // Retention: expireAfterSeconds 0 deletes a document once its own `expires_at` has passed.
   // The retention lives in each document's date, not in the index, so changing retention_days
   // never conflicts with the index that already exists (MongoDB refuses to redefine an index).
