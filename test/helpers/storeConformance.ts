@@ -7,6 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentRow, FeedbackRecord, JobRecord, JobStore } from '../../libs/store/types.ts';
 import { describeRecoveryConformance } from './storeRecoveryConformance.ts';
 
+/** The fields of a job no worker has answered yet (queued, nothing paid, nothing stored). */
+export const UNANSWERED: Partial<JobRecord> = {
+  status: 'queued',
+  prompt_version: null,
+  experiment: null,
+  provider: null,
+  model: null,
+  result: null,
+  usage: null,
+  cost_usd: null,
+  cache: null,
+  attempts: 0,
+  provider_attempts: [],
+  latency_ms: null,
+  started_at: null,
+  completed_at: null,
+};
+
 /** A complete JobRecord with every field set (nested objects, unicode text); override any field. */
 export function makeJobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
   return {
@@ -92,24 +110,7 @@ export function describeJobStoreConformance(
     });
 
     it('round-trips a record whose optional fields are null', async () => {
-      const job = makeJobRecord({
-        status: 'queued',
-        prompt_version: null,
-        experiment: null,
-        provider: null,
-        model: null,
-        result: null,
-        usage: null,
-        cost_usd: null,
-        cache: null,
-        attempts: 0,
-        provider_attempts: [],
-        latency_ms: null,
-        user_id: null,
-        metadata: null,
-        started_at: null,
-        completed_at: null,
-      });
+      const job = makeJobRecord({ ...UNANSWERED, user_id: null, metadata: null });
       await store.save(job);
       expect(await store.get(job.client_id, job.id)).toEqual(job);
     });

@@ -5,25 +5,12 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { JobRecord, JobStore } from '../../libs/store/types.ts';
-import { makeJobRecord } from './storeConformance.ts';
+import { UNANSWERED, makeJobRecord } from './storeConformance.ts';
 
 /** A queued intake record, as the API writes it before answering 202. */
 export function makeIntakeRecord(overrides: Partial<JobRecord> = {}): JobRecord {
   return makeJobRecord({
-    status: 'queued',
-    prompt_version: null,
-    experiment: null,
-    provider: null,
-    model: null,
-    result: null,
-    usage: null,
-    cost_usd: null,
-    cache: null,
-    attempts: 0,
-    provider_attempts: [],
-    latency_ms: null,
-    started_at: null,
-    completed_at: null,
+    ...UNANSWERED,
     intake: { input: { current_role: 'Analyste', years: 3, nested: { list: [1, 'deux'] } } },
     idempotency_fingerprint: 'print-1',
     ...overrides,
