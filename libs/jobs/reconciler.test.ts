@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { countAction, decideRecord, emptyCounts, type RecordAction } from './reconciler.ts';
+import { countAction, decideRecord, emptyCounts, sweepable, type RecordAction } from './reconciler.ts';
 import { makeIntakeRecord } from '../../test/helpers/storeRecoveryConformance.ts';
 import { makeJobRecord } from '../../test/helpers/storeConformance.ts';
 import type { JobRecord } from '../store/types.ts';
@@ -43,5 +43,17 @@ describe('decideRecord', () => {
     const counts = emptyCounts();
     for (const [, inQueue, again] of cases) countAction(counts, decideRecord(queued, inQueue, again));
     expect(counts).toEqual({ requeue: 2, skip: 5, in_queue: 1, finished: 2, gone: 1, no_intake: 1 });
+  });
+});
+
+describe('sweepable', () => {
+  const at = Date.parse('2026-11-25T12:10:00.000Z');
+  test.each([
+    ['2026-11-25T12:00:00.000Z', true],
+    ['2026-11-25T12:08:00.000Z', false],
+    ['2026-11-25T12:09:59.000Z', false],
+    ['not a date', false],
+  ])('created %s, 2 minutes at least: %s', (created, expected) => {
+    expect(sweepable({ created_at: created }, at, 120_000)).toBe(expected);
   });
 });

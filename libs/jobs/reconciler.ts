@@ -31,6 +31,16 @@ export function decideRecord(record: JobRecord, inQueue: boolean, again: JobReco
   return { kind: 'requeue', id, data };
 }
 
+/**
+ * Whether the periodic sweep may look at `record` at `nowMs` (epoch ms): only records accepted more
+ * than `minAgeMs` ago, so that a submission whose enqueue is still under way (or about to be
+ * undone and answered 503) is never queued behind the API's back.
+ */
+export function sweepable(record: Pick<JobRecord, 'created_at'>, nowMs: number, minAgeMs: number): boolean {
+  const created = Date.parse(record.created_at);
+  return Number.isFinite(created) && nowMs - created > minAgeMs;
+}
+
 /** Counts of a recovery run, by action, for its log line. */
 export type RecoveryCounts = Record<RecordAction['kind'] | Extract<RecordAction, { kind: 'skip' }>['reason'], number>;
 

@@ -37,7 +37,7 @@ function setup() {
   const budget = new BudgetStore(redis, prefix, { spend: store });
   const reconcilers: Reconciler[] = [];
   const reconciler = () => {
-    const r = startReconciler({ redis, prefix, queue, jobOptions: LLM_JOB_OPTIONS, store, seedBudget: () => budget.seedWindows(), log: silent }, { intervalMs: 3_600_000, pageSize: 2 });
+    const r = startReconciler({ redis, prefix, queue, jobOptions: LLM_JOB_OPTIONS, store, seedBudget: () => budget.seedWindows(), log: silent }, { intervalMs: 3_600_000, sweepIntervalMs: 3_600_000, pageSize: 2 });
     reconcilers.push(r);
     return r;
   };
@@ -71,6 +71,27 @@ describe('the reconciler', () => {
       expect(await s.redis.get(epochKey(s.prefix))).toMatch(/^[0-9a-f-]{36}$/);
       // Intact: later checks do nothing.
       expect(await s.reconciler().check()).toBeNull();
+    } finally {
+      await s.close();
+      await store.saveMany((await store.unfinished('', 10_000)).map((r) => ({ ...r, status: 'cancelled' as const })));
+    }
+  });
+
+  test('with the marker intact, a sweep queues again the old unfinished jobs Redis lost (a failover dropped them), not the young ones, once per lease', async () => {
+    const s = setup();
+    try {
+      const r = s.reconciler();
+      await r.check(); // sets the marker: Redis counts as intact from here on
+      const old = new Date(Date.now() - 10 * 60_000).toISOString();
+      const lost = makeIntakeRecord({ id: randomUUID(), created_at: old });
+      const young = makeIntakeRecord({ id: randomUUID(), created_at: new Date().toISOString() });
+      await store.saveMany([lost, young]);
+      expect(await r.check()).toBeNull();
+      expect(await r.sweep()).toMatchObject({ requeue: 1 });
+      expect((await s.queue.getJob(lost.id))?.data).toEqual(intakeRecordData(lost));
+      expect(await s.queue.getJob(young.id)).toBeUndefined();
+      // Another worker within the same interval does not sweep again.
+      expect(await s.reconciler().sweep()).toBeNull();
     } finally {
       await s.close();
       await store.saveMany((await store.unfinished('', 10_000)).map((r) => ({ ...r, status: 'cancelled' as const })));
