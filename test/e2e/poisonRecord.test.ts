@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LLM_JOB_OPTIONS, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { SqliteJobStore } from '../../libs/store/sqlite.ts';
-import type { JobRecord } from '../../libs/store/types.ts';
+import { UNFINISHED_STATUSES, type JobRecord } from '../../libs/store/types.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
 import { budgetProbe, payingConfig, submitAll, type BudgetProbe } from '../helpers/budget.ts';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -55,16 +55,16 @@ async function submitValid(from: number, count: number): Promise<string[]> {
   return ids;
 }
 
-/** Waits until every id has a stored record; answers the records. */
+/** Waits until every id has a finished record (the API stores a queued one at intake); answers the records. */
 async function stored(ids: string[], timeoutMs = 25_000): Promise<JobRecord[]> {
   let records: JobRecord[] = [];
   await eventually(
     async () => {
       records = await store.getMany(ids);
-      return records.length === ids.length;
+      return records.length === ids.length && records.every((r) => !UNFINISHED_STATUSES.includes(r.status));
     },
     timeoutMs,
-    `${ids.length} stored records`,
+    `${ids.length} finished records`,
   );
   return records;
 }
