@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { ConfigHolder } from './watch.ts';
-import type { ConfigLogger } from './watch.ts';
+import type { ConfigLogger, ConfigReloadEvent } from './watch.ts';
 import { tempConfig } from './tempConfig.ts';
 import type { TempConfig } from './tempConfig.ts';
 import type { GatewayConfig } from './types.ts';
@@ -43,6 +43,23 @@ describe('ConfigHolder', () => {
     expect(holder.reload()).toEqual({ ok: true, changed: true });
     expect(holder.current().rateLimits.budget.monthly_usd).toBe(7000);
     expect(seen).toHaveLength(1);
+  });
+
+  test('tells reload observers what was applied and what was refused', () => {
+    tmp = tempConfig();
+    holder = new ConfigHolder(tmp.dir);
+    const events: ConfigReloadEvent[] = [];
+    holder.onReload((e) => events.push(e));
+    holder.reload();
+    expect(events).toHaveLength(0);
+    tmp.edit('rate_limits.json', (j) => (j.budget.monthly_usd = 7000));
+    holder.reload();
+    tmp.edit('rate_limits.json', (j) => (j.budget.monthly_usd = -1));
+    holder.reload();
+    expect(events.map((e) => e.applied)).toEqual([true, false]);
+    const [applied, refused] = events;
+    if (applied?.applied) expect([applied.previous.rateLimits.budget.monthly_usd, applied.config.rateLimits.budget.monthly_usd]).toEqual([5000, 7000]);
+    if (refused && !refused.applied) expect(refused.error.code).toBe('invalid_config');
   });
 
   test('throws at start when the config is invalid', () => {

@@ -18,6 +18,11 @@ export interface ConfigLogger {
 /** What a reload did: `changed` is false when the files load to the same config as before. */
 export type ReloadResult = { ok: true; changed: boolean } | { ok: false; error: GatewayError };
 
+/** What one reload attempt did, told to onReload observers (metrics, the audit log). */
+export type ConfigReloadEvent =
+  | { applied: true; config: GatewayConfig; previous: GatewayConfig }
+  | { applied: false; error: GatewayError };
+
 /** Options for ConfigHolder. */
 export interface ConfigHolderOptions {
   /** Milliseconds to wait after the last file event before reloading (editors write in bursts). Default 100. */
@@ -37,6 +42,7 @@ export class ConfigHolder {
   readonly #debounceMs: number;
   readonly #load: (configDir: string) => GatewayConfig;
   readonly #listeners: ((config: GatewayConfig) => void)[] = [];
+  readonly #observers: ((event: ConfigReloadEvent) => void)[] = [];
   #watchers: FSWatcher[] = [];
   #timer: NodeJS.Timeout | undefined;
 
@@ -68,10 +74,12 @@ export class ConfigHolder {
         { err: { code: error.code, message: error.message }, details: error.details, configDir: this.configDir },
         `config reload refused, keeping the running config: ${error.message}`,
       );
+      this.#tell({ applied: false, error });
       return { ok: false, error };
     }
     const fingerprint = JSON.stringify(next);
     if (fingerprint === this.#fingerprint) return { ok: true, changed: false };
+    const previous = this.#config;
     this.#config = next;
     this.#fingerprint = fingerprint;
     this.#log.info({ configDir: this.configDir, features: Object.keys(next.features) }, 'config reloaded');
@@ -82,7 +90,23 @@ export class ConfigHolder {
         this.#log.error({ err: e }, 'a config change listener threw');
       }
     }
+    this.#tell({ applied: true, config: next, previous });
     return { ok: true, changed: true };
+  }
+
+  /** Calls `observer` after every reload that applied a changed config or was refused. */
+  onReload(observer: (event: ConfigReloadEvent) => void): void {
+    this.#observers.push(observer);
+  }
+
+  #tell(event: ConfigReloadEvent): void {
+    for (const observer of this.#observers) {
+      try {
+        observer(event);
+      } catch (e) {
+        this.#log.error({ err: e }, 'a config reload observer threw');
+      }
+    }
   }
 
   /**
