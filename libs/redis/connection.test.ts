@@ -9,6 +9,9 @@ describe('isRedisUnavailable', () => {
     ['CLUSTERDOWN The cluster is down', true],
     ['TRYAGAIN Multiple keys request during rehashing of slot', true],
     ['Too many Cluster redirections. Last error: Error: Connection is closed.', true],
+    ["READONLY You can't write against a read only replica.", true],
+    ['LOADING Redis is loading the dataset in memory', true],
+    ["MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", true],
     ["CROSSSLOT Keys in request don't hash to the same slot", false],
     ['ERR unknown command', false],
   ])('%s: %s', (message, expected) => {

@@ -81,7 +81,8 @@ function credentialsOf(url: string): Pick<IoRedisOptions, 'username' | 'password
 
 // ioredis's own words for a command that Redis did not answer or could not be sent; the last ones
 // are a cluster's (no slot owner reachable, or mid-failover) and pass like a single server's outage.
-const UNAVAILABLE = /^(Command timed out|Stream isn't writeable|Connection is closed|Reached the max retries per request limit|Cluster isn't ready|CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available)/;
+// READONLY, MASTERDOWN and LOADING come from a node mid-failover or restarting: it wrote nothing.
+const UNAVAILABLE = /^(Command timed out|Stream isn't writeable|Connection is closed|Reached the max retries per request limit|Cluster isn't ready|CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|READONLY|MASTERDOWN|LOADING)/;
 
 /** Whether `err` says Redis did not answer in time or could not be reached (as opposed to refusing a command). */
 export function isRedisUnavailable(err: unknown): boolean {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { startRedisCluster } from '../../test/helpers/redisCluster.ts';
 import { deferCleanup } from '../bench/cleanup.ts';
 import type { ChaosContext } from './harness.ts';
-import { chaosConfig, chaosSubmissions, describeCounts, settle, statusCounts, submitLoad } from './harness.ts';
+import { RetryingClient, chaosConfig, chaosSubmissions, describeCounts, settle, statusCounts, submitLoad } from './harness.ts';
 import { startTestGateway } from '../../test/helpers/gateway.ts';
 import { check, outcomeOf, type ScenarioResult } from './verdict.ts';
 
@@ -28,7 +28,9 @@ export async function clusterFailover(ctx: ChaosContext): Promise<Omit<ScenarioR
     });
     const stopGateway = deferCleanup('gateway', () => gw.stop());
     try {
-      const loading = submitLoad(gw.client, chaosSubmissions('h', jobs));
+      // A POST that meets the failover answers 503 redis_unavailable (nothing enqueued); clients retry it.
+      const client = new RetryingClient(gw.system.apiUrl, gw.system.apiKey);
+      const loading = submitLoad(client, chaosSubmissions('h', jobs));
       await new Promise((resolve) => setTimeout(resolve, 2000));
       await cluster.failover(`{${prefix}}`);
       ctx.say('failover done');
@@ -36,10 +38,10 @@ export async function clusterFailover(ctx: ChaosContext): Promise<Omit<ScenarioR
       const settled = await settle(gw.client, submitted.ids, { timeoutMs: 180_000, idleMs: 60_000 });
       const counts = statusCounts(settled);
       const checks = [
-        check('accepted', `${submitted.ids.length} (${submitted.refused.length} refused)`, `= ${jobs}`, submitted.ids.length === jobs),
+        check('accepted', `${submitted.ids.length} (${submitted.refused.length} refused${submitted.refused.length > 0 ? `: ${submitted.refused.map((r) => `${r.status} ${r.code ?? ''}`.trim()).join(', ')}` : ''})`, `= ${jobs}`, submitted.ids.length === jobs),
         check('completed', `${counts.completed ?? 0} (${describeCounts(counts)})`, `= ${jobs}`, (counts.completed ?? 0) === jobs),
       ];
-      return { id: 'h', did, checks, outcome: outcomeOf(checks) };
+      return { id: 'h', did, checks, outcome: outcomeOf(checks), note: `intake 503s retried: ${client.retried}` };
     } finally {
       await stopGateway();
     }
