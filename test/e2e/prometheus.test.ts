@@ -16,7 +16,6 @@ import { eventually, startTestGateway, type TestGateway } from '../helpers/gatew
 import { freePort } from '../../libs/devkit/processes.ts';
 import { workerMetricsUrls } from '../../libs/devkit/workerMetrics.ts';
 import { openJobStore } from '../../libs/store/open.ts';
-import type { JobRecord } from '../../libs/store/types.ts';
 import { bucketQuantile } from '../../libs/telemetry/metrics/buckets.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
 
@@ -82,11 +81,11 @@ async function byLabel(q: string, label: string): Promise<Record<string, number>
 }
 
 const MODEL_SERVED = new Set(['provider', 'failover', 'downgrade']);
-const sumBy = (records: JobRecord[], key: (r: JobRecord) => string, value: (r: JobRecord) => number) => {
+function sumBy<T>(items: readonly T[], key: (item: T) => string, value: (item: T) => number): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const r of records) out[key(r)] = (out[key(r)] ?? 0) + value(r);
+  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + value(item);
   return out;
-};
+}
 const micros = (usd: number) => Math.round(usd * 1e6);
 
 beforeAll(async () => {

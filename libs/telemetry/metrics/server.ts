@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { GatewayError } from '../../errors/index.ts';
 
 /** What the worker's small HTTP server serves. */
 export interface MetricsServerOptions {
@@ -21,7 +22,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves /metrics (Prometheus text), /healthz (alive) and /readyz (ready or 503) with node:http; nothing else. */
+/** Serves /metrics (Prometheus text), /healthz (alive) and /readyz (ready or 503) with node:http; nothing else. Throws GatewayError `metrics_port_unavailable` when it cannot listen. */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const { registry, ready } = options;
   const server: Server = createServer((req, res) => {
@@ -46,8 +47,14 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   });
   // A scrape that hangs must not hold a worker's shutdown.
   server.keepAliveTimeout = 5000;
-  server.listen(options.port ?? 9101, options.host ?? '0.0.0.0');
-  await once(server, 'listening');
+  const port = options.port ?? 9101;
+  server.listen(port, options.host ?? '0.0.0.0');
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    // Two workers on one host need distinct ports (or 0): say which setting to change.
+    throw new GatewayError('metrics_port_unavailable', `Cannot serve metrics on port ${port} (${(error as Error).message}); set WORKER_METRICS_PORT to a free port, or 0 for any.`, { status: 500, cause: error });
+  }
   return {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => {

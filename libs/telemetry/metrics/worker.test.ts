@@ -71,6 +71,8 @@ describe('worker metrics', () => {
       ready = false;
       expect((await fetch(`${url}/readyz`)).status).toBe(503);
       expect((await fetch(`${url}/nope`)).status).toBe(404);
+      // A second server on the same port fails with a code that names the setting.
+      await expect(startMetricsServer({ registry, port: server.port, host: '127.0.0.1', ready: async () => true })).rejects.toMatchObject({ code: 'metrics_port_unavailable' });
     } finally {
       await server.close();
     }
