@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { GatewayError, errorBody } from '../../libs/errors/index.ts';
 import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
 import type { BudgetStore } from '../../libs/budget/budgetStore.ts';
-import type { Counter, Registry } from 'prom-client';
+import type { ApiMetrics } from '../../libs/telemetry/metrics/api.ts';
 import { getBudget } from './budgetHandler.ts';
 import { getExperimentReport, postFeedback } from './experimentHandlers.ts';
 import { operatorRouter, type OperatorDeps } from './operator.ts';
@@ -19,7 +19,7 @@ export interface AppDeps extends ApiDeps {
   /** Operator endpoints (/admin); omitted in tests that do not need them. */
   operator?: OperatorDeps;
   /** Prometheus metrics served at /metrics; omitted in tests that do not need them. */
-  metrics?: { registry: Registry; requests: Counter<'method' | 'route' | 'status'> };
+  metrics?: ApiMetrics;
   /** Whether Redis and the store can be used: true/false, or per dependency (see checkReadiness); asked with a 1 s deadline. */
   ready: () => Promise<boolean | Readiness>;
 }
@@ -36,8 +36,14 @@ export function createApp(deps: AppDeps): express.Express {
   const { metrics } = deps;
   if (metrics) {
     app.use((req, res, next) => {
+      const started = performance.now();
       // Label by the matched route pattern, not the URL, so job ids do not explode the series.
-      res.on('finish', () => metrics.requests.inc({ method: req.method, route: (req.route?.path as string | undefined) ? `${req.baseUrl}${req.route.path}` : 'unmatched', status: res.statusCode }));
+      res.on('finish', () =>
+        metrics.http.observe(
+          { method: req.method, route: (req.route?.path as string | undefined) ? `${req.baseUrl}${req.route.path}` : 'unmatched', status: res.statusCode },
+          (performance.now() - started) / 1000,
+        ),
+      );
       next();
     });
     app.get('/metrics', async (_req, res, next) => {

@@ -16,7 +16,7 @@ import { checkRedisPersistence } from '../../libs/redis/persistence.ts';
 import { checkReadiness } from './health.ts';
 import { answerParserErrors } from './parserErrors.ts';
 import { IntakeGuards } from './guards.ts';
-import { createApiMetrics } from '../../libs/telemetry/metrics.ts';
+import { createApiMetrics } from '../../libs/telemetry/metrics/api.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
@@ -52,11 +52,12 @@ const app = createApp({
   budget,
   apiKeys,
   metrics: createApiMetrics({
-    queues: [queue as Queue, webhookQueue],
+    queue: queue as Queue,
     budget,
     breaker: new SharedBreaker(connection, prefix),
     config: () => config.current(),
     ping: () => connection.ping(),
+    reloads: config,
   }),
   operator: {
     adminToken: env.adminToken,

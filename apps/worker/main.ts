@@ -23,6 +23,10 @@ import { announceReady } from '../../libs/telemetry/logger.ts';
 import { checkRedisPersistence } from '../../libs/redis/persistence.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
 import { startGatewayProcess } from '../../libs/lifecycle/startup.ts';
+import { countConfigReloads, createProcessRegistry, fresh } from '../../libs/telemetry/metrics/registry.ts';
+import { createWorkerMetrics } from '../../libs/telemetry/metrics/worker.ts';
+import { startMetricsServer } from '../../libs/telemetry/metrics/server.ts';
+import { redisAnswers } from '../../libs/redis/client.ts';
 
 /** How often the reaper charges the budget holds of crashed workers, in ms. */
 const REAP_INTERVAL_MS = 5000;
@@ -33,7 +37,11 @@ const writer = new BatchWriter(store);
 const connection = createRedis(env.redis, 'worker', { log });
 const prefix = queuePrefix(env.queuePrefix);
 const breaker = new SharedBreaker(connection, prefix);
+const metricsRegistry = createProcessRegistry('gateway_worker_');
+const metrics = createWorkerMetrics(metricsRegistry);
+countConfigReloads(metricsRegistry, config);
 breaker.onTransition((provider, from, to) => log.warn({ event: 'breaker_transition', provider, from, to }, `circuit breaker for ${provider}: ${from} -> ${to}`));
+breaker.onTransition((provider, from, to) => metrics.breakerTransition(provider, from, to));
 const cache = new ResponseCache(connection, prefix);
 // The money path gets its own connection without auto-pipelining: reserve and settle sit on every
 // job's critical path, and a tick of batching delay doubles their tail latency.
@@ -63,6 +71,7 @@ const pipeline: PipelineDeps = {
   rateLimiter,
   log,
   categoryAnswers,
+  metrics,
   save: (record) => writer.save(record),
   onFinished: async (record, data) => {
     // One JSON line per finished job on stdout, for shipping to ELK or CloudWatch.
@@ -110,6 +119,10 @@ const webhookWorker = new Worker<WebhookJobData>(
       // The same hosts the API accepted at submission: everyone's, plus this client's own.
       allowlist: [...env.callbackAllowlist, ...clientCallbackAllowlist(config.current(), job.data.clientId)],
       ...webhookState,
+      recordAttempt: (jobId, attempt, state) => {
+        metrics.webhookAttempt(state.status);
+        return webhookState.recordAttempt(jobId, attempt, state);
+      },
     }),
   { connection, prefix, concurrency: 50, settings: { backoffStrategy: webhookBackoffStrategy({ delaysMs: webhookDelays }) } },
 );
@@ -125,7 +138,13 @@ const reaper = setInterval(() => {
 reaper.unref();
 
 await Promise.all([worker.waitUntilReady(), webhookWorker.waitUntilReady()]);
-announceReady(log, { concurrency: env.workerConcurrency }, 'worker ready');
+const metricsServer = await startMetricsServer({
+  registry: metricsRegistry,
+  port: env.workerMetricsPort,
+  // Ready while Redis and the store both answer within 800 ms.
+  ready: async () => (await fresh(async () => (await redisAnswers(connection)) && (await store.ping()), 800)) === true,
+});
+announceReady(log, { concurrency: env.workerConcurrency, metricsPort: metricsServer.port }, 'worker ready');
 // Rebuilds what Redis lost (queued jobs, budget spend) from the result store.
 const reconciler = startReconciler({ redis: connection, prefix, queue: llmQueue, jobOptions: LLM_JOB_OPTIONS, store, seedBudget: () => budget.seedWindows(), log });
 void checkRedisPersistence(env.redis, log);
@@ -142,4 +161,5 @@ onShutdown(log, [
   ['queues', () => Promise.all([webhookQueue.close(), llmQueue.close(), queueEvents.close()])],
   ['redis', () => Promise.all([connection.quit(), budgetConnection.quit()])],
   ['store', () => store.close()],
+  ['metrics', () => metricsServer.close()],
 ], { graceMs: env.workerShutdownGraceMs, onGraceEnding: () => worker.cancelAllJobs('worker shutting down') });

@@ -30,6 +30,7 @@ describe('readEnv', () => {
       providerApiKeys: {},
       configDir: './config',
       workerConcurrency: 50,
+      workerMetricsPort: 9101,
       workerLockMs: 30000,
       workerMaxStalled: 10,
       workerShutdownGraceMs: 30000,
@@ -63,6 +64,7 @@ describe('readEnv', () => {
 
   test('empty strings count as unset', () => {
     expect(readEnv({ PORT: '', OPENAI_API_KEY: '', GATEWAY_API_KEYS: '' })).toMatchObject({ port: 3000, openaiApiKey: undefined, apiKeys: [] });
+    expect(readEnv({ WORKER_METRICS_PORT: '' }).workerMetricsPort).toBe(9101);
   });
 
   test('parses every variable', () => {
@@ -81,6 +83,7 @@ describe('readEnv', () => {
       AZURE_API_KEY: 'az',
       CONFIG_DIR: '/etc/gateway',
       WORKER_CONCURRENCY: '8',
+      WORKER_METRICS_PORT: '0',
       WORKER_SHUTDOWN_GRACE_MS: '5000',
       LOG_LEVEL: 'debug',
       GATEWAY_QUEUE_PREFIX: 'gw',
@@ -94,7 +97,7 @@ describe('readEnv', () => {
     expect(env.webhookSecrets).toEqual({ rails: ['whsec_old', 'whsec_new'], bench: ['whsec_b'] });
     expect(env.callbackAllowlist).toEqual(['localhost', '127.0.0.1', 'rails.local']);
     expect(env.providerApiKeys).toEqual({ OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: 'sk-ant', AZURE_API_KEY: 'az' });
-    expect(env).toMatchObject({ apiKeysFile: '/run/secrets/keys', configDir: '/etc/gateway', workerConcurrency: 8, workerShutdownGraceMs: 5000, logLevel: 'debug', queuePrefix: 'gw' });
+    expect(env).toMatchObject({ apiKeysFile: '/run/secrets/keys', configDir: '/etc/gateway', workerConcurrency: 8, workerMetricsPort: 0, workerShutdownGraceMs: 5000, logLevel: 'debug', queuePrefix: 'gw' });
   });
 
   test.each([
@@ -102,6 +105,7 @@ describe('readEnv', () => {
     ['PORT', { PORT: '70000' }],
     ['PORT', { PORT: '3000.5' }],
     ['WORKER_CONCURRENCY', { WORKER_CONCURRENCY: '0' }],
+    ['WORKER_METRICS_PORT', { WORKER_METRICS_PORT: '65536' }],
     ['WORKER_SHUTDOWN_GRACE_MS', { WORKER_SHUTDOWN_GRACE_MS: '500' }],
     ['GATEWAY_API_KEYS', { GATEWAY_API_KEYS: 'rails-without-colon' }],
     ['GATEWAY_API_KEYS', { GATEWAY_API_KEYS: ':key' }],

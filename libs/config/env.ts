@@ -24,6 +24,7 @@ export const ENV_VARS = [
   'ANTHROPIC_API_KEY',
   'CONFIG_DIR',
   'WORKER_CONCURRENCY',
+  'WORKER_METRICS_PORT',
   'WORKER_LOCK_MS',
   'WORKER_MAX_STALLED',
   'WORKER_SHUTDOWN_GRACE_MS',
@@ -86,6 +87,8 @@ export interface GatewayEnv {
   configDir: string;
   /** Jobs one worker process runs at once. Default 50. */
   workerConcurrency: number;
+  /** TCP port of a worker's /metrics, /healthz and /readyz; 0 lets the OS choose (logged as `metricsPort`). Default 9101. */
+  workerMetricsPort: number;
   /** Milliseconds a worker's lock on a job lasts; a crashed worker's jobs are picked up again after about this long. Default 30000. */
   workerLockMs: number;
   /** Times a job may lose its worker (crash, lost lock) and run again before it is failed. Default 10. */
@@ -130,6 +133,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     providerApiKeys: apiKeyVars(env),
     configDir: get('CONFIG_DIR') ?? './config',
     workerConcurrency: int(get('WORKER_CONCURRENCY') ?? '50', 'WORKER_CONCURRENCY', 1, 10_000),
+    workerMetricsPort: int(get('WORKER_METRICS_PORT') ?? '9101', 'WORKER_METRICS_PORT', 0, 65535),
     workerLockMs: int(get('WORKER_LOCK_MS') ?? '30000', 'WORKER_LOCK_MS', 1000, 3_600_000),
     workerMaxStalled: int(get('WORKER_MAX_STALLED') ?? '10', 'WORKER_MAX_STALLED', 0, 1000),
     workerShutdownGraceMs: int(get('WORKER_SHUTDOWN_GRACE_MS') ?? '30000', 'WORKER_SHUTDOWN_GRACE_MS', 1000, 3_600_000),

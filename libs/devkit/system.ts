@@ -52,6 +52,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     OPENAI_BASE_URL: `${simulatorUrl}/v1`,
     ANTHROPIC_BASE_URL: simulatorUrl,
     SIMULATOR_PORT: String(simulatorPort),
+    // Many workers run side by side: each takes a free port for its /metrics (logged as metricsPort).
+    WORKER_METRICS_PORT: '0',
     SIMULATOR_KNOBS: options.simulatorKnobs === undefined ? undefined : JSON.stringify(options.simulatorKnobs),
     ...options.env,
   };

@@ -7,6 +7,7 @@ import type { SharedBreaker } from '../resilience/sharedBreaker.ts';
 import { callWithResilience } from '../resilience/callPolicy.ts';
 import { classifyResilienceError } from '../resilience/errors.ts';
 import type { Candidate } from './route.ts';
+import type { PipelineMetrics } from '../telemetry/metrics/sink.ts';
 
 /** What the chain needs from its process. */
 export interface ChainDeps {
@@ -21,6 +22,8 @@ export interface ChainDeps {
   onPaidIncomplete?: (candidate: Candidate, usage: { inputTokens: number; outputTokens: number } | undefined) => void;
   /** Aborts the chain (the worker is shutting down): the call in flight is aborted, nothing else is tried. @defaultValue none */
   signal?: AbortSignal;
+  /** Hears of every HTTP call made. @defaultValue none */
+  metrics?: PipelineMetrics;
 }
 
 /**
@@ -69,8 +72,10 @@ export async function callChain(
           {
             signal,
             ...(deps.beforeTry ? { beforeTry: () => deps.beforeTry!(candidate) } : {}),
-            onAttempt: (a) =>
-              attempts.push({ provider: a.provider, model: candidate.model, status: a.status, latencyMs: Math.round(a.latencyMs), ...(a.errorCode ? { errorCode: a.errorCode } : {}) }),
+            onAttempt: (a) => {
+              attempts.push({ provider: a.provider, model: candidate.model, status: a.status, latencyMs: Math.round(a.latencyMs), ...(a.errorCode ? { errorCode: a.errorCode } : {}) });
+              deps.metrics?.providerCall({ provider: a.provider, model: candidate.model, outcome: a.errorCode ? 'error' : 'success', code: a.errorCode ?? '', seconds: a.latencyMs / 1000 });
+            },
           },
         );
         return { candidate, index, result };

@@ -103,6 +103,7 @@ function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan |
       if (!isRecordRefused(error)) throw error;
       await paid;
       const failed = await storeRefusal(record, error, (r) => deps.save(r).then(() => undefined), deps.log, deps.now?.() ?? new Date());
+      deps.metrics?.jobFinished(failed);
       await deps.onFinished?.(failed, job.data);
       throw new UnrecoverableError(`${RECORD_REFUSED}: ${error.reason}`);
     }
@@ -111,6 +112,7 @@ function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan |
       deps.log.info({ jobId: record.id, status: record.status }, 'job already finished: its first record stands, this run is not announced');
       return;
     }
+    deps.metrics?.jobFinished(record);
     await deps.onFinished?.(record, job.data);
   };
   return { plan, facts, finish };
@@ -261,6 +263,7 @@ async function handleNoAnswer(
   finish: (record: JobRecord) => Promise<void>,
 ): Promise<KeptAnswer | 'rejected'> {
   const cached = cause.kind === 'providers_unavailable' ? await deps.cache.getFirst([plan.cacheKey, plan.categoryKey], { allowStale: true }).catch(() => null) : null;
+  if (cause.kind === 'providers_unavailable') deps.metrics?.cacheLookup(cached ? 'hit' : 'miss', 'fallback');
   const decision = decideNoAnswer({
     cause,
     lastAttempt: facts.attempt >= (job.opts.attempts ?? 1),

@@ -19,6 +19,7 @@ import { isCategoryJob } from './categoryAnswer.ts';
 import { leavesHeadroom } from '../budget/admission.ts';
 import { GatewayError } from '../errors/index.ts';
 import { untilAborted } from '../lifecycle/abort.ts';
+import type { PipelineMetrics } from '../telemetry/metrics/sink.ts';
 
 /** Share of each budget limit that background work (generic category answers) may reach; users' jobs keep the rest. @defaultValue 0.8 */
 export const BACKGROUND_BUDGET_SHARE = 0.8;
@@ -57,6 +58,8 @@ export interface AnswerDeps {
   log: Logger;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
+  /** Hears of finished jobs, provider calls, cache lookups and rate-limit waits. @defaultValue none */
+  metrics?: PipelineMetrics;
 }
 
 /**
@@ -102,6 +105,7 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: An
     onStoreError: (err) => deps.log.warn({ err, jobId: plan.jobId }, 'cache write failed'),
     signal,
   });
+  deps.metrics?.cacheLookup(flight.outcome === 'miss' ? 'miss' : 'hit', flight.outcome === 'shared' ? 'shared_flight' : 'response');
   if (flight.outcome === 'miss' && paid) return paid;
   return fromCache(flight.value, 'cache', deps.now(), attempts);
 }
@@ -149,6 +153,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
     for (;;) {
       const granted = await deps.rateLimiter.acquireProvider(candidate.provider, limits, inputTokens + maxOut);
       if (granted.ok) return;
+      deps.metrics?.rateLimitWait(candidate.provider, granted.waitMs);
       if (Date.now() + granted.waitMs > deadline) throw new RateLimitWaitError(candidate.provider, granted.waitMs);
       await untilAborted(deps.sleep(granted.waitMs), signal);
     }
@@ -167,7 +172,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
     outcome = await callChain(
       chain,
       { system: plan.system, user: plan.user, maxOutputTokens: maxOut, temperature: plan.feature.output.temperature, jobId: plan.jobId },
-      { providers: deps.providers, breaker: deps.breaker, beforeTry: rateLimit, onPaidIncomplete, signal },
+      { providers: deps.providers, breaker: deps.breaker, beforeTry: rateLimit, onPaidIncomplete, signal, ...(deps.metrics ? { metrics: deps.metrics } : {}) },
       attempts,
     );
   } catch (error) {

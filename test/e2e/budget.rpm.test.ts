@@ -2,6 +2,13 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { callTimestamps, finishedJobs, fullestWindow, payingConfig, submissionsFor, submitAll } from '../helpers/budget.ts';
 import { SHIPPED_CONFIG_DIR } from '../../libs/config/tempConfig.ts';
+import { workerMetricsUrls } from '../../libs/devkit/workerMetrics.ts';
+
+/** The sum over every worker of the one series `series` (exact text-format name and labels). */
+async function workersSum(g: TestGateway, series: string): Promise<number> {
+  const texts = await Promise.all(workerMetricsUrls(g.system.processes).map(async (url) => (await fetch(url)).text()));
+  return texts.reduce((sum, text) => sum + Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.slice(series.length + 1) ?? 0), 0);
+}
 
 let gw: TestGateway | undefined;
 afterEach(async () => {
@@ -58,5 +65,8 @@ describe('provider rate limits across workers', () => {
     expect(fullest.count).toBeLessThanOrEqual(RPM);
     expect(inFirstWindow).toBe(RPM);
     expect(secondWave).toHaveLength(JOBS - RPM);
+    // The workers' metrics saw the limit hold calls back.
+    expect(await workersSum(gw, 'gateway_rate_limit_waits_total{provider="anthropic"}')).toBeGreaterThan(0);
+    expect(await workersSum(gw, 'gateway_rate_limit_wait_seconds_total{provider="anthropic"}')).toBeGreaterThan(0);
   }, 150_000);
 });

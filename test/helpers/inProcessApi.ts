@@ -23,7 +23,7 @@ import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { createRedis } from '../../libs/redis/connection.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { SqliteJobStore } from '../../libs/store/sqlite.ts';
-import { createApiMetrics } from '../../libs/telemetry/metrics.ts';
+import { createApiMetrics } from '../../libs/telemetry/metrics/api.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -114,7 +114,7 @@ export async function startInProcessApi<C extends string>(options: InProcessApiO
       budget,
       operator: options.adminToken ? { adminToken: options.adminToken, queues: [queue as Queue] } : undefined,
       metrics: options.metrics
-        ? createApiMetrics({ queues: [queue as Queue], budget, breaker: new SharedBreaker(connection, queuePrefix(prefix)), config: () => config })
+        ? createApiMetrics({ queue: queue as Queue, budget, breaker: new SharedBreaker(connection, queuePrefix(prefix)), config: () => config })
         : undefined,
       apiKeys: ApiKeyRegistry.fromPairs(Object.entries<string>(keys).map(([clientId, key]) => ({ clientId, key }))),
       ready: async () => true,

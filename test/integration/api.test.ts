@@ -260,10 +260,12 @@ describe('GET /metrics', () => {
     const response = await fetch(`${baseUrl}/metrics`);
     expect(response.status).toBe(200);
     const text = await response.text();
-    expect(text).toMatch(/gateway_queue_jobs\{queue="llm-jobs",state="waiting"\} [1-9]/);
-    expect(text).toContain('gateway_budget_usd{window="month",kind="limit"} 5000');
+    expect(text).toMatch(/gateway_queue_jobs\{state="waiting"\} [1-9]/);
+    expect(text).toMatch(/gateway_queue_oldest_waiting_seconds [0-9.]+/);
+    expect(text).toContain('gateway_budget_limit_usd 5000');
+    expect(text).toContain('gateway_budget_exhausted 0');
     expect(text).toContain('gateway_breaker_state{provider="openai"} 0');
-    expect(text).toMatch(/gateway_http_requests_total\{method="POST",route="\/v1\/jobs",status="202"\} [1-9]/);
+    expect(text).toMatch(/gateway_http_request_duration_seconds_count\{method="POST",route="\/v1\/jobs",status="202"\} [1-9]/);
   });
 });
 
