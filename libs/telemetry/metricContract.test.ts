@@ -106,6 +106,7 @@ describe('ops/prometheus/alerts.yml', () => {
         'GatewayRateLimitWaits',
         'GatewayRedisDown',
         'GatewayTargetDown',
+        'GatewayNoWorkers',
       ]),
     );
     expect(new Set(rules.map((r) => r.alert)).size).toBe(rules.length);
