@@ -27,7 +27,7 @@ const READY_LINE: Record<string, RegExp> = {
 /** Options for startApp. */
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
-  /** Milliseconds to wait for the ready line. Default 20000. */
+  /** Milliseconds to wait for the ready line; generous because a loaded 2-core machine starts several processes at once. Default 60000. */
   readyTimeoutMs?: number;
   /** Called with each line it prints (e.g. to echo it with a prefix). */
   onLine?: (line: string) => void;
@@ -72,7 +72,7 @@ export async function startScript(name: string, script: string, readyLine: RegEx
     if (!ready) throw new Error(`${name} exited with code ${code} before it was ready:\n${output.trim()}`);
   });
   exitedEarly.catch(() => {}); // observed through the race below; later exits are not errors here
-  const timeoutMs = options.readyTimeoutMs ?? 20_000;
+  const timeoutMs = options.readyTimeoutMs ?? 60_000;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${name} was not ready within ${timeoutMs} ms:\n${output.trim()}`)), timeoutMs);

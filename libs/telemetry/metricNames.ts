@@ -24,7 +24,7 @@ export const GATEWAY_METRICS: Readonly<Record<string, MetricSpec>> = Object.free
   gateway_job_duration_seconds: { type: 'histogram', labels: ['feature', 'phase'], process: 'worker' },
   gateway_provider_requests_total: { type: 'counter', labels: ['provider', 'model', 'outcome', 'code'], process: 'worker' },
   gateway_provider_request_duration_seconds: { type: 'histogram', labels: ['provider', 'model', 'outcome'], process: 'worker' },
-  gateway_tokens_total: { type: 'counter', labels: ['provider', 'model', 'direction'], process: 'worker' },
+  gateway_tokens_total: { type: 'counter', labels: ['provider', 'model', 'variant', 'direction'], process: 'worker' },
   gateway_cost_usd_total: { type: 'counter', labels: ['provider', 'model', 'variant'], process: 'worker' },
   gateway_breaker_transitions_total: { type: 'counter', labels: ['provider', 'from', 'to'], process: 'worker' },
   gateway_webhook_deliveries_total: { type: 'counter', labels: ['outcome'], process: 'worker' },

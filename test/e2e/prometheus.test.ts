@@ -156,13 +156,13 @@ describe.skipIf(!PROMETHEUS)('Prometheus answers what the store holds', () => {
     expect(callErrors).toBeCloseTo(calls.filter((a) => a.errorCode).length / calls.length, 12);
     expect(await byLabel('sum by (code) (gateway_provider_requests_total)', 'code')).toEqual(sumBy(calls, (a) => a.errorCode ?? '', () => 1));
 
-    // Tokens by provider, model and direction: model-served answers only.
+    // Tokens by variant, provider, model and direction: model-served answers only.
     const served = records.filter((r) => MODEL_SERVED.has(r.served_by ?? '') && r.usage);
-    const tokens = await query('sum by (provider, model, direction) (gateway_tokens_total)');
-    const promTokens = Object.fromEntries(tokens.map((s) => [`${s.metric.provider}/${s.metric.model}/${s.metric.direction}`, Number(s.value[1])]));
+    const tokens = await query('sum by (variant, provider, model, direction) (gateway_tokens_total)');
+    const promTokens = Object.fromEntries(tokens.map((s) => [`${s.metric.variant ?? ''}/${s.metric.provider}/${s.metric.model}/${s.metric.direction}`, Number(s.value[1])]));
     const storedTokens = {
-      ...sumBy(served, (r) => `${r.provider}/${r.model}/input`, (r) => r.usage!.input_tokens),
-      ...sumBy(served, (r) => `${r.provider}/${r.model}/output`, (r) => r.usage!.output_tokens),
+      ...sumBy(served, (r) => `${r.experiment?.variant ?? ''}/${r.provider}/${r.model}/input`, (r) => r.usage!.input_tokens),
+      ...sumBy(served, (r) => `${r.experiment?.variant ?? ''}/${r.provider}/${r.model}/output`, (r) => r.usage!.output_tokens),
     };
     expect(promTokens).toEqual(storedTokens);
 

@@ -12,6 +12,7 @@ import { PROMTOOL, noticeMissingPrometheus } from '../helpers/prometheus.ts';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { workerMetricsUrls } from '../../libs/devkit/workerMetrics.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
+import { contractViolations } from '../helpers/metricContract.ts';
 
 noticeMissingPrometheus('metricsLint');
 
@@ -73,5 +74,8 @@ describe.skipIf(!PROMTOOL)('promtool check metrics', () => {
     expect(lookups.reduce((a, b) => a + b)).toBeGreaterThanOrEqual(ids.length);
     expect(lint(api)).toBe('');
     expect(lint(worker)).toBe('');
+    // Names, types and labels are those the alert rules and the dashboard are written against.
+    expect(contractViolations(api, 'api')).toEqual([]);
+    expect(contractViolations(worker, 'worker')).toEqual([]);
   });
 });

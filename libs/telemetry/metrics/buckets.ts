@@ -1,5 +1,7 @@
-/** Upper bounds in seconds of the LLM latency histograms: from a cache-fast answer to a two-minute generation. */
-export const LLM_SECONDS_BUCKETS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120];
+import { LLM_SECONDS_BUCKETS } from '../metricNames.ts';
+
+// The LLM buckets live with the metric contract, which the alert rules and the dashboard are checked against.
+export { LLM_SECONDS_BUCKETS };
 
 /** Upper bounds in seconds of the API's request histogram: intake answers in milliseconds, not seconds. */
 export const HTTP_SECONDS_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];

@@ -45,8 +45,8 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   });
   const tokens = new Counter({
     name: 'gateway_tokens_total',
-    help: 'Tokens of answers a model wrote for finished jobs (cache hits and fallbacks excluded), by direction.',
-    labelNames: ['provider', 'model', 'direction'] as const,
+    help: 'Tokens of answers a model wrote for finished jobs (cache hits and fallbacks excluded), by direction and A/B variant.',
+    labelNames: ['provider', 'model', 'variant', 'direction'] as const,
     registers,
   });
   const cost = new Counter({
@@ -92,8 +92,8 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       jobSeconds.observe({ feature: labels.feature, phase: 'total' }, sample.seconds.total);
       if (sample.seconds.provider !== undefined) jobSeconds.observe({ feature: labels.feature, phase: 'provider' }, sample.seconds.provider);
       if (sample.tokens) {
-        tokens.inc({ provider: labels.provider, model: labels.model, direction: 'input' }, sample.tokens.input);
-        tokens.inc({ provider: labels.provider, model: labels.model, direction: 'output' }, sample.tokens.output);
+        tokens.inc({ provider: labels.provider, model: labels.model, variant: labels.variant, direction: 'input' }, sample.tokens.input);
+        tokens.inc({ provider: labels.provider, model: labels.model, variant: labels.variant, direction: 'output' }, sample.tokens.output);
       }
       if (sample.costUsd) cost.inc({ provider: labels.provider, model: labels.model, variant: labels.variant }, sample.costUsd);
     },
