@@ -7,6 +7,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { RedisClient } from '../redis/client.ts';
 import type { ConfigHolder } from '../config/watch.ts';
+import { loadConfig } from '../config/load.ts';
 import type { BudgetStore } from '../budget/budgetStore.ts';
 import type { SharedBreaker } from '../resilience/sharedBreaker.ts';
 import type { WebhookAttempt, WebhookStateFields } from '../webhooks/types.ts';
@@ -75,10 +76,19 @@ export function startAlerter(o: AlerterOptions): Alerter {
   const evalWorker = new Worker(
     ALERT_EVAL_QUEUE,
     async () => {
+      // Every evaluation reads the files as they are now, so that two workers whose watchers have
+      // not both fired yet never decide on different versions of a threshold; an invalid file
+      // leaves the running config (the holder reports it once, on its own reload).
+      let current = config.current();
+      try {
+        current = loadConfig(config.configDir);
+      } catch {
+        // keep the running config
+      }
       await evaluateAlerts({
         redis: connection,
         prefix,
-        config: () => config.current(),
+        config: () => current,
         budget: o.budget,
         breaker: o.breaker,
         oldestWaitingMs,

@@ -32,8 +32,8 @@ const inputs = (over: Partial<AlertInputs> = {}): AlertInputs => ({
 const byId = (list: ReturnType<typeof evaluateConditions>) => Object.fromEntries(list.map((c) => [c.id, c]));
 
 describe('evaluateConditions', () => {
-  test('a quiet system has every alert evaluable and inactive', () => {
-    const all = evaluateConditions(RULES, inputs());
+  test('a quiet system has every alert inactive, or undecided when too few jobs finished', () => {
+    const all = evaluateConditions(RULES, inputs({ buckets: [bucket(5, { jobs: 30, latency: lat({ 2: 30 }) })] }));
     expect(all.map((c) => c.id).sort()).toEqual(
       ['breaker_open/anthropic', 'breaker_open/openai', 'budget_80', 'budget_90', 'budget_95', 'budget_exhausted', 'error_rate', 'latency_p95', 'queue_backlog', 'rate_limit_waits/openai', 'webhook_dead_letters'].sort(),
     );
@@ -57,11 +57,12 @@ describe('evaluateConditions', () => {
     expect(c['budget_exhausted']).toMatchObject({ active: true, window: 'day:2027-01-15' });
   });
 
-  test('p95 above the threshold with enough jobs fires; too few jobs do not', () => {
+  test('p95 above the threshold with enough jobs fires; too few jobs leave it undecided', () => {
     const slow = [bucket(5, { jobs: 20, latency: lat({ 3: 18, 7: 2 }) })];
     expect(byId(evaluateConditions(RULES, inputs({ buckets: slow })))['latency_p95']?.active).toBe(true);
     const few = [bucket(5, { jobs: 5, latency: lat({ 7: 5 }) })];
-    expect(byId(evaluateConditions(RULES, inputs({ buckets: few })))['latency_p95']?.active).toBe(false);
+    expect(byId(evaluateConditions(RULES, inputs({ buckets: few })))['latency_p95']?.active).toBeNull();
+    expect(byId(evaluateConditions(RULES, inputs({ buckets: few })))['error_rate']?.active).toBeNull();
   });
 
   test('errors above 5% with the minimum count fire', () => {

@@ -170,7 +170,8 @@ function signalConditions(rules: AlertsFile, inputs: AlertInputs): AlertConditio
       out.push({
         id: 'latency_p95',
         rule: 'latency_p95',
-        active: p95 !== null && s.jobs >= lat.min_jobs && p95 > lat.threshold_seconds,
+        // Too few jobs to judge: the alert keeps its state rather than flap on a quiet minute.
+        active: p95 === null || s.jobs < lat.min_jobs ? null : p95 > lat.threshold_seconds,
         value: p95,
         threshold: lat.threshold_seconds,
         summary: `p95 total job latency ${p95 === null ? 'n/a' : `${p95.toFixed(2)} s`} over the last ${lat.window_seconds} s (${s.jobs} jobs; threshold ${lat.threshold_seconds} s)`,
@@ -187,7 +188,7 @@ function signalConditions(rules: AlertsFile, inputs: AlertInputs): AlertConditio
       out.push({
         id: 'error_rate',
         rule: 'error_rate',
-        active: s.jobs >= err.min_jobs && ratio > err.threshold,
+        active: s.jobs < err.min_jobs ? null : ratio > err.threshold,
         value: ratio,
         threshold: err.threshold,
         summary: `${s.errors} of ${s.jobs} jobs failed, were rejected or degraded over the last ${err.window_seconds} s (${pct(ratio)}; threshold ${pct(err.threshold)})`,

@@ -210,9 +210,9 @@ export interface AlertsFile {
   budget: { enabled: boolean; thresholds: number[] };
   /** Fires when what is left cannot pay for one more job's worst case. */
   budget_exhausted: { enabled: boolean };
-  /** p95 of the total job latency above `threshold_seconds` with at least `min_jobs` finished in the window. */
+  /** p95 of the total job latency above `threshold_seconds`; with fewer than `min_jobs` finished in the window the alert keeps its state. */
   latency_p95: WindowedAlert & { threshold_seconds: number; min_jobs: number };
-  /** Share of failed, rejected and degraded jobs above `threshold` (0-1) with at least `min_jobs` finished. */
+  /** Share of failed, rejected and degraded jobs above `threshold` (0-1); with fewer than `min_jobs` finished the alert keeps its state. */
   error_rate: WindowedAlert & { threshold: number; min_jobs: number };
   /** A provider's shared breaker is not closed; one alert per provider. */
   breaker_open: { enabled: boolean };
