@@ -95,7 +95,7 @@ beforeAll(async () => {
     workers: 2,
     editConfig: testConfig,
     env: {
-      WORKER_CONCURRENCY: '2',
+      WORKER_CONCURRENCY: '8',
       WORKER_SHUTDOWN_GRACE_MS: '2000',
       GATEWAY_ALERT_WEBHOOK_URL: `${url}/services/T000/B000/secret`,
       GATEWAY_CALLBACK_ALLOWLIST: '127.0.0.1',
@@ -111,16 +111,22 @@ afterAll(async () => {
 });
 
 test('each built-in alert fires once and resolves once', async () => {
-  // Latency above 3 s, and with 4 job slots a backlog behind it.
+  // Latency above 3 s, and with 16 job slots a backlog behind it.
   await gw.simulator.setKnobs({ openai: { latency: { kind: 'fixed', ms: 4000 } }, anthropic: { latency: { kind: 'fixed', ms: 4000 } } });
-  await Promise.all(Array.from({ length: 10 }, () => submit()));
+  const slow = await Promise.all(Array.from({ length: 24 }, () => submit()));
   await Promise.all([seen('queue_backlog', 'firing'), seen('latency_p95', 'firing')]);
   await gw.simulator.setKnobs({ openai: { latency: { kind: 'fixed', ms: 0 } }, anthropic: { latency: { kind: 'fixed', ms: 0 } } });
+  // The slow calls already made finish first: fast jobs alone could not outweigh them yet.
+  await gw.client.waitForAll(slow, { timeoutMs: 30_000 });
   await resolvedUnderTraffic(['queue_backlog', 'latency_p95']);
 
   // 20% of calls refused for good (400): those jobs fail.
   await gw.simulator.setKnobs({ seed: 7, openai: { error_rate: 0.2, error_statuses: [400] }, anthropic: { error_rate: 0.2, error_statuses: [400] } });
-  await Promise.all(Array.from({ length: 60 }, () => submit()));
+  // Paced, so that a busy machine builds no backlog of its own.
+  for (let i = 0; i < 60; i++) {
+    await submit();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   await seen('error_rate', 'firing');
   await gw.simulator.setKnobs({ openai: { error_rate: 0 }, anthropic: { error_rate: 0 } });
   await resolvedUnderTraffic(['error_rate']);
@@ -183,7 +189,8 @@ test('each built-in alert fires once and resolves once', async () => {
   const settled = Date.now() + 1_500;
   await eventually(async () => Date.now() > settled, 5_000, 'late notifications');
   const tally = Object.fromEntries(expected.map((a) => [a, [count(a, 'firing'), count(a, 'resolved')]]));
-  expect(tally).toEqual(Object.fromEntries(expected.map((a) => [a, [1, 1]])));
+  const story = slack.bodies.map((b) => `${String(b['at'])} ${String(b['text'])}`).join('\n');
+  expect(tally, story).toEqual(Object.fromEntries(expected.map((a) => [a, [1, 1]])));
   expect(slack.bodies.filter((b) => !expected.includes(b['alert'] as string))).toEqual([]);
   expect(slack.bodies[0]).toMatchObject({ text: expect.stringMatching(/FIRING/), status: 'firing', at: expect.any(String) });
 }, 120_000);
