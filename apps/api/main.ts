@@ -17,6 +17,7 @@ import { checkReadiness } from './health.ts';
 import { answerParserErrors } from './parserErrors.ts';
 import { IntakeGuards } from './guards.ts';
 import { createApiMetrics } from '../../libs/telemetry/metrics/api.ts';
+import { readAlertStates } from '../../libs/alerts/state.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
@@ -58,6 +59,7 @@ const app = createApp({
     config: () => config.current(),
     ping: () => connection.ping(),
     reloads: config,
+    alertStates: () => readAlertStates(connection, prefix),
   }),
   operator: {
     adminToken: env.adminToken,

@@ -27,6 +27,7 @@ import { countConfigReloads, createProcessRegistry, fresh } from '../../libs/tel
 import { createWorkerMetrics } from '../../libs/telemetry/metrics/worker.ts';
 import { startMetricsServer } from '../../libs/telemetry/metrics/server.ts';
 import { redisAnswers } from '../../libs/redis/client.ts';
+import { startAlerter } from '../../libs/alerts/alerter.ts';
 
 /** How often the reaper charges the budget holds of crashed workers, in ms. */
 const REAP_INTERVAL_MS = 5000;
@@ -52,7 +53,10 @@ const rateLimiter = new RateLimiter(connection, prefix);
 const providers = new ProviderRegistry(env);
 const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix });
 const llmQueue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix });
-const webhookState = webhookStateStore(connection, prefix);
+// Evaluates config/alerts.json cluster-wide and posts to GATEWAY_ALERT_WEBHOOK_URL; jobs, rate-limit waits and dead letters feed it.
+const alerter = startAlerter({ connection, prefix, config, budget, breaker, llmQueue, webhookUrl: env.alertWebhookUrl, log });
+rateLimiter.onProviderWait((provider) => alerter.signals.rateLimitWait(provider));
+const webhookState = alerter.watchWebhookState(webhookStateStore(connection, prefix));
 const webhookDelays = env.webhookRetryDelaysMs ?? DEFAULT_WEBHOOK_DELAYS_MS;
 const webhookAttempts = { attempts: webhookDelays.length + 1 };
 
@@ -76,6 +80,7 @@ const pipeline: PipelineDeps = {
   onFinished: async (record, data) => {
     // One JSON line per finished job on stdout, for shipping to ELK or CloudWatch.
     log.info(jobEvent(record), 'job finished');
+    alerter.signals.jobFinished(record);
     if (!data.callbackUrl) return;
     const type = record.status === 'completed' ? 'job.completed' : record.status === 'rejected' ? 'job.rejected' : 'job.failed';
     await enqueueWebhook(webhookQueue, { jobId: record.id, clientId: record.client_id, url: data.callbackUrl, type, data: publicJob(record) }, webhookAttempts);
@@ -152,7 +157,7 @@ void checkRedisPersistence(env.redis, log);
 onShutdown(log, [
   // Stop taking jobs and let those in flight finish (their answers are paid for); near the end of
   // the grace, their calls are aborted and the jobs go back to the queue. Then flush their records.
-  ['workers', () => Promise.all([worker.close(), webhookWorker.close()])],
+  ['workers', () => Promise.all([worker.close(), webhookWorker.close(), alerter.close()])],
   ['reaper', async () => clearInterval(reaper)],
   ['reconciler', () => reconciler.stop()],
   ['writer', () => writer.flush()],

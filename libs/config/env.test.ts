@@ -62,6 +62,12 @@ describe('readEnv', () => {
     expect(() => readEnv({ GATEWAY_WEBHOOK_RETRY_DELAYS_MS: '100,soon' })).toThrow(/GATEWAY_WEBHOOK_RETRY_DELAYS_MS/);
   });
 
+  test('the alert webhook is an http(s) URL', () => {
+    expect(readEnv({ GATEWAY_ALERT_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x' }).alertWebhookUrl).toBe('https://hooks.slack.com/services/T/B/x');
+    expect(readEnv({}).alertWebhookUrl).toBeUndefined();
+    expect(() => readEnv({ GATEWAY_ALERT_WEBHOOK_URL: 'ftp://x' })).toThrow(/GATEWAY_ALERT_WEBHOOK_URL must be an http\(s\) URL/);
+  });
+
   test('empty strings count as unset', () => {
     expect(readEnv({ PORT: '', OPENAI_API_KEY: '', GATEWAY_API_KEYS: '' })).toMatchObject({ port: 3000, openaiApiKey: undefined, apiKeys: [] });
     expect(readEnv({ WORKER_METRICS_PORT: '' }).workerMetricsPort).toBe(9101);

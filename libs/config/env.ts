@@ -18,6 +18,7 @@ export const ENV_VARS = [
   'GATEWAY_CALLBACK_ALLOWLIST',
   'GATEWAY_ADMIN_TOKEN',
   'GATEWAY_WEBHOOK_RETRY_DELAYS_MS',
+  'GATEWAY_ALERT_WEBHOOK_URL',
   'OPENAI_BASE_URL',
   'OPENAI_API_KEY',
   'ANTHROPIC_BASE_URL',
@@ -68,6 +69,8 @@ export interface GatewayEnv {
    * Default undefined: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (8 attempts over about a day).
    */
   webhookRetryDelaysMs: number[] | undefined;
+  /** Slack-compatible incoming webhook the built-in alerter posts to; none: alerts go to the log only. Default undefined. */
+  alertWebhookUrl: string | undefined;
   /** Bearer token (and Basic-auth password) for the operator endpoints under /admin; none disables them. */
   adminToken: string | undefined;
   /** Lower-cased hosts allowed as webhook targets despite the SSRF rules. Default []. */
@@ -126,6 +129,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     callbackAllowlist: list(get('GATEWAY_CALLBACK_ALLOWLIST')).map((h) => h.toLowerCase()),
     adminToken: get('GATEWAY_ADMIN_TOKEN'),
     webhookRetryDelaysMs: get('GATEWAY_WEBHOOK_RETRY_DELAYS_MS') === undefined ? undefined : list(get('GATEWAY_WEBHOOK_RETRY_DELAYS_MS')).map((d) => int(d, 'GATEWAY_WEBHOOK_RETRY_DELAYS_MS', 0, 7 * 24 * 3_600_000)),
+    alertWebhookUrl: httpUrl(get('GATEWAY_ALERT_WEBHOOK_URL'), 'GATEWAY_ALERT_WEBHOOK_URL'),
     openaiBaseUrl: httpUrl(get('OPENAI_BASE_URL'), 'OPENAI_BASE_URL'),
     openaiApiKey: get('OPENAI_API_KEY'),
     anthropicBaseUrl: httpUrl(get('ANTHROPIC_BASE_URL'), 'ANTHROPIC_BASE_URL'),

@@ -9,7 +9,7 @@ import { GatewayError } from '../errors/index.ts';
 import type { ErrorDetail } from '../errors/index.ts';
 import { createAjv, toErrorDetails } from './ajv.ts';
 import { crossCheck } from './checks.ts';
-import type { AbTestConfigFile, FeatureConfig, GatewayConfig, ProviderSettingsFile, RateLimitsFile } from './types.ts';
+import type { AbTestConfigFile, AlertsFile, FeatureConfig, GatewayConfig, ProviderSettingsFile, RateLimitsFile } from './types.ts';
 
 /** The schemas ship with the code, not with CONFIG_DIR: they are the contract the code relies on. */
 export const SCHEMA_DIR = join(import.meta.dirname, '..', '..', 'config', 'schemas');
@@ -20,6 +20,7 @@ export const SCHEMA_FILES = {
   abTests: 'ab_test_config.schema.json',
   rateLimits: 'rate_limits.schema.json',
   feature: 'feature.schema.json',
+  alerts: 'alerts.schema.json',
 } as const;
 
 type SchemaKind = keyof typeof SCHEMA_FILES;
@@ -34,14 +35,14 @@ function getValidators(): Record<SchemaKind, ValidateFunction> {
       const file = join(SCHEMA_DIR, SCHEMA_FILES[kind]);
       return ajv.compile(JSON.parse(readFileSync(file, 'utf8')) as object);
     };
-    validators = { providers: compile('providers'), abTests: compile('abTests'), rateLimits: compile('rateLimits'), feature: compile('feature') };
+    validators = { providers: compile('providers'), abTests: compile('abTests'), rateLimits: compile('rateLimits'), feature: compile('feature'), alerts: compile('alerts') };
   }
   return validators;
 }
 
 /**
  * Loads and validates every config file under `configDir`: provider_settings.json,
- * ab_test_config.json, rate_limits.json and features/*.json (keyed by their `name`).
+ * ab_test_config.json, rate_limits.json, alerts.json and features/*.json (keyed by their `name`).
  * Throws GatewayError `invalid_config` (500) naming the file, with one detail per problem
  * whose path is `<file>#<JSON pointer>`.
  */
@@ -49,6 +50,7 @@ export function loadConfig(configDir: string): GatewayConfig {
   const providers = readValid<ProviderSettingsFile>(configDir, 'provider_settings.json', 'providers');
   const abTests = readValid<AbTestConfigFile>(configDir, 'ab_test_config.json', 'abTests');
   const rateLimits = readValid<RateLimitsFile>(configDir, 'rate_limits.json', 'rateLimits');
+  const alerts = readValid<AlertsFile>(configDir, 'alerts.json', 'alerts');
   const features: Record<string, FeatureConfig> = {};
   const featureFiles: Record<string, string> = {};
   for (const file of listFeatureFiles(configDir)) {
@@ -60,7 +62,7 @@ export function loadConfig(configDir: string): GatewayConfig {
     features[feature.name] = feature;
     featureFiles[feature.name] = file;
   }
-  const config: GatewayConfig = { providers, abTests, rateLimits, features };
+  const config: GatewayConfig = { providers, abTests, rateLimits, features, alerts };
   const problems = crossCheck(config, featureFiles);
   if (problems.length > 0) {
     const first = problems[0]?.path?.split('#')[0] ?? 'config';

@@ -190,4 +190,36 @@ export interface GatewayConfig {
   abTests: AbTestConfigFile;
   rateLimits: RateLimitsFile;
   features: Record<string, FeatureConfig>;
+  alerts: AlertsFile;
+}
+
+/** A windowed alert's common fields (alerts.json). */
+interface WindowedAlert {
+  enabled: boolean;
+  /** Seconds of history the condition looks at. */
+  window_seconds: number;
+}
+
+/** The built-in alerter's rules (alerts.json); see docs/alerts.md. */
+export interface AlertsFile {
+  /** Milliseconds between two evaluations, one cluster-wide. @defaultValue 15000 */
+  evaluation_interval_ms: number;
+  /** Width in seconds of the buckets workers record signals in. @defaultValue 10 */
+  bucket_seconds: number;
+  /** Fractions of the monthly (and daily) limit spent; each fires once per budget window. */
+  budget: { enabled: boolean; thresholds: number[] };
+  /** Fires when what is left cannot pay for one more job's worst case. */
+  budget_exhausted: { enabled: boolean };
+  /** p95 of the total job latency above `threshold_seconds`; with fewer than `min_jobs` finished in the window the alert keeps its state. */
+  latency_p95: WindowedAlert & { threshold_seconds: number; min_jobs: number };
+  /** Share of failed, rejected and degraded jobs above `threshold` (0-1); with fewer than `min_jobs` finished the alert keeps its state. */
+  error_rate: WindowedAlert & { threshold: number; min_jobs: number };
+  /** A provider's shared breaker is not closed; one alert per provider. */
+  breaker_open: { enabled: boolean };
+  /** More than `threshold` webhook deliveries dead-lettered in the window. */
+  webhook_dead_letters: WindowedAlert & { threshold: number };
+  /** The oldest waiting job is older than `threshold_seconds`. */
+  queue_backlog: { enabled: boolean; threshold_seconds: number };
+  /** More than `threshold` calls held back by a provider's RPM/TPM limit in the window; one alert per provider. */
+  rate_limit_waits: WindowedAlert & { threshold: number };
 }

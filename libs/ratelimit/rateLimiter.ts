@@ -78,6 +78,7 @@ export class RateLimiter {
   private seq = 0;
 
   readonly #providerWindowMs: number;
+  readonly #waitListeners: ((provider: string, waitMs: number) => void)[] = [];
 
   /**
    * `prefix` is the braced queue prefix (e.g. '{bull}'); `now` answers epoch ms (default Date.now);
@@ -112,7 +113,14 @@ export class RateLimiter {
       tokens,
       this.nextId(),
     );
-    return wait === 0 ? { ok: true } : { ok: false, waitMs: wait };
+    if (wait === 0) return { ok: true };
+    for (const listener of this.#waitListeners) listener(provider, wait);
+    return { ok: false, waitMs: wait };
+  }
+
+  /** Calls `listener` (which must not throw) each time a provider's RPM/TPM limit holds a call back, with the wait in ms. */
+  onProviderWait(listener: (provider: string, waitMs: number) => void): void {
+    this.#waitListeners.push(listener);
   }
 
   /** Admits one submission from `clientId` if fewer than `rpm` were admitted in the last minute. */
