@@ -54,7 +54,7 @@ export interface ApiDeps {
  * durable before the client hears of it (the worker queues it again if Redis loses it); a job that
  * could not be enqueued has its record removed again, so that a submission answered 503 never runs.
  */
-export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, idempotencyKey?: string): Promise<HandlerResult> {
+export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, idempotencyKey?: string, requestId?: string): Promise<HandlerResult> {
   await deps.guards.rateLimit(clientId);
   const { submission } = validateSubmission(body, deps.config().features);
   const key = idempotencyKey === undefined ? undefined : validateIdempotencyKey(idempotencyKey);
@@ -85,6 +85,7 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
     metadata: submission.metadata ?? null,
     createdAt: (deps.now?.() ?? new Date()).toISOString(),
     ...(print === undefined ? {} : { idempotencyFingerprint: print }),
+    ...(requestId === undefined ? {} : { requestId }),
   };
   let saved: SaveOutcome;
   try {
@@ -109,7 +110,7 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
     }
     throw error;
   }
-  return accepted(id);
+  return accepted(id, {}, requestId);
 }
 
 const REPLAYED = { 'idempotent-replayed': 'true' };
@@ -129,10 +130,11 @@ async function replayStored(deps: ApiDeps, id: string, earlier: JobRecord, print
 const storeUnavailable = (cause: unknown) =>
   new GatewayError('store_unavailable', 'The result store did not accept the job; retry shortly.', { status: 503, retryAfterSeconds: 2, cause });
 
-function accepted(id: string, headers: Record<string, string> = {}): HandlerResult {
+// A replay answers without `request_id`: the job keeps the id of the submission that created it (GET shows it).
+function accepted(id: string, headers: Record<string, string> = {}, requestId?: string): HandlerResult {
   return {
     status: 202,
-    body: { id, status: 'queued', links: { self: `/v1/jobs/${id}` } },
+    body: { id, ...(requestId === undefined ? {} : { request_id: requestId }), status: 'queued', links: { self: `/v1/jobs/${id}` } },
     headers: { location: `/v1/jobs/${id}`, ...headers },
   };
 }
