@@ -116,6 +116,11 @@ function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan |
   return { plan, facts, finish };
 }
 
+/** The deps of one job's run: its logger binds the job id and request id, so every line of the run carries them. */
+export function withJobLog(job: Job<LlmJobData>, deps: PipelineDeps): PipelineDeps {
+  return { ...deps, log: deps.log.child({ jobId: job.id, requestId: job.data.requestId ?? null }) };
+}
+
 /** BullMQ's reason for a job it failed because its worker stopped while running it, too many times. */
 export const STALLED_OUT_REASON = 'job stalled more than allowable limit';
 
@@ -124,7 +129,8 @@ export const STALLED_OUT_REASON = 'job stalled more than allowable limit';
  * kept answer is settled and stored as completed (it was paid for); otherwise the failure is
  * stored and announced, so the client hears back either way. Idempotent: every worker may run it.
  */
-export async function finishStalledOut(job: Job<LlmJobData>, deps: PipelineDeps): Promise<void> {
+export async function finishStalledOut(job: Job<LlmJobData>, processDeps: PipelineDeps): Promise<void> {
+  const deps = withJobLog(job, processDeps);
   const now = deps.now ?? (() => new Date());
   const { facts, finish } = jobContext(job, deps);
   const answer = job.data.answer;
@@ -149,7 +155,8 @@ export async function finishStalledOut(job: Job<LlmJobData>, deps: PipelineDeps)
  * signal) aborts before an answer came, the job goes back to the queue at once, using no attempt;
  * an answer already kept is settled and stored as usual.
  */
-export async function processLlmJob(job: Job<LlmJobData>, token: string | undefined, deps: PipelineDeps, signal?: AbortSignal): Promise<LlmJobOutcome> {
+export async function processLlmJob(job: Job<LlmJobData>, token: string | undefined, processDeps: PipelineDeps, signal?: AbortSignal): Promise<LlmJobOutcome> {
+  const deps = withJobLog(job, processDeps);
   const now = deps.now ?? (() => new Date());
   const { plan, facts, finish } = jobContext(job, deps);
   if (!plan) {
