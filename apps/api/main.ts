@@ -21,6 +21,7 @@ import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { WEBHOOK_QUEUE } from '../../libs/webhooks/queue.ts';
+import { AuditLog, configReloadEntry } from '../../libs/audit/auditLog.ts';
 
 const { log, env, config } = await startGatewayProcess('api');
 const apiKeys: ApiKeyRegistry = await loadApiKeys(env);
@@ -38,6 +39,11 @@ const guards = new IntakeGuards({
   budget,
   callbackAllowlist: env.callbackAllowlist,
 });
+
+// Operator actions go to TELEMETRY_DIR/audit-YYYY-MM-DD.jsonl. Workers see the same config
+// reloads; only the API records them, so each reload is audited once per API process.
+const audit = new AuditLog(env.telemetryDir, { onProblem: (problem) => log.error({ event: 'audit_write_problem', problem }, 'audit lines were lost') });
+config.onReload((event) => audit.record(configReloadEntry(event, config.configDir, 'api')));
 
 const app = createApp({
   queue,
@@ -61,9 +67,11 @@ const app = createApp({
   operator: {
     adminToken: env.adminToken,
     queues: [queue as Queue, webhookQueue],
+    audit,
     ...(env.webhookRetryDelaysMs ? { webhookAttempts: env.webhookRetryDelaysMs.length + 1 } : {}),
   },
   ready: () => checkReadiness({ redis: () => redisAnswers(connection), store: () => store.ping() }),
+  log,
 });
 const server = app.listen(env.port);
 answerParserErrors(server);
@@ -75,6 +83,7 @@ void checkRedisPersistence(env.redis, log);
 onShutdown(log, [
   ['http', () => new Promise((resolve) => server.close(resolve))],
   ['config', async () => config.close()],
+  ['audit', () => audit.close()],
   ['queue', () => queue.close()],
   ['webhook queue', () => webhookQueue.close()],
   ['redis', () => connection.quit()],
