@@ -54,6 +54,7 @@ export function createJobSchema(): Schema<JobDocument> {
   const schema = new Schema<JobDocument>(
     {
       _id: { type: String, required: true },
+      request_id: String,
       client_id: { type: String, required: true },
       status: { type: String, required: true },
       feature: { type: String, required: true },
@@ -132,6 +133,7 @@ export function createFeedbackSchema(): Schema<FeedbackDocument> {
   const schema = new Schema<FeedbackDocument>(
     {
       _id: { type: String, required: true },
+      request_id: String,
       client_id: { type: String, required: true },
       rating: { type: Number, required: true, min: 1, max: 5 },
       helpful: { type: Boolean, default: null },
