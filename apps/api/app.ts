@@ -127,7 +127,7 @@ function limitReads(deps: AppDeps) {
 function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
   const e = toGatewayError(err);
   // Client faults (aborted uploads included) are not ours to log as errors.
-  if (e.status >= 500) console.error(JSON.stringify({ level: 'error', msg: 'request failed', code: e.code, err: String(err) }));
+  if (e.status >= 500) console.error(JSON.stringify({ level: 'error', msg: 'request failed', code: e.code, requestId: res.locals.requestId as string | undefined, err: String(err) }));
   // Part of an answer is already out (a streamed page): it cannot become an error body any more.
   if (res.headersSent) return void res.destroy();
   if (e.retryAfterSeconds !== undefined) res.set('retry-after', String(e.retryAfterSeconds));
