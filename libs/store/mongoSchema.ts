@@ -133,7 +133,6 @@ export function createFeedbackSchema(): Schema<FeedbackDocument> {
   const schema = new Schema<FeedbackDocument>(
     {
       _id: { type: String, required: true },
-      request_id: String,
       client_id: { type: String, required: true },
       rating: { type: Number, required: true, min: 1, max: 5 },
       helpful: { type: Boolean, default: null },
