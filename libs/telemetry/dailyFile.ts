@@ -41,6 +41,7 @@ export class DailyJsonlAppender {
   #pendingBytes = 0;
   #dropped = 0;
   #flushing: Promise<void> = Promise.resolve();
+  #queued = false;
   #timer: NodeJS.Timeout | undefined;
   #open: { file: string; handle: FileHandle } | undefined;
   #closed = false;
@@ -74,8 +75,14 @@ export class DailyJsonlAppender {
   flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    // One flush at a time, in order, so lines reach the file in the order they were appended.
-    this.#flushing = this.#flushing.then(() => this.#write());
+    // A write not yet started takes every line buffered by then: one waiting write is enough.
+    if (this.#queued) return this.#flushing;
+    this.#queued = true;
+    // One write at a time, in order, so lines reach the file in the order they were appended.
+    this.#flushing = this.#flushing.then(() => {
+      this.#queued = false;
+      return this.#write();
+    });
     return this.#flushing;
   }
 
