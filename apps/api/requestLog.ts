@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Logger } from 'pino';
+import { stdSerializers, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { requestIdFrom } from '../../libs/telemetry/requestId.ts';
 
@@ -59,6 +59,10 @@ export function requestLogging(log: Logger): RequestHandler {
     // Bind only the request id: the request object (headers, Authorization) never enters a line.
     quietReqLogger: true,
     quietResLogger: true,
+    // pino-http still binds `req` to a logger it does not use here: serialized to nothing, so no
+    // header (Authorization included) is ever copied into a binding.
+    wrapSerializers: false,
+    serializers: { req: () => undefined, res: () => undefined, err: stdSerializers.err },
     autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]!) },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
     customSuccessObject: (req, res, value) => fields(req, res, value.responseTime as number),
