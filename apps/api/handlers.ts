@@ -23,6 +23,7 @@ import { isIssuedJobId } from '../../libs/jobs/jobId.ts';
 import { getWebhookState } from '../../libs/webhooks/stateStore.ts';
 import type { JobRecord } from '../../libs/store/types.ts';
 import type { IntakeGuards } from './guards.ts';
+import { jobEvent } from '../../libs/telemetry/jobEvent.ts';
 
 /** A handler's answer; only apps/api/app.ts turns it into an HTTP response. */
 export interface HandlerResult {
@@ -45,6 +46,8 @@ export interface ApiDeps {
   guards: IntakeGuards;
   /** Undoes a submission whose claim or enqueue Redis did not answer in time; without it nothing is undone. */
   undo?: IntakeUndo;
+  /** Takes the telemetry line of a job cancelled here (workers write those of the jobs they end); without it none is written. */
+  telemetry?: { append(line: object): unknown };
   now?: () => Date;
 }
 
@@ -203,6 +206,7 @@ export async function cancelJob(deps: ApiDeps, clientId: string, id: string): Pr
   const now = (deps.now?.() ?? new Date()).toISOString();
   const record = { ...recordFromQueuedJob(id, job.data, state, { attemptsMade: job.attemptsMade }), status: 'cancelled' as const, completed_at: now };
   await deps.store.save(record);
+  deps.telemetry?.append(jobEvent(record));
   return { status: 200, body: publicJob(record) };
 }
 
@@ -217,6 +221,7 @@ async function cancelStored(deps: ApiDeps, stored: JobRecord): Promise<HandlerRe
     const ended = await deps.store.get(stored.client_id, stored.id);
     throw notCancellable(stored.id, ended?.status ?? 'finished');
   }
+  deps.telemetry?.append(jobEvent(record));
   return { status: 200, body: publicJob(record) };
 }
 

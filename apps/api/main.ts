@@ -22,6 +22,7 @@ import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { WEBHOOK_QUEUE } from '../../libs/webhooks/queue.ts';
 import { AuditLog, configReloadEntry } from '../../libs/audit/auditLog.ts';
+import { DailyJsonlAppender } from '../../libs/telemetry/dailyFile.ts';
 
 const { log, env, config } = await startGatewayProcess('api');
 const apiKeys: ApiKeyRegistry = await loadApiKeys(env);
@@ -44,6 +45,10 @@ const guards = new IntakeGuards({
 // reloads; only the API records them, so each reload is audited once per API process.
 const audit = new AuditLog(env.telemetryDir, { onProblem: (problem) => log.error({ event: 'audit_write_problem', problem }, 'audit lines were lost') });
 config.onReload((event) => audit.record(configReloadEntry(event, config.configDir, 'api')));
+// Jobs cancelled while queued end here, not in a worker: their telemetry lines too.
+const telemetry = new DailyJsonlAppender(env.telemetryDir, 'jobs', {
+  onProblem: (problem) => log.error({ event: 'telemetry_write_problem', ...problem }, 'telemetry lines were lost'),
+});
 
 const app = createApp({
   queue,
@@ -55,6 +60,7 @@ const app = createApp({
   prefix,
   guards,
   undo: new IntakeUndo(connection, { log }),
+  telemetry,
   budget,
   apiKeys,
   metrics: createApiMetrics({
@@ -84,6 +90,7 @@ onShutdown(log, [
   ['http', () => new Promise((resolve) => server.close(resolve))],
   ['config', async () => config.close()],
   ['audit', () => audit.close()],
+  ['telemetry', () => telemetry.close()],
   ['queue', () => queue.close()],
   ['webhook queue', () => webhookQueue.close()],
   ['redis', () => connection.quit()],
