@@ -22,7 +22,7 @@ import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { WEBHOOK_QUEUE } from '../../libs/webhooks/queue.ts';
 import { AuditLog, configReloadEntry } from '../../libs/audit/auditLog.ts';
-import { DailyJsonlAppender } from '../../libs/telemetry/dailyFile.ts';
+import { DailyJsonlAppender, prepareTelemetryDir } from '../../libs/telemetry/dailyFile.ts';
 
 const { log, env, config } = await startGatewayProcess('api');
 const apiKeys: ApiKeyRegistry = await loadApiKeys(env);
@@ -43,6 +43,7 @@ const guards = new IntakeGuards({
 
 // Operator actions go to TELEMETRY_DIR/audit-YYYY-MM-DD.jsonl. Workers see the same config
 // reloads; only the API records them, so each reload is audited once per API process.
+await prepareTelemetryDir(env.telemetryDir);
 const audit = new AuditLog(env.telemetryDir, { onProblem: (problem) => log.error({ event: 'audit_write_problem', problem }, 'audit lines were lost') });
 config.onReload((event) => audit.record(configReloadEntry(event, config.configDir, 'api')));
 // Jobs cancelled while queued end here, not in a worker: their telemetry lines too.

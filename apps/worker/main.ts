@@ -19,7 +19,7 @@ import { DEFAULT_WEBHOOK_DELAYS_MS, webhookBackoffStrategy } from '../../libs/we
 import { webhookStateStore } from '../../libs/webhooks/stateStore.ts';
 import type { WebhookJobData } from '../../libs/webhooks/types.ts';
 import { jobEvent, webhookFinishedEvent } from '../../libs/telemetry/jobEvent.ts';
-import { DailyJsonlAppender } from '../../libs/telemetry/dailyFile.ts';
+import { DailyJsonlAppender, prepareTelemetryDir } from '../../libs/telemetry/dailyFile.ts';
 import { announceReady } from '../../libs/telemetry/logger.ts';
 import { checkRedisPersistence } from '../../libs/redis/persistence.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
@@ -49,6 +49,7 @@ const webhookState = webhookStateStore(connection, prefix);
 const webhookDelays = env.webhookRetryDelaysMs ?? DEFAULT_WEBHOOK_DELAYS_MS;
 const webhookAttempts = { attempts: webhookDelays.length + 1 };
 // One JSON line per finished job (and per ended webhook) in TELEMETRY_DIR/jobs-YYYY-MM-DD.jsonl, whatever LOG_LEVEL says.
+await prepareTelemetryDir(env.telemetryDir);
 const telemetry = new DailyJsonlAppender(env.telemetryDir, 'jobs', {
   onProblem: (problem) => log.error({ event: 'telemetry_write_problem', ...problem }, 'telemetry lines were lost'),
 });

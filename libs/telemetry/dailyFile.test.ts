@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { DailyJsonlAppender, dailyFileName } from './dailyFile.ts';
+import { DailyJsonlAppender, dailyFileName, prepareTelemetryDir } from './dailyFile.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -70,5 +70,15 @@ describe('daily JSONL files', () => {
     appender.append({ n: 1 });
     await appender.close();
     expect(problems.map((p) => p.kind)).toEqual(['write_failed']);
+  });
+
+  test('prepareTelemetryDir creates the directory, or says in one error why it cannot', async () => {
+    const dir = tempDir();
+    await prepareTelemetryDir(dir);
+    expect(readdirSync(dir)).toEqual([]);
+    const blocker = new DailyJsonlAppender(dir, 'x', { flushIntervalMs: 0 });
+    blocker.append({});
+    await blocker.close();
+    await expect(prepareTelemetryDir(join(dir, readdirSync(dir)[0]!, 'sub'))).rejects.toMatchObject({ code: 'telemetry_dir_unwritable' });
   });
 });

@@ -4,12 +4,28 @@
  * processes may append to the same file: it is opened with O_APPEND and each write() holds whole
  * lines only, so lines of different processes never interleave.
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GatewayError } from '../errors/index.ts';
 
 /** The file name of `kind`'s lines of the UTC day of `at`, e.g. `jobs-2026-12-02.jsonl`. */
 export function dailyFileName(kind: string, at: Date): string {
   return `${kind}-${at.toISOString().slice(0, 10)}.jsonl`;
+}
+
+/**
+ * Creates `dir` if missing and checks that this process may write there, so a process with a bad
+ * TELEMETRY_DIR stops at start with one clear line instead of losing every line later. Throws
+ * GatewayError `telemetry_dir_unwritable`.
+ */
+export async function prepareTelemetryDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (cause) {
+    throw new GatewayError('telemetry_dir_unwritable', `TELEMETRY_DIR ${dir} cannot be created or written (${(cause as Error).message}): fix the path or its permissions.`, { status: 500, cause });
+  }
 }
 
 /** Options of DailyJsonlAppender. */
