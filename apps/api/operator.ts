@@ -25,7 +25,6 @@ export interface OperatorDeps {
 // Bull Board's read-only calls are GETs; anything else changes a queue or a job.
 const CHANGING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Accepts `Authorization: Bearer <token>` (scripts) or Basic with any user and the token as password (browsers, Bull Board). */
