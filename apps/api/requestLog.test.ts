@@ -9,7 +9,7 @@ type Middleware = (req: unknown, res: unknown, next: () => void) => void;
 function fakeExchange(url: string, headers: Record<string, string>, status: number) {
   const req = Object.assign(new EventEmitter(), { method: 'POST', url, headers, socket: { remoteAddress: '127.0.0.1' }, baseUrl: '/v1', route: { path: '/jobs' } });
   const sent: Record<string, string> = {};
-  const res = Object.assign(new EventEmitter(), { statusCode: status, locals: {} as Record<string, unknown>, setHeader: (k: string, v: string) => void (sent[k] = v), getHeaders: () => sent });
+  const res = Object.assign(new EventEmitter(), { statusCode: status, locals: {} as Record<string, unknown>, setHeader: (k: string, v: string) => void (sent[k] = v), getHeader: (k: string) => sent[k], getHeaders: () => sent });
   return { req, res, sent };
 }
 
@@ -26,11 +26,12 @@ describe('request logging', () => {
     (assignRequestId() as unknown as Middleware)(req, res, () => {});
     (requestLogging(log) as unknown as Middleware)(req, res, () => {});
     res.locals.clientId = 'demo';
+    res.setHeader('location', '/v1/jobs/0b1f8c2e-4b8a-4c1e-9d7a-2f2a1d6c9e10');
     res.emit('finish');
     await new Promise((resolve) => setImmediate(resolve));
     expect(sent['x-request-id']).toBe('rails-123');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 30, component: 'http', requestId: 'rails-123', method: 'POST', route: '/v1/jobs', status: 202, durationMs: expect.any(Number), clientId: 'demo', msg: 'POST /v1/jobs 202' });
+    expect(lines[0]).toMatchObject({ level: 30, component: 'http', requestId: 'rails-123', method: 'POST', route: '/v1/jobs', status: 202, durationMs: expect.any(Number), clientId: 'demo', jobId: '0b1f8c2e-4b8a-4c1e-9d7a-2f2a1d6c9e10', msg: 'POST /v1/jobs 202' });
     expect(JSON.stringify(lines)).not.toMatch(/secret-key|authorization|user_id/i);
   });
 

@@ -37,6 +37,16 @@ export function routeOf(req: Request): string {
   return typeof path === 'string' ? `${req.baseUrl}${path}` : 'unmatched';
 }
 
+const JOB_LOCATION = '/v1/jobs/';
+
+/** The job a /v1/jobs request was about: the `:id` of its route, or the job a submission created (its Location). */
+function jobIdOf(req: Request, res: ServerResponse): string | undefined {
+  const param = (req.params as Record<string, string> | undefined)?.id;
+  if (typeof param === 'string') return param.slice(0, 100);
+  const location = res.getHeader('location');
+  return typeof location === 'string' && location.startsWith(JOB_LOCATION) ? location.slice(JOB_LOCATION.length) : undefined;
+}
+
 /**
  * pino-http middleware logging one line per request at `info` (`error` for 5xx) through `log`,
  * bound to `requestId` so any line written with req.log carries it. Install after assignRequestId.
@@ -44,12 +54,15 @@ export function routeOf(req: Request): string {
 export function requestLogging(log: Logger): RequestHandler {
   const fields = (req: IncomingMessage, res: ServerResponse, durationMs: number) => {
     const response = res as Response;
+    const route = routeOf(req as Request);
+    const id = route.startsWith('/v1/jobs') ? jobIdOf(req as Request, res) : undefined;
     return {
       method: req.method,
-      route: routeOf(req as Request),
+      route,
       status: res.statusCode,
       durationMs,
       clientId: (response.locals?.clientId as string | undefined) ?? null,
+      ...(id ? { jobId: id } : {}),
     };
   };
   return pinoHttp({

@@ -97,7 +97,7 @@ describe('request ids', () => {
 
     // The API: pino-http's line of the submission, without credentials.
     const apiLines = jsonLines(output.api!);
-    expect(apiLines).toContainEqual(expect.objectContaining({ requestId: 'rails-123', method: 'POST', route: '/v1/jobs', status: 202, clientId: 'demo' }));
+    expect(apiLines).toContainEqual(expect.objectContaining({ requestId: 'rails-123', method: 'POST', route: '/v1/jobs', status: 202, clientId: 'demo', jobId: id }));
     expect(output.api!.join('\n')).not.toContain(gw.system.apiKey);
     // The worker: the job's finished line and the webhook attempt.
     await eventually(async () => jsonLines(output.worker!).some((l) => l.event === 'webhook_attempt' && l.requestId === 'rails-123'), 10_000, 'the webhook attempt line');
