@@ -10,6 +10,8 @@ import { adminSecurityHeaders, apiSecurityHeaders } from './securityHeaders.ts';
 import { cancelJob, getJob, submitJob, type ApiDeps, type HandlerResult } from './handlers.ts';
 import { BODY_LIMIT, toGatewayError } from './errorMapping.ts';
 import { checkReadiness, type Readiness } from './health.ts';
+import type { Logger } from 'pino';
+import { assignRequestId, requestIdOf, requestLogging } from './requestLog.ts';
 
 export { BODY_LIMIT };
 
@@ -20,6 +22,8 @@ export interface AppDeps extends ApiDeps {
   operator?: OperatorDeps;
   /** Prometheus metrics served at /metrics; omitted in tests that do not need them. */
   metrics?: ApiMetrics;
+  /** Writes one line per request (pino-http); omitted in tests that do not need it. */
+  log?: Logger;
   /** Whether Redis and the store can be used: true/false, or per dependency (see checkReadiness); asked with a 1 s deadline. */
   ready: () => Promise<boolean | Readiness>;
 }
@@ -31,6 +35,8 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(assignRequestId());
+  if (deps.log) app.use(requestLogging(deps.log));
   app.use(apiSecurityHeaders());
 
   const { metrics } = deps;
@@ -78,7 +84,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const v1 = express.Router();
   v1.use(authenticate(deps));
-  v1.post('/jobs', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => submitJob(deps, clientId, req.body, req.get('idempotency-key'))));
+  v1.post('/jobs', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => submitJob(deps, clientId, req.body, req.get('idempotency-key'), requestIdOf(req.res!))));
   // Submissions have their budget (`rpm`, in submitJob); every other /v1 request, matched or not, spends `read_rpm`.
   v1.use(limitReads(deps));
   v1.get('/jobs/:id', route((req, clientId) => getJob(deps, clientId, String(req.params.id))));
@@ -127,7 +133,7 @@ function limitReads(deps: AppDeps) {
 function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
   const e = toGatewayError(err);
   // Client faults (aborted uploads included) are not ours to log as errors.
-  if (e.status >= 500) console.error(JSON.stringify({ level: 'error', msg: 'request failed', code: e.code, err: String(err) }));
+  if (e.status >= 500) console.error(JSON.stringify({ level: 'error', msg: 'request failed', code: e.code, requestId: res.locals.requestId as string | undefined, err: String(err) }));
   // Part of an answer is already out (a streamed page): it cannot become an error body any more.
   if (res.headersSent) return void res.destroy();
   if (e.retryAfterSeconds !== undefined) res.set('retry-after', String(e.retryAfterSeconds));

@@ -23,6 +23,7 @@ import { isIssuedJobId } from '../../libs/jobs/jobId.ts';
 import { getWebhookState } from '../../libs/webhooks/stateStore.ts';
 import type { JobRecord } from '../../libs/store/types.ts';
 import type { IntakeGuards } from './guards.ts';
+import { jobEvent } from '../../libs/telemetry/jobEvent.ts';
 
 /** A handler's answer; only apps/api/app.ts turns it into an HTTP response. */
 export interface HandlerResult {
@@ -45,6 +46,8 @@ export interface ApiDeps {
   guards: IntakeGuards;
   /** Undoes a submission whose claim or enqueue Redis did not answer in time; without it nothing is undone. */
   undo?: IntakeUndo;
+  /** Takes the telemetry line of a job cancelled here (workers write those of the jobs they end); without it none is written. */
+  telemetry?: { append(line: object): unknown };
   now?: () => Date;
 }
 
@@ -54,7 +57,7 @@ export interface ApiDeps {
  * durable before the client hears of it (the worker queues it again if Redis loses it); a job that
  * could not be enqueued has its record removed again, so that a submission answered 503 never runs.
  */
-export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, idempotencyKey?: string): Promise<HandlerResult> {
+export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, idempotencyKey?: string, requestId?: string): Promise<HandlerResult> {
   await deps.guards.rateLimit(clientId);
   const { submission } = validateSubmission(body, deps.config().features);
   const key = idempotencyKey === undefined ? undefined : validateIdempotencyKey(idempotencyKey);
@@ -85,6 +88,7 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
     metadata: submission.metadata ?? null,
     createdAt: (deps.now?.() ?? new Date()).toISOString(),
     ...(print === undefined ? {} : { idempotencyFingerprint: print }),
+    ...(requestId === undefined ? {} : { requestId }),
   };
   let saved: SaveOutcome;
   try {
@@ -109,7 +113,7 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
     }
     throw error;
   }
-  return accepted(id);
+  return accepted(id, {}, requestId);
 }
 
 const REPLAYED = { 'idempotent-replayed': 'true' };
@@ -129,10 +133,11 @@ async function replayStored(deps: ApiDeps, id: string, earlier: JobRecord, print
 const storeUnavailable = (cause: unknown) =>
   new GatewayError('store_unavailable', 'The result store did not accept the job; retry shortly.', { status: 503, retryAfterSeconds: 2, cause });
 
-function accepted(id: string, headers: Record<string, string> = {}): HandlerResult {
+// A replay answers without `request_id`: the job keeps the id of the submission that created it (GET shows it).
+function accepted(id: string, headers: Record<string, string> = {}, requestId?: string): HandlerResult {
   return {
     status: 202,
-    body: { id, status: 'queued', links: { self: `/v1/jobs/${id}` } },
+    body: { id, ...(requestId === undefined ? {} : { request_id: requestId }), status: 'queued', links: { self: `/v1/jobs/${id}` } },
     headers: { location: `/v1/jobs/${id}`, ...headers },
   };
 }
@@ -201,6 +206,7 @@ export async function cancelJob(deps: ApiDeps, clientId: string, id: string): Pr
   const now = (deps.now?.() ?? new Date()).toISOString();
   const record = { ...recordFromQueuedJob(id, job.data, state, { attemptsMade: job.attemptsMade }), status: 'cancelled' as const, completed_at: now };
   await deps.store.save(record);
+  deps.telemetry?.append(jobEvent(record));
   return { status: 200, body: publicJob(record) };
 }
 
@@ -215,6 +221,7 @@ async function cancelStored(deps: ApiDeps, stored: JobRecord): Promise<HandlerRe
     const ended = await deps.store.get(stored.client_id, stored.id);
     throw notCancellable(stored.id, ended?.status ?? 'finished');
   }
+  deps.telemetry?.append(jobEvent(record));
   return { status: 200, body: publicJob(record) };
 }
 

@@ -22,6 +22,8 @@ import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { WEBHOOK_QUEUE } from '../../libs/webhooks/queue.ts';
+import { AuditLog, configReloadEntry } from '../../libs/audit/auditLog.ts';
+import { DailyJsonlAppender, prepareTelemetryDir } from '../../libs/telemetry/dailyFile.ts';
 
 const { log, env, config } = await startGatewayProcess('api');
 const apiKeys: ApiKeyRegistry = await loadApiKeys(env);
@@ -40,6 +42,16 @@ const guards = new IntakeGuards({
   callbackAllowlist: env.callbackAllowlist,
 });
 
+// Operator actions go to TELEMETRY_DIR/audit-YYYY-MM-DD.jsonl. Workers see the same config
+// reloads; only the API records them, so each reload is audited once per API process.
+await prepareTelemetryDir(env.telemetryDir);
+const audit = new AuditLog(env.telemetryDir, { onProblem: (problem) => log.error({ event: 'audit_write_problem', problem }, 'audit lines were lost') });
+config.onReload((event) => audit.record(configReloadEntry(event, config.configDir, 'api')));
+// Jobs cancelled while queued end here, not in a worker: their telemetry lines too.
+const telemetry = new DailyJsonlAppender(env.telemetryDir, 'jobs', {
+  onProblem: (problem) => log.error({ event: 'telemetry_write_problem', ...problem }, 'telemetry lines were lost'),
+});
+
 const app = createApp({
   queue,
   store,
@@ -50,6 +62,7 @@ const app = createApp({
   prefix,
   guards,
   undo: new IntakeUndo(connection, { log }),
+  telemetry,
   budget,
   apiKeys,
   metrics: createApiMetrics({
@@ -64,9 +77,11 @@ const app = createApp({
   operator: {
     adminToken: env.adminToken,
     queues: [queue as Queue, webhookQueue],
+    audit,
     ...(env.webhookRetryDelaysMs ? { webhookAttempts: env.webhookRetryDelaysMs.length + 1 } : {}),
   },
   ready: () => checkReadiness({ redis: () => redisAnswers(connection), store: () => store.ping() }),
+  log,
 });
 const server = app.listen(env.port);
 answerParserErrors(server);
@@ -78,6 +93,8 @@ void checkRedisPersistence(env.redis, log);
 onShutdown(log, [
   ['http', () => new Promise((resolve) => server.close(resolve))],
   ['config', async () => config.close()],
+  ['audit', () => audit.close()],
+  ['telemetry', () => telemetry.close()],
   ['queue', () => queue.close()],
   ['webhook queue', () => webhookQueue.close()],
   ['redis', () => connection.quit()],

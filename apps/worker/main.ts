@@ -18,7 +18,8 @@ import { processWebhookJob } from '../../libs/webhooks/delivery.ts';
 import { DEFAULT_WEBHOOK_DELAYS_MS, webhookBackoffStrategy } from '../../libs/webhooks/schedule.ts';
 import { webhookStateStore } from '../../libs/webhooks/stateStore.ts';
 import type { WebhookJobData } from '../../libs/webhooks/types.ts';
-import { jobEvent } from '../../libs/telemetry/jobEvent.ts';
+import { jobEvent, webhookFinishedEvent } from '../../libs/telemetry/jobEvent.ts';
+import { DailyJsonlAppender, prepareTelemetryDir } from '../../libs/telemetry/dailyFile.ts';
 import { announceReady } from '../../libs/telemetry/logger.ts';
 import { checkRedisPersistence } from '../../libs/redis/persistence.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
@@ -59,6 +60,11 @@ rateLimiter.onProviderWait((provider) => alerter.signals.rateLimitWait(provider)
 const webhookState = alerter.watchWebhookState(webhookStateStore(connection, prefix));
 const webhookDelays = env.webhookRetryDelaysMs ?? DEFAULT_WEBHOOK_DELAYS_MS;
 const webhookAttempts = { attempts: webhookDelays.length + 1 };
+// One JSON line per finished job (and per ended webhook) in TELEMETRY_DIR/jobs-YYYY-MM-DD.jsonl, whatever LOG_LEVEL says.
+await prepareTelemetryDir(env.telemetryDir);
+const telemetry = new DailyJsonlAppender(env.telemetryDir, 'jobs', {
+  onProblem: (problem) => log.error({ event: 'telemetry_write_problem', ...problem }, 'telemetry lines were lost'),
+});
 
 // Generic answers per category: asked for by paid answers, written by low-priority jobs of the same queue.
 const categoryAnswers = new CategoryAnswers({
@@ -78,12 +84,14 @@ const pipeline: PipelineDeps = {
   metrics,
   save: (record) => writer.save(record),
   onFinished: async (record, data) => {
-    // One JSON line per finished job on stdout, for shipping to ELK or CloudWatch.
-    log.info(jobEvent(record), 'job finished');
+    const event = jobEvent(record);
+    telemetry.append(event);
+    log.info(event, 'job finished');
     alerter.signals.jobFinished(record);
     if (!data.callbackUrl) return;
     const type = record.status === 'completed' ? 'job.completed' : record.status === 'rejected' ? 'job.rejected' : 'job.failed';
-    await enqueueWebhook(webhookQueue, { jobId: record.id, clientId: record.client_id, url: data.callbackUrl, type, data: publicJob(record) }, webhookAttempts);
+    const requestId = record.request_id ?? data.requestId;
+    await enqueueWebhook(webhookQueue, { jobId: record.id, clientId: record.client_id, url: data.callbackUrl, type, data: publicJob(record), ...(requestId ? { requestId } : {}) }, webhookAttempts);
   },
 };
 
@@ -114,7 +122,7 @@ queueEvents.on('failed', ({ jobId, failedReason }) => {
     .then(() => log.warn({ event: 'job_stalled_out', jobId }, 'a job lost its worker too many times; ended it'))
     .catch((err: unknown) => log.error({ err, jobId }, 'could not end a stalled-out job'));
 });
-worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'job attempt failed'));
+worker.on('failed', (job, err) => log.warn({ jobId: job?.id, requestId: job?.data.requestId ?? null, attemptsMade: job?.attemptsMade, err: err.message }, 'job attempt failed'));
 
 const webhookWorker = new Worker<WebhookJobData>(
   WEBHOOK_QUEUE,
@@ -128,6 +136,8 @@ const webhookWorker = new Worker<WebhookJobData>(
         metrics.webhookAttempt(state.status);
         return webhookState.recordAttempt(jobId, attempt, state);
       },
+      log,
+      onEnded: (ended) => void telemetry.append(webhookFinishedEvent(ended)),
     }),
   { connection, prefix, concurrency: 50, settings: { backoffStrategy: webhookBackoffStrategy({ delaysMs: webhookDelays }) } },
 );
@@ -161,6 +171,7 @@ onShutdown(log, [
   ['reaper', async () => clearInterval(reaper)],
   ['reconciler', () => reconciler.stop()],
   ['writer', () => writer.flush()],
+  ['telemetry', () => telemetry.close()],
   ['config', async () => config.close()],
   ['cache', () => cache.close()],
   ['queues', () => Promise.all([webhookQueue.close(), llmQueue.close(), queueEvents.close()])],

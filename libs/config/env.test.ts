@@ -36,6 +36,7 @@ describe('readEnv', () => {
       workerShutdownGraceMs: 30000,
       logLevel: 'info',
       queuePrefix: 'bull',
+      telemetryDir: './data/telemetry',
     });
   });
 
@@ -93,6 +94,7 @@ describe('readEnv', () => {
       WORKER_SHUTDOWN_GRACE_MS: '5000',
       LOG_LEVEL: 'debug',
       GATEWAY_QUEUE_PREFIX: 'gw',
+      TELEMETRY_DIR: '/var/log/gateway',
     });
     expect(env.port).toBe(8080);
     expect(env.apiKeys).toEqual([
@@ -103,7 +105,7 @@ describe('readEnv', () => {
     expect(env.webhookSecrets).toEqual({ rails: ['whsec_old', 'whsec_new'], bench: ['whsec_b'] });
     expect(env.callbackAllowlist).toEqual(['localhost', '127.0.0.1', 'rails.local']);
     expect(env.providerApiKeys).toEqual({ OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: 'sk-ant', AZURE_API_KEY: 'az' });
-    expect(env).toMatchObject({ apiKeysFile: '/run/secrets/keys', configDir: '/etc/gateway', workerConcurrency: 8, workerMetricsPort: 0, workerShutdownGraceMs: 5000, logLevel: 'debug', queuePrefix: 'gw' });
+    expect(env).toMatchObject({ apiKeysFile: '/run/secrets/keys', configDir: '/etc/gateway', workerConcurrency: 8, workerMetricsPort: 0, workerShutdownGraceMs: 5000, logLevel: 'debug', queuePrefix: 'gw', telemetryDir: '/var/log/gateway' });
   });
 
   test.each([

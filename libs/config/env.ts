@@ -31,6 +31,7 @@ export const ENV_VARS = [
   'WORKER_SHUTDOWN_GRACE_MS',
   'LOG_LEVEL',
   'GATEWAY_QUEUE_PREFIX',
+  'TELEMETRY_DIR',
 ] as const;
 
 /** One of the names in ENV_VARS. */
@@ -106,6 +107,8 @@ export interface GatewayEnv {
   logLevel: (typeof LOG_LEVELS)[number];
   /** BullMQ key prefix (wrapped in `{}` hash tags by the queue code). Default `bull`. */
   queuePrefix: string;
+  /** Directory of the daily telemetry (`jobs-YYYY-MM-DD.jsonl`) and audit (`audit-YYYY-MM-DD.jsonl`) files; created if missing. Default `./data/telemetry`. */
+  telemetryDir: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -143,6 +146,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     workerShutdownGraceMs: int(get('WORKER_SHUTDOWN_GRACE_MS') ?? '30000', 'WORKER_SHUTDOWN_GRACE_MS', 1000, 3_600_000),
     logLevel: logLevel(get('LOG_LEVEL') ?? 'info'),
     queuePrefix: queuePrefix(get('GATEWAY_QUEUE_PREFIX') ?? 'bull'),
+    telemetryDir: get('TELEMETRY_DIR') ?? './data/telemetry',
   };
 }
 

@@ -27,5 +27,6 @@ export function jobDataFromRecord(record: JobRecord): LlmJobData | null {
     metadata: record.metadata,
     createdAt: record.created_at,
     ...(record.idempotency_fingerprint ? { idempotencyFingerprint: record.idempotency_fingerprint } : {}),
+    ...(record.request_id ? { requestId: record.request_id } : {}),
   };
 }

@@ -18,6 +18,7 @@ export function recordFromQueuedJob(
 ): JobRecord {
   return {
     id,
+    ...(data.requestId ? { request_id: data.requestId } : {}),
     client_id: data.clientId,
     status: statusFromQueueState(state),
     feature: data.feature,

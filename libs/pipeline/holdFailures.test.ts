@@ -41,7 +41,7 @@ function fakeDeps(options: { providersDown: boolean; budgetExhausted?: boolean }
   const saved: JobRecord[] = [];
   const errors: string[] = [];
   const noop = () => {};
-  const log = { error: (_o: unknown, msg: string) => errors.push(msg), warn: noop, info: noop, debug: noop } as unknown as Logger;
+  const log = { error: (_o: unknown, msg: string) => errors.push(msg), warn: noop, info: noop, debug: noop, child: () => log } as unknown as Logger;
   const redisDown = async (name: string) => {
     budgetCalls.push(name);
     throw new Error('redis down');

@@ -109,13 +109,18 @@ function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan |
     }
     // A duplicate run (a stalled one still alive): the job's first outcome stands and was announced.
     if (outcome === 'kept_earlier') {
-      deps.log.info({ jobId: record.id, status: record.status }, 'job already finished: its first record stands, this run is not announced');
+      deps.log.info({ status: record.status }, 'job already finished: its first record stands, this run is not announced');
       return;
     }
     deps.metrics?.jobFinished(record);
     await deps.onFinished?.(record, job.data);
   };
   return { plan, facts, finish };
+}
+
+/** The deps of one job's run: its logger binds the job id and request id, so every line of the run carries them. */
+export function withJobLog(job: Job<LlmJobData>, deps: PipelineDeps): PipelineDeps {
+  return { ...deps, log: deps.log.child({ jobId: job.id, requestId: job.data.requestId ?? null }) };
 }
 
 /** BullMQ's reason for a job it failed because its worker stopped while running it, too many times. */
@@ -126,7 +131,8 @@ export const STALLED_OUT_REASON = 'job stalled more than allowable limit';
  * kept answer is settled and stored as completed (it was paid for); otherwise the failure is
  * stored and announced, so the client hears back either way. Idempotent: every worker may run it.
  */
-export async function finishStalledOut(job: Job<LlmJobData>, deps: PipelineDeps): Promise<void> {
+export async function finishStalledOut(job: Job<LlmJobData>, processDeps: PipelineDeps): Promise<void> {
+  const deps = withJobLog(job, processDeps);
   const now = deps.now ?? (() => new Date());
   const { facts, finish } = jobContext(job, deps);
   const answer = job.data.answer;
@@ -151,7 +157,8 @@ export async function finishStalledOut(job: Job<LlmJobData>, deps: PipelineDeps)
  * signal) aborts before an answer came, the job goes back to the queue at once, using no attempt;
  * an answer already kept is settled and stored as usual.
  */
-export async function processLlmJob(job: Job<LlmJobData>, token: string | undefined, deps: PipelineDeps, signal?: AbortSignal): Promise<LlmJobOutcome> {
+export async function processLlmJob(job: Job<LlmJobData>, token: string | undefined, processDeps: PipelineDeps, signal?: AbortSignal): Promise<LlmJobOutcome> {
+  const deps = withJobLog(job, processDeps);
   const now = deps.now ?? (() => new Date());
   const { plan, facts, finish } = jobContext(job, deps);
   if (!plan) {
@@ -212,7 +219,7 @@ async function answerJob(
     if (error instanceof UnrecoverableError) throw error;
     // The answer is paid for and kept in the job: never let the queue give up on it. Wait and try
     // again, without using up an attempt, until the store and the budget answer.
-    deps.log.error({ err: error, jobId: facts.id }, 'could not settle or store an answered job; trying again shortly');
+    deps.log.error({ err: error }, 'could not settle or store an answered job; trying again shortly');
     return delayUntil(job, token, Date.now() + AFTER_ANSWER_RETRY_MS, deps.log, 'store or budget unavailable');
   }
   return { status: 'completed', costMicros: answer.costMicros };
@@ -222,12 +229,12 @@ async function answerJob(
 function requestCategoryAnswer(plan: JobPlan, data: LlmJobData, deps: PipelineDeps): void {
   const request = deps.categoryAnswers && categoryJobFor(plan, data, Date.now());
   if (!request) return;
-  deps.categoryAnswers!.request(request).catch((err: unknown) => deps.log.warn({ err, jobId: plan.jobId }, 'could not ask for a generic category answer'));
+  deps.categoryAnswers!.request(request).catch((err: unknown) => deps.log.warn({ err }, 'could not ask for a generic category answer'));
 }
 
 function skipCategoryAnswer(error: unknown, facts: JobFacts, log: Logger): LlmJobOutcome {
   const code = (error as { code?: unknown } | null)?.code;
-  log.info({ jobId: facts.id, code: typeof code === 'string' ? code : 'internal_error' }, 'no generic category answer written this time');
+  log.info({ code: typeof code === 'string' ? code : 'internal_error' }, 'no generic category answer written this time');
   return { status: 'rejected', costMicros: 0 };
 }
 
@@ -289,7 +296,7 @@ async function handleNoAnswer(
       await finish(failedRecord(facts, { code: decision.code, message }, now()));
       throw new UnrecoverableError(`${decision.code}: ${message}`);
     case 'retry':
-      if (cause.kind === 'providers_unavailable') deps.log.warn({ jobId: facts.id, attempt: facts.attempt }, 'no provider could answer; the queue retries the job');
+      if (cause.kind === 'providers_unavailable') deps.log.warn({ attempt: facts.attempt }, 'no provider could answer; the queue retries the job');
       throw error;
     case 'requeue':
       return backToQueue(job, token, deps.log, decision.reason);
@@ -303,16 +310,16 @@ async function handleNoAnswer(
 async function backToQueue(job: Job<LlmJobData>, token: string | undefined, log: Logger, reason: string): Promise<never> {
   try {
     await job.moveToWait(token);
-    log.info({ jobId: job.id, reason }, 'job back in the queue');
+    log.info({ reason }, 'job back in the queue');
   } catch (err) {
     // Still ours and locked: once the lock expires, the job runs again as a stalled one.
-    log.error({ err, jobId: job.id, reason }, 'could not put the job back in the queue; it runs again once its lock expires');
+    log.error({ err, reason }, 'could not put the job back in the queue; it runs again once its lock expires');
   }
   throw new WaitingError();
 }
 
 async function delayUntil(job: Job<LlmJobData>, token: string | undefined, atMs: number, log: Logger, reason: string): Promise<never> {
-  log.info({ jobId: job.id, until: new Date(atMs).toISOString(), reason }, 'job delayed');
+  log.info({ until: new Date(atMs).toISOString(), reason }, 'job delayed');
   await job.moveToDelayed(atMs, token);
   throw new DelayedError();
 }

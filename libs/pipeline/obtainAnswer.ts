@@ -97,12 +97,12 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: An
     staleTtlSeconds: Math.max(cache.stale_ttl_seconds, plan.cacheTtlSeconds),
     waitTimeoutMs: flightWaitFor(chain),
     onRenewFailure: (failure) =>
-      deps.log.warn({ err: failure.kind === 'error' ? failure.err : undefined, jobId: plan.jobId }, failure.kind === 'lost' ? 'cache lock lost to another run' : 'cache lock renewal failed'),
+      deps.log.warn({ err: failure.kind === 'error' ? failure.err : undefined }, failure.kind === 'lost' ? 'cache lock lost to another run' : 'cache lock renewal failed'),
     // Never stored under its category: a user's plan carries their profile. Categories get their
     // own generic answers (categoryAnswer.ts).
     // A truncated answer goes to those waiting for it, but is not kept for later requests.
     keep: (answer) => answer.finishReason !== 'length',
-    onStoreError: (err) => deps.log.warn({ err, jobId: plan.jobId }, 'cache write failed'),
+    onStoreError: (err) => deps.log.warn({ err }, 'cache write failed'),
     signal,
   });
   deps.metrics?.cacheLookup(flight.outcome === 'miss' ? 'miss' : 'hit', flight.outcome === 'shared' ? 'shared_flight' : 'response');
@@ -225,7 +225,7 @@ async function notePaid(job: Job<LlmJobData>, micros: number, log: Logger): Prom
   try {
     await job.updateData({ ...job.data, paidMicros: (job.data.paidMicros ?? 0) + micros });
   } catch (err) {
-    log.warn({ err, jobId: job.id, micros }, 'could not note in the job what its failed run paid');
+    log.warn({ err, micros }, 'could not note in the job what its failed run paid');
   }
 }
 

@@ -65,7 +65,7 @@ function fakeDeps(options: { settleFails?: boolean; refuseAll?: boolean } = {}) 
   const announced: JobRecord[] = [];
   const errors: string[] = [];
   const noop = () => {};
-  const log = { error: (_o: unknown, msg: string) => errors.push(msg), warn: noop, info: noop, debug: noop } as unknown as Logger;
+  const log = { error: (_o: unknown, msg: string) => errors.push(msg), warn: noop, info: noop, debug: noop, child: () => log } as unknown as Logger;
   const deps = {
     config: () => config,
     log,

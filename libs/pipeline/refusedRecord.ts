@@ -49,7 +49,8 @@ export function refusedRecord(record: JobRecord, reason: string, now: Date): Job
 /**
  * Stores the refused-record failure of `record` in its place and answers it. If the store refuses
  * even that, logs an error and answers it all the same (the job fails either way); a store that is
- * unavailable throws, so the caller tries again later.
+ * unavailable throws, so the caller tries again later. `log` is the job's own logger (bound to
+ * its jobId and requestId, see withJobLog), so the lines name no job themselves.
  */
 export async function storeRefusal(
   record: JobRecord,
@@ -59,12 +60,12 @@ export async function storeRefusal(
   now: Date,
 ): Promise<JobRecord> {
   const failed = refusedRecord(record, refusal.reason, now);
-  log.error({ jobId: record.id, code: RECORD_REFUSED, reason: refusal.reason, costUsd: record.cost_usd }, "the store refused a job's record; the job fails");
+  log.error({ code: RECORD_REFUSED, reason: refusal.reason, costUsd: record.cost_usd }, "the store refused a job's record; the job fails");
   try {
     await save(failed);
   } catch (error) {
     if (!isRecordRefused(error)) throw error;
-    log.error({ jobId: record.id, code: RECORD_REFUSED, reason: error.reason }, 'the store refused even the failure record of a job; polling shows the queue state only');
+    log.error({ code: RECORD_REFUSED, reason: error.reason }, 'the store refused even the failure record of a job; polling shows the queue state only');
   }
   return failed;
 }

@@ -36,7 +36,7 @@ function harness(options: { rateLimited?: boolean; answer?: KeptAnswer } = {}) {
     moveToDelayed: async () => void trace.moves.push('delayed'),
   }) as unknown as Job<LlmJobData>;
   const noop = () => {};
-  const log = { error: noop, warn: noop, info: noop, debug: noop } as unknown as Logger;
+  const log = { error: noop, warn: noop, info: noop, debug: noop, child: () => log } as unknown as Logger;
   const step = (name: string, result: unknown) => async () => (trace.budget.push(name), result);
   const deps = {
     config: () => config,

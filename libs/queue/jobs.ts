@@ -26,6 +26,8 @@ export interface LlmJobData {
   createdAt: string;
   /** Fingerprint of the body when it came with an Idempotency-Key, kept on every record of the job. */
   idempotencyFingerprint?: string;
+  /** The submission's X-Request-Id (or the one the API generated), carried on every log line, record, telemetry line and webhook of the job. */
+  requestId?: string;
   /** The A/B variant a category job answers for (user requests are assigned one instead). */
   variant?: string;
   /**

@@ -54,6 +54,7 @@ export function createJobSchema(): Schema<JobDocument> {
   const schema = new Schema<JobDocument>(
     {
       _id: { type: String, required: true },
+      request_id: String,
       client_id: { type: String, required: true },
       status: { type: String, required: true },
       feature: { type: String, required: true },

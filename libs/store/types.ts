@@ -42,6 +42,8 @@ export type ServedBy = 'provider' | 'failover' | 'downgrade' | 'cache' | 'stale_
 /** A job as the API shows it (README, "GET /v1/jobs/:id"). Field names are the wire names. */
 export interface JobRecord {
   id: string;
+  /** The submission's X-Request-Id, or the id the API generated (absent on records written before it existed). */
+  request_id?: string | null;
   client_id: string;
   status: JobStatus;
   feature: string;

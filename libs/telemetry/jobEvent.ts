@@ -1,9 +1,14 @@
 import type { JobRecord } from '../store/types.ts';
+import type { WebhookEnded } from '../webhooks/delivery.ts';
 
 /** The telemetry line of one finished job: flat, stable field names, no prompt or answer text (privacy). */
 export interface JobEvent {
+  /** ISO-8601 UTC time the line was written. */
+  ts: string;
   event: 'job_finished';
   job_id: string;
+  /** The submission's X-Request-Id (or the generated one); null on jobs queued before request ids existed. */
+  request_id: string | null;
   client_id: string;
   feature: string;
   status: JobRecord['status'];
@@ -27,11 +32,13 @@ export interface JobEvent {
   total_ms: number | null;
 }
 
-/** Builds the telemetry line of a finished job, for shipping to ELK or CloudWatch. */
-export function jobEvent(record: JobRecord): JobEvent {
+/** Builds the telemetry line of a finished job written at `at` (default now), for shipping to ELK or CloudWatch. */
+export function jobEvent(record: JobRecord, at: Date = new Date()): JobEvent {
   return {
+    ts: at.toISOString(),
     event: 'job_finished',
     job_id: record.id,
+    request_id: record.request_id ?? null,
     client_id: record.client_id,
     feature: record.feature,
     status: record.status,
@@ -53,5 +60,37 @@ export function jobEvent(record: JobRecord): JobEvent {
     queue_ms: record.latency_ms?.queue ?? null,
     provider_ms: record.latency_ms?.provider ?? null,
     total_ms: record.latency_ms?.total ?? null,
+  };
+}
+
+/** The telemetry line of a webhook delivery that has ended: its own line, after the job's `job_finished`. */
+export interface WebhookFinishedEvent {
+  /** ISO-8601 UTC time the line was written. */
+  ts: string;
+  event: 'webhook_finished';
+  job_id: string;
+  request_id: string | null;
+  webhook_id: string;
+  /** delivered | failed_permanently (410 Gone) | dead_letter. */
+  outcome: WebhookEnded['status'];
+  attempts: number;
+  /** The last answer's HTTP status, 0 when none came. */
+  http_status: number;
+  /** `<code>: <message>` of the last failure, null when delivered. */
+  error: string | null;
+}
+
+/** Builds the `webhook_finished` line of an ended delivery, written at `at` (default now). */
+export function webhookFinishedEvent(ended: WebhookEnded, at: Date = new Date()): WebhookFinishedEvent {
+  return {
+    ts: at.toISOString(),
+    event: 'webhook_finished',
+    job_id: ended.jobId,
+    request_id: ended.requestId,
+    webhook_id: ended.webhookId,
+    outcome: ended.status,
+    attempts: ended.attempts,
+    http_status: ended.httpStatus,
+    error: ended.error,
   };
 }

@@ -100,3 +100,38 @@ describe('processWebhookJob', () => {
     expect(h.sent).toHaveLength(0);
   });
 });
+
+describe('processWebhookJob logs', () => {
+  const capture = () => {
+    const lines: { level: string; fields: Record<string, unknown>; msg: string }[] = [];
+    const at = (level: string) => (fields: Record<string, unknown>, msg: string) => void lines.push({ level, fields, msg });
+    return { lines, log: { info: at('info'), warn: at('warn') } as unknown as NonNullable<WebhookDeliveryDeps['log']> };
+  };
+  const withRequest = { ...data, url: 'https://hooks.example.com/in?token=secret-in-query', requestId: 'rails-123' };
+
+  test('every attempt with host, status, attempt and duration (never the query); the end of the delivery once', async () => {
+    const { lines, log } = capture();
+    const ended: unknown[] = [];
+    const h = harness(async () => ({ status: 500 }), { log, onEnded: (e) => ended.push(e) });
+    await expect(processWebhookJob(fakeJob(0, 2, withRequest), h.deps)).rejects.toThrow('webhook_http_error');
+    expect(ended).toEqual([]);
+    // The last attempt: BullMQ moves the job to its failed set (the dead letter) after it throws.
+    await expect(processWebhookJob(fakeJob(1, 2, withRequest), h.deps)).rejects.toThrow('webhook_http_error');
+    expect(lines.map((l) => [l.level, l.fields.event, l.fields.attempt, l.fields.outcome])).toEqual([
+      ['warn', 'webhook_attempt', 1, 'pending'],
+      ['warn', 'webhook_dead_letter', 2, 'dead_letter'],
+    ]);
+    expect(lines[1]!.fields).toMatchObject({ jobId: 'j1', requestId: 'rails-123', host: 'hooks.example.com', httpStatus: 500, durationMs: expect.any(Number) });
+    expect(JSON.stringify(lines)).not.toContain('secret-in-query');
+    expect(ended).toEqual([{ jobId: 'j1', webhookId: 'msg_j1', requestId: 'rails-123', status: 'dead_letter', attempts: 2, httpStatus: 500, error: 'webhook_http_error: status 500.' }]);
+  });
+
+  test('a delivered attempt logs at info and ends the delivery', async () => {
+    const { lines, log } = capture();
+    const ended: { status: string }[] = [];
+    const h = harness(async () => ({ status: 200 }), { log, onEnded: (e) => ended.push(e) });
+    await processWebhookJob(fakeJob(0, 3, withRequest), h.deps);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([['info', 'webhook delivered']]);
+    expect(ended.map((e) => e.status)).toEqual(['delivered']);
+  });
+});

@@ -10,6 +10,7 @@
  * at once; configure the secret, then replay.
  */
 import { UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
 import { isGatewayError } from '../errors/index.ts';
 import { signPayload } from './sign.ts';
 import { parseCallbackUrl } from './ssrf.ts';
@@ -33,7 +34,26 @@ export interface WebhookDeliveryDeps {
   send?: WebhookSender;
   /** Milliseconds per attempt. Default 10000. */
   timeoutMs?: number;
+  /** Logs every attempt (info when delivered, warn otherwise) and every dead letter (warn); bound to the job and request ids. */
+  log?: Logger;
+  /** Told once a delivery has ended (delivered, gone, dead-lettered), e.g. to write its telemetry line; must not throw. */
+  onEnded?: (ended: WebhookEnded) => void;
   now?: () => Date;
+}
+
+/** A delivery that has ended, as told to WebhookDeliveryDeps.onEnded. */
+export interface WebhookEnded {
+  jobId: string;
+  webhookId: string;
+  requestId: string | null;
+  /** `delivered`, `failed_permanently` (410) or `dead_letter`. */
+  status: Exclude<WebhookStatus, 'pending'>;
+  /** Attempts made, this one included (a replay counts from 1 again). */
+  attempts: number;
+  /** The last answer's HTTP status, 0 for none. */
+  httpStatus: number;
+  /** The last failure (`<code>: <message>`), null when delivered. */
+  error: string | null;
 }
 
 /** What a finished webhook job returns. */
@@ -107,11 +127,28 @@ export async function processWebhookJob(job: Job<WebhookJobData>, deps: WebhookD
   const attempt: WebhookAttempt = { at: at.toISOString(), status, latency_ms: Math.round(performance.now() - started) };
   if (verdict.error) attempt.error = verdict.error;
   await deps.recordAttempt(jobId, attempt, { webhook_id: webhookId, url, status: state, delivered_at: state === 'delivered' ? now().toISOString() : null });
+  logAttempt(job, { status, state, verdict, attempt: job.attemptsMade + 1, latencyMs: attempt.latency_ms }, deps);
 
   if (verdict.kind === 'delivered') return { status: 'delivered', httpStatus: status };
   // UnrecoverableError sends the job straight to BullMQ's failed set: the dead letter.
   if (verdict.kind !== 'retry') throw new UnrecoverableError(verdict.error);
   throw new Error(verdict.error);
+}
+
+/** Logs one attempt, and the end of the delivery when it ended; never the body or the signature. */
+function logAttempt(job: Job<WebhookJobData>, a: { status: number; state: WebhookStatus; verdict: AttemptVerdict; attempt: number; latencyMs: number }, deps: WebhookDeliveryDeps): void {
+  const { jobId, webhookId, url } = job.data;
+  const requestId = job.data.requestId ?? null;
+  const fields = { event: 'webhook_attempt', jobId, requestId, webhookId, host: hostOf(url), attempt: a.attempt, httpStatus: a.status, error: a.verdict.error ?? null, durationMs: a.latencyMs, outcome: a.state };
+  if (a.state === 'delivered') deps.log?.info(fields, 'webhook delivered');
+  else if (a.state === 'pending') deps.log?.warn(fields, 'webhook attempt failed; retrying');
+  else deps.log?.warn({ ...fields, event: 'webhook_dead_letter' }, a.state === 'dead_letter' ? 'webhook dead-lettered: replay it once the receiver is fixed' : 'webhook stopped: the receiver answered 410 Gone');
+  if (a.state !== 'pending') deps.onEnded?.({ jobId, webhookId, requestId, status: a.state, attempts: a.attempt, httpStatus: a.status, error: a.verdict.error ?? null });
+}
+
+// Only the host: a callback URL's path or query may carry the client's own tokens.
+function hostOf(url: string): string {
+  return URL.parse(url)?.host ?? 'invalid-url';
 }
 
 function describe(err: unknown): { code?: string; message: string } {

@@ -21,6 +21,8 @@ export interface WebhookEvent {
   data: Record<string, unknown>;
   /** ISO time of the event. Default: now. */
   timestamp?: string;
+  /** The job's request id, carried on the delivery's log lines. */
+  requestId?: string;
 }
 
 /** Options of enqueueWebhook and replayWebhook. */
@@ -61,6 +63,7 @@ export async function enqueueWebhook(queue: Queue<WebhookJobData>, event: Webhoo
     webhookId,
     url: event.url,
     payload: { type: event.type, timestamp: event.timestamp ?? new Date().toISOString(), data: event.data },
+    ...(event.requestId ? { requestId: event.requestId } : {}),
   };
   await queue.add(event.type, data, webhookJobOptions(webhookId, options));
   return webhookId;

@@ -50,4 +50,6 @@ export interface WebhookJobData {
   webhookId: string;
   url: string;
   payload: WebhookPayload;
+  /** The LLM job's request id, for the delivery's log lines (absent on deliveries queued before it existed). */
+  requestId?: string;
 }

@@ -61,6 +61,8 @@ export interface InProcessApi<C extends string> {
   budget: BudgetStore;
   /** The shipped config with `clientLimits` applied, as the app sees it. */
   config: GatewayConfig;
+  /** Telemetry lines the API wrote (those of jobs cancelled while queued), oldest first. */
+  telemetry: object[];
   /** A fresh client holding `keys[clientId]`. */
   client(clientId: C): GatewayClient;
   /** Closes the server, queue, store and connection, then removes the prefix's keys and the SQLite files. */
@@ -79,6 +81,7 @@ export async function startInProcessApi<C extends string>(options: InProcessApiO
   const shipped = loadConfig('config');
   const config: GatewayConfig = { ...shipped, rateLimits: { ...shipped.rateLimits, clients: { ...shipped.rateLimits.clients, ...options.clientLimits } } };
   let server: Server | undefined;
+  const telemetry: object[] = [];
 
   const stop = async () => {
     if (server?.listening) {
@@ -112,6 +115,7 @@ export async function startInProcessApi<C extends string>(options: InProcessApiO
         snapshotTtlMs: 0,
       }),
       budget,
+      telemetry: { append: (line: object) => telemetry.push(line) },
       operator: options.adminToken ? { adminToken: options.adminToken, queues: [queue as Queue] } : undefined,
       metrics: options.metrics
         ? createApiMetrics({ queue: queue as Queue, budget, breaker: new SharedBreaker(connection, queuePrefix(prefix)), config: () => config })
@@ -128,5 +132,5 @@ export async function startInProcessApi<C extends string>(options: InProcessApiO
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
-  return { baseUrl, port, server, prefix, connection, queue, store, budget, config, client: (clientId) => new GatewayClient(baseUrl, keys[clientId]), stop };
+  return { baseUrl, port, server, prefix, connection, queue, store, budget, config, telemetry, client: (clientId) => new GatewayClient(baseUrl, keys[clientId]), stop };
 }

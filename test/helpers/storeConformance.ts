@@ -109,6 +109,16 @@ export function describeJobStoreConformance(
       expect(await store.get(job.client_id, job.id)).toEqual(job);
     });
 
+    it('round-trips the request id, and a record written before request ids existed', async () => {
+      const withId = makeJobRecord({ request_id: 'rails-123' });
+      const older = makeJobRecord();
+      await store.saveMany([withId, older]);
+      expect(await store.get(withId.client_id, withId.id)).toEqual(withId);
+      const read = await store.get(older.client_id, older.id);
+      expect(read).toEqual(older);
+      expect(read).not.toHaveProperty('request_id');
+    });
+
     it('round-trips a record whose optional fields are null', async () => {
       const job = makeJobRecord({ ...UNANSWERED, user_id: null, metadata: null });
       await store.save(job);

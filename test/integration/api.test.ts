@@ -207,6 +207,27 @@ describe('Idempotency-Key when the enqueue fails', () => {
   });
 });
 
+describe('X-Request-Id', () => {
+  test('is echoed on every answer, kept on the job and shown by GET', async () => {
+    const answer = await fetch(`${baseUrl}/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys.alice}`, 'content-type': 'application/json', 'x-request-id': 'rails-123' },
+      body: JSON.stringify(careerSubmission(15)),
+    });
+    expect(answer.status).toBe(202);
+    expect(answer.headers.get('x-request-id')).toBe('rails-123');
+    const { id, request_id } = (await answer.json()) as { id: string; request_id: string };
+    expect(request_id).toBe('rails-123');
+    expect((await alice.get(id)).body).toMatchObject({ id, request_id: 'rails-123', status: 'queued' });
+    expect((await queue.getJob(id))?.data.requestId).toBe('rails-123');
+    expect((await store.get('alice', id))?.request_id).toBe('rails-123');
+    // Generated when absent, and on errors too.
+    const refused = await fetch(`${baseUrl}/v1/jobs/nope`, { headers: { authorization: 'Bearer wrong' } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
 describe('DELETE /v1/jobs/:id', () => {
   test('cancels a queued job, then answers 409; another client gets 404', async () => {
     const id = await alice.submit(careerSubmission(14));
@@ -216,6 +237,8 @@ describe('DELETE /v1/jobs/:id', () => {
     expect(cancelled.body.status).toBe('cancelled');
     expect((await alice.get(id)).body).toMatchObject({ status: 'cancelled' });
     expect(await queue.getJob(id)).toBeUndefined();
+    // The job ended here, not in a worker: the API writes its telemetry line.
+    expect(api.telemetry).toContainEqual(expect.objectContaining({ event: 'job_finished', job_id: id, status: 'cancelled' }));
     const twice = await alice.request<{ error: { code: string } }>('DELETE', `/v1/jobs/${id}`);
     expect(twice.status).toBe(409);
     expect(twice.body.error.code).toBe('job_not_cancellable');
