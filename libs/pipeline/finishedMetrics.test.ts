@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import { pino } from 'pino';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../config/load.ts';
 import type { JobRecord } from '../store/types.ts';
@@ -17,11 +17,10 @@ afterAll(() => store.close());
 function deps() {
   const finished: JobRecord[] = [];
   const metrics: PipelineMetrics = { ...NOOP_PIPELINE_METRICS, jobFinished: (record) => void finished.push(record) };
-  const noop = () => {};
   const writer = new BatchWriter(store);
   const d = {
     config: () => config,
-    log: { error: noop, warn: noop, info: noop, debug: noop } as unknown as Logger,
+    log: pino({ level: 'silent' }),
     budget: { settle: async () => ({ settled: true, status: 'settled', crossed: [] }) },
     save: (record: JobRecord) => writer.save(record),
     metrics,
