@@ -4,16 +4,14 @@
  * The answers Prometheus gives by PromQL — p95 total latency, error ratios, tokens and cost — must
  * equal what the store holds for the same jobs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PROMETHEUS, noticeMissingPrometheus } from '../helpers/prometheus.ts';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { freePort } from '../../libs/devkit/processes.ts';
+import { startPrometheus, type PromSample, type PrometheusServer } from '../helpers/prometheusServer.ts';
 import { workerMetricsUrls } from '../../libs/devkit/workerMetrics.ts';
 import { openJobStore } from '../../libs/store/open.ts';
 import { bucketQuantile } from '../../libs/telemetry/metrics/buckets.ts';
@@ -22,52 +20,22 @@ import { careerSubmission } from '../../scripts/demo/profiles.ts';
 noticeMissingPrometheus('prometheus e2e');
 
 const dbPath = join(tmpdir(), `prom-e2e-${randomUUID()}.sqlite`);
-const promDir = mkdtempSync(join(tmpdir(), 'prom-e2e-'));
 let gw: TestGateway;
-let prometheus: ChildProcess | undefined;
-let promUrl = '';
+let prometheus: PrometheusServer | undefined;
 
-/** Starts Prometheus on a free port, scraping `targets` (host:port) every second. */
-async function startPrometheus(targets: { job: string; hostPort: string }[]): Promise<void> {
-  const port = await freePort();
+/** Starts Prometheus scraping `targets` (host:port) every second. */
+async function scrape(targets: { job: string; hostPort: string }[]): Promise<PrometheusServer> {
   const jobs = [...new Set(targets.map((t) => t.job))];
-  const config = [
-    'global:',
-    '  scrape_interval: 1s',
-    '  evaluation_interval: 1s',
-    'scrape_configs:',
-    ...jobs.flatMap((job) => [
-      `  - job_name: ${job}`,
-      '    static_configs:',
-      `      - targets: [${targets.filter((t) => t.job === job).map((t) => `'${t.hostPort}'`).join(', ')}]`,
-    ]),
-  ].join('\n');
-  writeFileSync(join(promDir, 'prometheus.yml'), config);
-  prometheus = spawn(PROMETHEUS!, [`--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  return startPrometheus({
+    config: {
+      global: { scrape_interval: '1s', evaluation_interval: '1s' },
+      scrape_configs: jobs.map((job) => ({ job_name: job, static_configs: [{ targets: targets.filter((t) => t.job === job).map((t) => t.hostPort) }] })),
+    },
   });
-  let stderr = '';
-  prometheus.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
-  promUrl = `http://127.0.0.1:${port}`;
-  try {
-    await eventually(async () => (await fetch(`${promUrl}/-/ready`).catch(() => null))?.status === 200, 30_000, 'Prometheus ready');
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n${stderr}`, { cause: error });
-  }
-}
-
-interface Sample {
-  metric: Record<string, string>;
-  value: [number, string];
 }
 
 /** The instant vector `query` answers now. */
-async function query(q: string): Promise<Sample[]> {
-  const response = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
-  const body = (await response.json()) as { status: string; error?: string; data: { result: Sample[] } };
-  if (body.status !== 'success') throw new Error(`${q}: ${body.error}`);
-  return body.data.result;
-}
+const query = (q: string): Promise<PromSample[]> => prometheus!.query(q);
 
 /** The single number `query` answers; NaN when it answers nothing. */
 async function scalar(q: string): Promise<number> {
@@ -102,16 +70,12 @@ beforeAll(async () => {
   });
   const api = new URL(gw.system.apiUrl).host;
   const workers = workerMetricsUrls(gw.system.processes).map((u) => new URL(u).host);
-  await startPrometheus([{ job: 'gateway-api', hostPort: api }, ...workers.map((hostPort) => ({ job: 'gateway-worker', hostPort }))]);
+  prometheus = await scrape([{ job: 'gateway-api', hostPort: api }, ...workers.map((hostPort) => ({ job: 'gateway-worker', hostPort }))]);
 }, 60_000);
 
 afterAll(async () => {
-  if (prometheus && prometheus.exitCode === null) {
-    prometheus.kill('SIGTERM');
-    await once(prometheus, 'exit');
-  }
+  await prometheus?.stop();
   await gw?.stop();
-  rmSync(promDir, { recursive: true, force: true });
   for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
 });
 
