@@ -30,6 +30,9 @@ import { startMetricsServer } from '../../libs/telemetry/metrics/server.ts';
 import { redisAnswers } from '../../libs/redis/client.ts';
 import { startAlerter } from '../../libs/alerts/alerter.ts';
 
+/** How far back, in ms, a starting worker looks for jobs that stalled out before it listened. */
+const STALLED_OUT_REPLAY_MS = 5 * 60_000;
+
 /** How often the reaper charges the budget holds of crashed workers, in ms. */
 const REAP_INTERVAL_MS = 5000;
 
@@ -112,8 +115,14 @@ const worker = new Worker<LlmJobData, LlmJobOutcome>(
 worker.on('error', (err) => log.error({ err }, 'worker error'));
 
 // BullMQ fails a job that stalled too often without running the processor, and announces it only
-// on the queue's event stream: every worker listens, and ending the job is idempotent.
-const queueEvents = new QueueEvents(LLM_QUEUE, { connection: createRedis(env.redis, 'worker-events', { log, probe: false }), prefix });
+// on the queue's event stream: every worker listens, and ending the job is idempotent. A worker
+// reads the last minutes of the stream at start: the stall check of a worker that starts after a
+// crash (the only one left) can announce the failure before this listener's first read.
+const queueEvents = new QueueEvents(LLM_QUEUE, {
+  connection: createRedis(env.redis, 'worker-events', { log, probe: false }),
+  prefix,
+  lastEventId: `${Date.now() - STALLED_OUT_REPLAY_MS}-0`,
+});
 queueEvents.on('failed', ({ jobId, failedReason }) => {
   if (failedReason !== STALLED_OUT_REASON) return;
   void llmQueue
