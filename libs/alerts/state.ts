@@ -9,10 +9,6 @@ import { decodeState, type AlertState } from './transitions.ts';
 
 const CAS_LUA = readFileSync(new URL('./scripts/compareAndSet-1.lua', import.meta.url), 'utf8');
 
-interface CasCommand {
-  gatewayAlertCas(key: string, id: string, expected: string, next: string): Promise<number>;
-}
-
 /** The key of the alert states hash. */
 export function alertStatesKey(prefix: string): string {
   return `${alertsTag(prefix)}:state`;
@@ -35,6 +31,7 @@ export async function readAlertStates(redis: RedisClient, prefix: string): Promi
 
 /** Sets alert `id` to `next` if its stored raw state is still `expectedRaw` ('' for absent); true when set. */
 export async function compareAndSetState(redis: RedisClient, prefix: string, id: string, expectedRaw: string, next: string): Promise<boolean> {
-  if (!('gatewayAlertCas' in redis)) redis.defineCommand('gatewayAlertCas', { numberOfKeys: 1, lua: CAS_LUA });
-  return (await (redis as unknown as CasCommand).gatewayAlertCas(alertStatesKey(prefix), id, expectedRaw, next)) === 1;
+  // EVAL, not a command defined on first use: ioredis's auto-pipeline already open on a shared
+  // connection lacks a command defined after it, and this runs a few times per evaluation at most.
+  return (await redis.eval(CAS_LUA, 1, alertStatesKey(prefix), id, expectedRaw, next)) === 1;
 }
