@@ -98,7 +98,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((_req: Request, _res: Response, next: NextFunction) => {
     next(new GatewayError('route_not_found', 'No such route; see the API section of the README.', { status: 404 }));
   });
-  app.use(errorHandler);
+  app.use(errorHandler(deps.log));
   return app;
 }
 
@@ -129,13 +129,17 @@ function limitReads(deps: AppDeps) {
   };
 }
 
-/** Maps every error to the documented `{error: {code, message, details}}` body. */
-function errorHandler(err: unknown, _req: Request, res: Response, _next: NextFunction): void {
+/** Maps every error to the documented `{error: {code, message, details}}` body; logs our own failures (5xx). */
+const errorHandler = (log: Logger | undefined) => (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
   const e = toGatewayError(err);
   // Client faults (aborted uploads included) are not ours to log as errors.
-  if (e.status >= 500) console.error(JSON.stringify({ level: 'error', msg: 'request failed', code: e.code, requestId: res.locals.requestId as string | undefined, err: String(err) }));
+  if (e.status >= 500) {
+    const line = { code: e.code, requestId: res.locals.requestId as string | undefined, err: err instanceof Error ? { name: err.name, message: err.message } : String(err) };
+    if (log) log.error(line, 'request failed');
+    else console.error(JSON.stringify({ level: 'error', msg: 'request failed', ...line }));
+  }
   // Part of an answer is already out (a streamed page): it cannot become an error body any more.
   if (res.headersSent) return void res.destroy();
   if (e.retryAfterSeconds !== undefined) res.set('retry-after', String(e.retryAfterSeconds));
   res.status(e.status).json(errorBody(e));
-}
+};

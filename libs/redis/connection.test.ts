@@ -12,6 +12,8 @@ describe('isRedisUnavailable', () => {
     ["READONLY You can't write against a read only replica.", true],
     ['LOADING Redis is loading the dataset in memory', true],
     ["MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.", true],
+    ['ERR Error running script (call to f_4b1c): @user_script:12: @user_script: 12: -READONLY You can\'t write against a read only replica.', true],
+    ['ERR Error running script (call to f_1): @user_script:3: user_script:3: my READONLY flag is wrong', false],
     ["CROSSSLOT Keys in request don't hash to the same slot", false],
     ['ERR unknown command', false],
   ])('%s: %s', (message, expected) => {

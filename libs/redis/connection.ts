@@ -81,13 +81,15 @@ function credentialsOf(url: string): Pick<IoRedisOptions, 'username' | 'password
 
 // ioredis's own words for a command that Redis did not answer or could not be sent; the last ones
 // are a cluster's (no slot owner reachable, or mid-failover) and pass like a single server's outage.
-// READONLY, MASTERDOWN and LOADING come from a node mid-failover or restarting: it wrote nothing.
-const UNAVAILABLE = /^(Command timed out|Stream isn't writeable|Connection is closed|Reached the max retries per request limit|Cluster isn't ready|CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|READONLY|MASTERDOWN|LOADING)/;
+const UNAVAILABLE = /^(Command timed out|Stream isn't writeable|Connection is closed|Reached the max retries per request limit|Cluster isn't ready|CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available)/;
+// A node mid-failover or restarting refused to write (nothing was written); a Lua script that met
+// it wraps the answer in its own error ("ERR Error running script ... -READONLY ..."), so look anywhere.
+const NODE_NOT_WRITABLE = /(^|[\s:-])(READONLY You can't write|MASTERDOWN|LOADING Redis is loading|CLUSTERDOWN|TRYAGAIN)/;
 
 /** Whether `err` says Redis did not answer in time or could not be reached (as opposed to refusing a command). */
 export function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  return err.name === 'MaxRetriesPerRequestError' || UNAVAILABLE.test(err.message) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/.test(err.message);
+  return err.name === 'MaxRetriesPerRequestError' || UNAVAILABLE.test(err.message) || NODE_NOT_WRITABLE.test(err.message) || /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/.test(err.message);
 }
 
 /** Seconds a client is told to wait (Retry-After) when Redis is unavailable. @defaultValue 2 */
