@@ -29,6 +29,8 @@ import { createWorkerMetrics } from '../../libs/telemetry/metrics/worker.ts';
 import { startMetricsServer } from '../../libs/telemetry/metrics/server.ts';
 import { redisAnswers } from '../../libs/redis/client.ts';
 import { startAlerter } from '../../libs/alerts/alerter.ts';
+import { recordWaiting } from '../../libs/jobs/waiting.ts';
+import { onBudgetChange } from '../../libs/jobs/budgetDeferred.ts';
 
 /** How often the reaper charges the budget holds of crashed workers, in ms. */
 const REAP_INTERVAL_MS = 5000;
@@ -54,6 +56,8 @@ const rateLimiter = new RateLimiter(connection, prefix);
 const providers = new ProviderRegistry(env);
 const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix });
 const llmQueue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix });
+// Jobs deferred by an exhausted budget run as soon as an operator changes the budget.
+config.onReload(onBudgetChange({ queue: llmQueue as Queue, redis: connection, prefix, log }));
 // Evaluates config/alerts.json cluster-wide and posts to GATEWAY_ALERT_WEBHOOK_URL; jobs, rate-limit waits and dead letters feed it.
 const alerter = startAlerter({ connection, prefix, config, budget, breaker, llmQueue, webhookUrl: env.alertWebhookUrl, log });
 rateLimiter.onProviderWait((provider) => alerter.signals.rateLimitWait(provider));
@@ -83,6 +87,7 @@ const pipeline: PipelineDeps = {
   categoryAnswers,
   metrics,
   save: (record) => writer.save(record),
+  recordWaiting: (jobId, w) => recordWaiting(connection, prefix, jobId, w.reason, w.untilMs, { budgetDeferred: w.budgetDeferred }),
   onFinished: async (record, data) => {
     const event = jobEvent(record);
     telemetry.append(event);
