@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WAITING_MATCH_MS, decodeWaiting, dueAtFromScore, encodeWaiting, waitingFrom } from './waiting.ts';
+import { WAITING_MATCH_MS, budgetDeferredKey, decodeWaiting, delayedKey, dueAtFromScore, encodeWaiting, waitingFrom, waitingKey } from './waiting.ts';
 import { budgetChanged } from './budgetDeferred.ts';
 import type { GatewayConfig } from '../config/types.ts';
 
@@ -41,5 +41,14 @@ describe('budgetChanged', () => {
     expect(budgetChanged(config({ monthly_usd: 5 }), config({ monthly_usd: 50 }))).toBe(true);
     expect(budgetChanged(config({ monthly_usd: 5, on_exhausted: 'defer' }), config({ monthly_usd: 5, on_exhausted: 'reject' }))).toBe(true);
     expect(budgetChanged(config({ monthly_usd: 5 }), config({ monthly_usd: 5 }))).toBe(false);
+  });
+});
+
+describe('the keys', () => {
+  it("share the queue's hash tag, so a cluster keeps them beside the delayed set", () => {
+    const tag = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
+    expect(tag(waitingKey('{gw}', 'job-1'))).toBe('gw');
+    expect(tag(budgetDeferredKey('{gw}'))).toBe('gw');
+    expect(tag(delayedKey('{gw}', 'llm-jobs'))).toBe('gw');
   });
 });
