@@ -30,7 +30,10 @@ import { startMetricsServer } from '../../libs/telemetry/metrics/server.ts';
 import { redisAnswers } from '../../libs/redis/client.ts';
 import { startAlerter } from '../../libs/alerts/alerter.ts';
 import { recordWaiting } from '../../libs/jobs/waiting.ts';
-import { onBudgetChange } from '../../libs/jobs/budgetDeferred.ts';
+import { onBudgetChange, startBudgetDeferredSweep } from '../../libs/jobs/budgetDeferred.ts';
+import { capReached } from '../../libs/budget/admission.ts';
+import { budgetLimits } from '../../libs/budget/reservation.ts';
+import { cheapestJobMicros } from '../../libs/pipeline/route.ts';
 
 /** How often the reaper charges the budget holds of crashed workers, in ms. */
 const REAP_INTERVAL_MS = 5000;
@@ -56,8 +59,20 @@ const rateLimiter = new RateLimiter(connection, prefix);
 const providers = new ProviderRegistry(env);
 const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix });
 const llmQueue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix });
-// Jobs deferred by an exhausted budget run as soon as an operator changes the budget.
+// Jobs deferred by an exhausted budget run as soon as an operator changes the budget, or (checked
+// every 30 s) as soon as the budget admits the cheapest job again.
 config.onReload(onBudgetChange({ queue: llmQueue as Queue, redis: connection, prefix, log }));
+const deferredSweep = startBudgetDeferredSweep({
+  queue: llmQueue as Queue,
+  redis: connection,
+  prefix,
+  log,
+  admits: async () => {
+    const cfg = config.current();
+    const maxOut = Math.min(...Object.values(cfg.features).map((f) => f.output.max_output_tokens));
+    return capReached(await budget.snapshot(), budgetLimits(cfg.rateLimits.budget), cheapestJobMicros(cfg, maxOut, new Date())) === null;
+  },
+});
 // Evaluates config/alerts.json cluster-wide and posts to GATEWAY_ALERT_WEBHOOK_URL; jobs, rate-limit waits and dead letters feed it.
 const alerter = startAlerter({ connection, prefix, config, budget, breaker, llmQueue, webhookUrl: env.alertWebhookUrl, log });
 rateLimiter.onProviderWait((provider) => alerter.signals.rateLimitWait(provider));
@@ -173,7 +188,10 @@ onShutdown(log, [
   // Stop taking jobs and let those in flight finish (their answers are paid for); near the end of
   // the grace, their calls are aborted and the jobs go back to the queue. Then flush their records.
   ['workers', () => Promise.all([worker.close(), webhookWorker.close(), alerter.close()])],
-  ['reaper', async () => clearInterval(reaper)],
+  ['reaper', async () => {
+    clearInterval(reaper);
+    deferredSweep.stop();
+  }],
   ['reconciler', () => reconciler.stop()],
   ['writer', () => writer.flush()],
   ['telemetry', () => telemetry.close()],

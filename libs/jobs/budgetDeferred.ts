@@ -75,3 +75,42 @@ export function onBudgetChange(options: BudgetChangeOptions): (event: ConfigRelo
     return promoting.catch(() => 0);
   };
 }
+
+/** Milliseconds between two checks of whether the budget admits deferred jobs again. */
+export const BUDGET_DEFERRED_SWEEP_MS = 30_000;
+
+/** Options for startBudgetDeferredSweep. */
+export interface BudgetDeferredSweepOptions extends BudgetChangeOptions {
+  /** Whether the budget has room for a job now (a settle or a release may have freed some). */
+  admits: () => Promise<boolean>;
+  /** Milliseconds between checks. @defaultValue BUDGET_DEFERRED_SWEEP_MS (30000) */
+  intervalMs?: number;
+}
+
+/**
+ * Every `intervalMs`, promotes the budget-deferred jobs if the budget admits a job again. It
+ * catches what a reload alone misses: a job deferred by a worker that read the old limit while
+ * the reload was being handled, or a promotion cut short by a crash. Returns a stop function.
+ */
+export function startBudgetDeferredSweep(options: BudgetDeferredSweepOptions): { stop(): void; sweep(): Promise<number> } {
+  let running = false;
+  const sweep = async (): Promise<number> => {
+    if (running) return 0;
+    running = true;
+    try {
+      if ((await options.redis.scard(budgetDeferredKey(options.prefix))) === 0) return 0;
+      if (!(await options.admits())) return 0;
+      const promoted = await promoteBudgetDeferred(options.queue, options.redis, options.prefix);
+      if (promoted > 0) options.log.info({ event: 'budget_deferred_promoted', promoted }, 'the budget admits jobs again: deferred jobs run again');
+      return promoted;
+    } catch (err) {
+      options.log.warn({ err }, 'could not check the jobs deferred by the budget');
+      return 0;
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void sweep(), options.intervalMs ?? BUDGET_DEFERRED_SWEEP_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer), sweep };
+}

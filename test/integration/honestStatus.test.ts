@@ -4,7 +4,7 @@ import pino from 'pino';
 import type { Queue } from 'bullmq';
 import { queuePrefix } from '../../libs/queue/jobs.ts';
 import { budgetDeferredKey, recordWaiting, waitingKey, type Waiting } from '../../libs/jobs/waiting.ts';
-import { onBudgetChange, takeBudgetDeferred } from '../../libs/jobs/budgetDeferred.ts';
+import { onBudgetChange, startBudgetDeferredSweep, takeBudgetDeferred } from '../../libs/jobs/budgetDeferred.ts';
 import type { GatewayConfig } from '../../libs/config/types.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
 import { makeJobRecord } from '../helpers/storeConformance.ts';
@@ -122,5 +122,25 @@ describe('jobs deferred by the budget', () => {
     const observer = onBudgetChange({ queue: api.queue as Queue, redis: api.connection, prefix, log });
     expect(await observer({ applied: true, previous: config(5), config: config(50) })).toBe(0);
     expect(await api.connection.scard(budgetDeferredKey(prefix))).toBe(0);
+  });
+
+  test('the periodic sweep promotes them once the budget admits a job, not before', async () => {
+    const deferred = await delayedJob(3_600_000);
+    await recordWaiting(api.connection, prefix, deferred.id, 'budget', deferred.dueAt, { budgetDeferred: true });
+    let admits = false;
+    const sweeper = startBudgetDeferredSweep({ queue: api.queue as Queue, redis: api.connection, prefix, log, admits: async () => admits, intervalMs: 3_600_000 });
+    try {
+      expect(await sweeper.sweep()).toBe(0);
+      expect(await (await api.queue.getJob(deferred.id))!.getState()).toBe('delayed');
+      expect(await api.connection.scard(budgetDeferredKey(prefix))).toBe(1);
+      admits = true;
+      expect(await sweeper.sweep()).toBe(1);
+      expect(await (await api.queue.getJob(deferred.id))!.getState()).toBe('waiting');
+      // Nothing deferred: the sweep does not even ask the budget.
+      admits = false;
+      expect(await sweeper.sweep()).toBe(0);
+    } finally {
+      sweeper.stop();
+    }
   });
 });
