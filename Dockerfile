@@ -21,6 +21,7 @@ RUN mkdir -p /data && chown node:node /data
 
 USER node
 
-# No HEALTHCHECK here: the worker serves no HTTP; docker-compose.yml gives each HTTP service its own.
+# No HEALTHCHECK here: each process answers on its own port (the API's /readyz, the worker's
+# metrics port), so docker-compose.yml gives each service its own.
 EXPOSE 3000
 CMD ["node", "apps/api/main.ts"]

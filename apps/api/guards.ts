@@ -6,7 +6,7 @@ import { rateLimitedError } from '../../libs/ratelimit/rateLimiter.ts';
 import { budgetExhaustedError } from '../../libs/budget/exhausted.ts';
 import { capReached } from '../../libs/budget/admission.ts';
 import { budgetLimits } from '../../libs/budget/reservation.ts';
-import { allCandidates, candidateWorstCase } from '../../libs/pipeline/route.ts';
+import { cheapestJobMicros } from '../../libs/pipeline/route.ts';
 import { checkCallbackUrl } from '../../libs/webhooks/ssrf.ts';
 
 /** Milliseconds the API reuses one budget snapshot. Default 1000: the workers enforce the budget exactly. */
@@ -62,7 +62,7 @@ export class IntakeGuards {
     if (cfg.rateLimits.budget.on_exhausted !== 'reject') return;
     const maxOut = cfg.features[feature]?.output.max_output_tokens ?? 0;
     const now = Date.now();
-    const minJob = Math.min(...allCandidates(cfg).map((c) => candidateWorstCase(c, 0, maxOut, new Date(now))));
+    const minJob = cheapestJobMicros(cfg, maxOut, new Date(now));
     const cap = capReached(await this.#budgetSnapshot(now), budgetLimits(cfg.rateLimits.budget), minJob);
     if (cap) throw budgetExhaustedError(cap, now);
   }

@@ -4,9 +4,10 @@ import type { RedisClient } from '../../libs/redis/client.ts';
 import { GatewayError, isGatewayError } from '../../libs/errors/index.ts';
 import type { GatewayConfig } from '../../libs/config/types.ts';
 import { isTerminalStatus, type JobStore, type SaveOutcome } from '../../libs/store/types.ts';
-import { LLM_JOB_OPTIONS, type LlmJobData } from '../../libs/queue/jobs.ts';
+import { LLM_JOB_OPTIONS, LLM_QUEUE, type LlmJobData } from '../../libs/queue/jobs.ts';
 import { validateSubmission } from '../../libs/jobs/submission.ts';
-import { publicJob, recordFromQueuedJob } from '../../libs/jobs/view.ts';
+import { publicJob, recordFromQueuedJob, type PublicJob } from '../../libs/jobs/view.ts';
+import { readWaiting } from '../../libs/jobs/waiting.ts';
 import {
   claimIdempotencyKey,
   idempotencyClaimKey,
@@ -73,11 +74,11 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
       throw error;
     });
     // The same key and body again: the same job, never a second one.
-    if (!claim.fresh) return accepted(id, REPLAYED);
+    if (!claim.fresh) return replayed(deps, clientId, id);
     print = claim.fingerprint;
     // A fresh claim, yet the store knows the job: Redis lost the claim (a restart without persistence).
     const earlier = await deps.store.get(clientId, id);
-    if (earlier) return replayStored(deps, id, earlier, print);
+    if (earlier) return replayStored(deps, clientId, id, earlier, print);
   }
   const data: LlmJobData = {
     clientId,
@@ -98,7 +99,7 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
     throw isGatewayError(error) ? error : storeUnavailable(error);
   }
   // Only a racing submission under the same key can have ended the job already.
-  if (saved === 'kept_earlier') return accepted(id, REPLAYED);
+  if (saved === 'kept_earlier') return replayed(deps, clientId, id);
   try {
     await deps.queue.add('llm', data, { ...LLM_JOB_OPTIONS, jobId: id });
   } catch (error) {
@@ -119,21 +120,32 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
 const REPLAYED = { 'idempotent-replayed': 'true' };
 
 /** The answer to a key the store already holds a job for: that job, or 409 when the bodies differ. */
-async function replayStored(deps: ApiDeps, id: string, earlier: JobRecord, print: string): Promise<HandlerResult> {
+async function replayStored(deps: ApiDeps, clientId: string, id: string, earlier: JobRecord, print: string): Promise<HandlerResult> {
   const stored = earlier.idempotency_fingerprint;
   if (stored && stored !== print) {
     // The claim just taken names this body: make it name the job's own again.
     await restoreIdempotencyClaim(deps.redis, deps.prefix, id, stored);
     throw idempotencyKeyReused();
   }
-  return accepted(id, REPLAYED);
+  return replayed(deps, clientId, id);
+}
+
+/**
+ * A replay answers 202 as the first submission did, with the job as it is now (status, result
+ * when finished), not a fixed "queued": a client retrying a submission learns where its job is.
+ * A job the first submission has not finished recording yet reads as queued.
+ */
+async function replayed(deps: ApiDeps, clientId: string, id: string): Promise<HandlerResult> {
+  const current = await currentJob(deps, clientId, id);
+  const answer = accepted(id, REPLAYED);
+  return current ? { ...answer, body: { ...current, links: { self: `/v1/jobs/${id}` } } } : answer;
 }
 
 /** GatewayError `store_unavailable` (503): the intake record could not be written. */
 const storeUnavailable = (cause: unknown) =>
   new GatewayError('store_unavailable', 'The result store did not accept the job; retry shortly.', { status: 503, retryAfterSeconds: 2, cause });
 
-// A replay answers without `request_id`: the job keeps the id of the submission that created it (GET shows it).
+// A fresh submission answers with its own request id; a replay answers with the job itself (see replayed).
 function accepted(id: string, headers: Record<string, string> = {}, requestId?: string): HandlerResult {
   return {
     status: 202,
@@ -168,19 +180,23 @@ export function assertJobId(id: string): void {
  */
 export async function getJob(deps: ApiDeps, clientId: string, id: string): Promise<HandlerResult> {
   assertJobId(id);
+  const job = await currentJob(deps, clientId, id);
+  if (!job) throw notFound(id);
+  return { status: 200, body: job };
+}
+
+/** The job as GET /v1/jobs/:id shows it, or null when this client has no such job. */
+async function currentJob(deps: ApiDeps, clientId: string, id: string): Promise<PublicJob | null> {
   const stored = await deps.store.get(clientId, id);
-  if (stored && isTerminalStatus(stored.status)) return { status: 200, body: publicJob(await withWebhook(deps, stored)) };
+  if (stored && isTerminalStatus(stored.status)) return publicJob(await withWebhook(deps, stored));
   const job = await deps.queue.getJob(id);
   // Another client's job answers exactly like a missing one.
-  if (!job || job.data.clientId !== clientId) {
-    if (stored) return { status: 200, body: publicJob(stored) };
-    throw notFound(id);
-  }
+  if (!job || job.data.clientId !== clientId) return stored ? publicJob(stored) : null;
   const state = await job.getState();
   const again = state === 'completed' || state === 'failed' ? await deps.store.get(clientId, id) : null;
-  if (again && isTerminalStatus(again.status)) return { status: 200, body: publicJob(await withWebhook(deps, again)) };
+  if (again && isTerminalStatus(again.status)) return publicJob(await withWebhook(deps, again));
   const record = recordFromQueuedJob(id, job.data, state, { attemptsMade: job.attemptsMade, processedOn: job.processedOn });
-  return { status: 200, body: publicJob(record) };
+  return publicJob(record, await readWaiting(deps.redis, deps.prefix, LLM_QUEUE, id, state));
 }
 
 /** DELETE /v1/jobs/:id: cancels a job still waiting in the queue; 409 once it runs or has ended. */

@@ -12,6 +12,7 @@ import { announceReady } from '../../libs/telemetry/logger.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
 import { startGatewayProcess } from '../../libs/lifecycle/startup.ts';
 import { createApp } from './app.ts';
+import { describeBound } from '../../libs/lifecycle/bound.ts';
 import { checkRedisPersistence } from '../../libs/redis/persistence.ts';
 import { checkReadiness } from './health.ts';
 import { answerParserErrors } from './parserErrors.ts';
@@ -83,10 +84,12 @@ const app = createApp({
   ready: () => checkReadiness({ redis: () => redisAnswers(connection), store: () => store.ping() }),
   log,
 });
-const server = app.listen(env.port);
+const server = app.listen(env.port, env.host);
 answerParserErrors(server);
 await once(server, 'listening');
-announceReady(log, { port: env.port }, `api listening on http://127.0.0.1:${env.port}`);
+// What was really bound (HOST may be a name, PORT may be 0), not what was asked for.
+const bound = describeBound(server.address());
+announceReady(log, { host: bound.address, port: bound.port, allInterfaces: bound.allInterfaces }, `api listening on ${bound.url}`);
 // Once started, so that a start that fails still prints its one line alone.
 void checkRedisPersistence(env.redis, log);
 

@@ -29,6 +29,11 @@ import { createWorkerMetrics } from '../../libs/telemetry/metrics/worker.ts';
 import { startMetricsServer } from '../../libs/telemetry/metrics/server.ts';
 import { redisAnswers } from '../../libs/redis/client.ts';
 import { startAlerter } from '../../libs/alerts/alerter.ts';
+import { recordWaiting } from '../../libs/jobs/waiting.ts';
+import { onBudgetChange, startBudgetDeferredSweep } from '../../libs/jobs/budgetDeferred.ts';
+import { capReached } from '../../libs/budget/admission.ts';
+import { budgetLimits } from '../../libs/budget/reservation.ts';
+import { cheapestJobMicros } from '../../libs/pipeline/route.ts';
 
 /** How far back, in ms, a starting worker looks for jobs that stalled out before it listened. */
 const STALLED_OUT_REPLAY_MS = 5 * 60_000;
@@ -57,6 +62,20 @@ const rateLimiter = new RateLimiter(connection, prefix);
 const providers = new ProviderRegistry(env);
 const webhookQueue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix });
 const llmQueue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix });
+// Jobs deferred by an exhausted budget run as soon as an operator changes the budget, or (checked
+// every 30 s) as soon as the budget admits the cheapest job again.
+config.onReload(onBudgetChange({ queue: llmQueue as Queue, redis: connection, prefix, log }));
+const deferredSweep = startBudgetDeferredSweep({
+  queue: llmQueue as Queue,
+  redis: connection,
+  prefix,
+  log,
+  admits: async () => {
+    const cfg = config.current();
+    const maxOut = Math.min(...Object.values(cfg.features).map((f) => f.output.max_output_tokens));
+    return capReached(await budget.snapshot(), budgetLimits(cfg.rateLimits.budget), cheapestJobMicros(cfg, maxOut, new Date())) === null;
+  },
+});
 // Evaluates config/alerts.json cluster-wide and posts to GATEWAY_ALERT_WEBHOOK_URL; jobs, rate-limit waits and dead letters feed it.
 const alerter = startAlerter({ connection, prefix, config, budget, breaker, llmQueue, webhookUrl: env.alertWebhookUrl, log });
 rateLimiter.onProviderWait((provider) => alerter.signals.rateLimitWait(provider));
@@ -86,6 +105,7 @@ const pipeline: PipelineDeps = {
   categoryAnswers,
   metrics,
   save: (record) => writer.save(record),
+  recordWaiting: (jobId, w) => recordWaiting(connection, prefix, jobId, w.reason, w.untilMs, { budgetDeferred: w.budgetDeferred }),
   onFinished: async (record, data) => {
     const event = jobEvent(record);
     telemetry.append(event);
@@ -177,7 +197,10 @@ onShutdown(log, [
   // Stop taking jobs and let those in flight finish (their answers are paid for); near the end of
   // the grace, their calls are aborted and the jobs go back to the queue. Then flush their records.
   ['workers', () => Promise.all([worker.close(), webhookWorker.close(), alerter.close()])],
-  ['reaper', async () => clearInterval(reaper)],
+  ['reaper', async () => {
+    clearInterval(reaper);
+    deferredSweep.stop();
+  }],
   ['reconciler', () => reconciler.stop()],
   ['writer', () => writer.flush()],
   ['telemetry', () => telemetry.close()],

@@ -14,6 +14,7 @@ describe('readEnv', () => {
   test('defaults', () => {
     expect(readEnv({})).toEqual({
       port: 3000,
+      host: '127.0.0.1',
       redisUrl: 'redis://127.0.0.1:6379',
       redis: { url: 'redis://127.0.0.1:6379' },
       databaseUrl: './data/gateway.sqlite',
@@ -77,6 +78,7 @@ describe('readEnv', () => {
   test('parses every variable', () => {
     const env = readEnv({
       PORT: '8080',
+      HOST: '0.0.0.0',
       REDIS_URL: 'rediss://redis.internal:6380/1',
       DATABASE_URL: 'mongodb://mongo:27017/gateway',
       GATEWAY_API_KEYS: 'rails:key-one, rails:key:two ,bench:k3',
@@ -97,6 +99,7 @@ describe('readEnv', () => {
       TELEMETRY_DIR: '/var/log/gateway',
     });
     expect(env.port).toBe(8080);
+    expect(env.host).toBe('0.0.0.0');
     expect(env.apiKeys).toEqual([
       { clientId: 'rails', key: 'key-one' },
       { clientId: 'rails', key: 'key:two' },
@@ -112,6 +115,8 @@ describe('readEnv', () => {
     ['PORT', { PORT: 'eighty' }],
     ['PORT', { PORT: '70000' }],
     ['PORT', { PORT: '3000.5' }],
+    ['HOST', { HOST: '0.0.0.0:3000/x' }],
+    ['HOST', { HOST: 'http://host' }],
     ['WORKER_CONCURRENCY', { WORKER_CONCURRENCY: '0' }],
     ['WORKER_METRICS_PORT', { WORKER_METRICS_PORT: '65536' }],
     ['WORKER_SHUTDOWN_GRACE_MS', { WORKER_SHUTDOWN_GRACE_MS: '500' }],

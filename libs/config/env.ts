@@ -9,6 +9,7 @@ import { parseClusterNodes, type RedisNode, type RedisTarget } from '../redis/cl
 /** Every variable readEnv reads, for docs and the docker-compose consistency test. */
 export const ENV_VARS = [
   'PORT',
+  'HOST',
   'REDIS_URL',
   'REDIS_CLUSTER_NODES',
   'DATABASE_URL',
@@ -50,6 +51,11 @@ export interface ClientKey {
 export interface GatewayEnv {
   /** The API's TCP port. Default 3000. */
   port: number;
+  /**
+   * The address the API binds: loopback by default, so a development machine exposes nothing;
+   * containers set `0.0.0.0` (docker-compose.yml). Default `127.0.0.1`.
+   */
+  host: string;
   /** Redis URL. Default `redis://127.0.0.1:6379`. */
   redisUrl: string;
   /**
@@ -123,6 +129,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
   const redis = readRedisTarget(env);
   return {
     port: int(get('PORT') ?? '3000', 'PORT', 0, 65535),
+    host: bindHost(get('HOST') ?? '127.0.0.1'),
     redisUrl: redis.url,
     redis,
     databaseUrl: get('DATABASE_URL') ?? './data/gateway.sqlite',
@@ -260,4 +267,10 @@ function queuePrefix(raw: string): string {
   // Braces would break the `{prefix}` hash tag; ':' would split BullMQ's own key scheme.
   if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw bad('GATEWAY_QUEUE_PREFIX', `may hold only letters, digits, '_' and '-', got '${raw}'`);
   return raw;
+}
+
+/** A bind address as `listen` takes it: an IPv4 or IPv6 literal, or a host name (no port, no brackets). */
+function bindHost(value: string): string {
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(value)) throw bad('HOST', `must be an address or host name to bind, like 127.0.0.1, 0.0.0.0 or ::, got '${value.slice(0, 60)}'`);
+  return value;
 }

@@ -285,7 +285,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it("gives the worker's shutdown grace at least as long as compose waits before SIGKILL", () => {
+  it("matches compose's stop grace to the worker's shutdown grace", () => {
     const period = String(service('worker').stop_grace_period ?? '');
     const match = /^(\d+)(ms|s|m)$/.exec(period);
     expect(match, `worker stop_grace_period "${period}" is not a plain duration like 30s`).not.toBeNull();
@@ -293,6 +293,32 @@ describe('docker-compose.yml', () => {
     const graceMs = Number(unsetDefault(environment(service('worker'), 'worker').get('WORKER_SHUTDOWN_GRACE_MS') ?? ''));
     expect(graceMs, 'the worker passes WORKER_SHUTDOWN_GRACE_MS with the default readEnv uses').toBe(readEnv({}).workerShutdownGraceMs);
     expect(graceMs, `WORKER_SHUTDOWN_GRACE_MS ${graceMs} outlasts stop_grace_period ${period}: compose would SIGKILL jobs mid-call`).toBeLessThanOrEqual(periodMs);
+    // A much longer period only delays every `docker compose stop`: the worker is gone by then.
+    expect(periodMs, `stop_grace_period ${period} does not match WORKER_SHUTDOWN_GRACE_MS ${graceMs}`).toBeLessThanOrEqual(graceMs + 5000);
+  });
+
+  it('binds the API on every interface inside its container, with a healthcheck on /readyz', () => {
+    const api = service('api');
+    expect(environment(api, 'api').get('HOST'), 'the API must bind 0.0.0.0 in a container, or the published port reaches nothing').toBe('0.0.0.0');
+    const port = environment(api, 'api').get('PORT');
+    const test = JSON.stringify(mapping(api.healthcheck, 'api.healthcheck').test);
+    expect(test, `the api healthcheck ${test} does not ask /readyz on port ${port}`).toContain(`127.0.0.1:${port}/readyz`);
+  });
+
+  it("checks the worker's health on its metrics port's /readyz", () => {
+    const worker = service('worker');
+    const port = unsetDefault(environment(worker, 'worker').get('WORKER_METRICS_PORT') ?? '');
+    expect(port, 'the worker sets WORKER_METRICS_PORT').not.toBe('');
+    const test = JSON.stringify(mapping(worker.healthcheck, 'worker.healthcheck').test);
+    expect(test, `the worker healthcheck ${test} does not ask /readyz on port ${port}`).toContain(`127.0.0.1:${port}/readyz`);
+  });
+
+  it.each(GATEWAY_SERVICES)('mounts config/ where %s reads CONFIG_DIR, so edits reload without a rebuild', (name) => {
+    const configDir = environment(service(name), name).get('CONFIG_DIR') ?? '';
+    const volumes = (service(name).volumes ?? []) as Yaml[];
+    const mount = volumes.find((v): v is string => typeof v === 'string' && v.split(':')[1] === configDir);
+    expect(mount, `${name} mounts nothing at CONFIG_DIR ${configDir}`).toBeDefined();
+    expect(head(mount!, ':'), `${name} mounts ${mount} instead of the repository's config/`).toBe('./config');
   });
 
   it('declares every named volume it mounts', () => {

@@ -31,6 +31,8 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Called with each line it prints (e.g. to echo it with a prefix). */
   onLine?: (line: string) => void;
+  /** Called with the child as soon as it is spawned, before it is ready (so a supervisor can stop one still starting). @defaultValue none */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Starts apps/<name>/main.ts on this Node and resolves once it has printed its ready line. */
@@ -45,6 +47,7 @@ export async function startScript(name: string, script: string, readyLine: RegEx
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  options.onSpawn?.(child);
   let output = '';
   let buffered = '';
   let ready = false;

@@ -1,5 +1,6 @@
 import type { JobRecord, JobStatus } from '../store/types.ts';
 import type { LlmJobData } from '../queue/jobs.ts';
+import type { Waiting } from './waiting.ts';
 
 /** BullMQ state names mapped to the job statuses of the API. */
 export function statusFromQueueState(state: string): JobStatus {
@@ -46,8 +47,17 @@ export function recordFromQueuedJob(
   };
 }
 
-/** What a client sees: the record without internal fields (never the input it submitted). */
-export function publicJob(record: JobRecord): Omit<JobRecord, 'client_id' | 'intake' | 'idempotency_fingerprint'> {
+/** A job as a client sees it. */
+export type PublicJob = Omit<JobRecord, 'client_id' | 'intake' | 'idempotency_fingerprint'> & {
+  /** Why a queued job is not running yet and until when; null otherwise (libs/jobs/waiting.ts). */
+  waiting: Waiting | null;
+};
+
+/**
+ * What a client sees: the record without internal fields (never the input it submitted), with
+ * why it waits (`waiting`, default null: a finished or running job waits for nothing).
+ */
+export function publicJob(record: JobRecord, waiting: Waiting | null = null): PublicJob {
   const { client_id: _clientId, intake: _intake, idempotency_fingerprint: _print, ...visible } = record;
-  return visible;
+  return { ...visible, waiting: record.status === 'queued' ? waiting : null };
 }

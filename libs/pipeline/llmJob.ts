@@ -14,6 +14,7 @@ import { BudgetRefusedError, ProviderRejectedError, ProvidersUnavailableError, R
 import { fromCache, obtainAnswer, type AnswerDeps, type JobPlan } from './obtainAnswer.ts';
 import { BudgetHold } from '../budget/hold.ts';
 import { decideNoAnswer, type NoAnswerCause } from './noAnswer.ts';
+import type { WaitingReason } from '../jobs/waiting.ts';
 
 /** What the LLM job pipeline needs from its process. */
 export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
@@ -26,6 +27,12 @@ export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
   categoryAnswers?: CategoryAnswers;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Records why a job is about to be delayed and until when (epoch ms), for its public status;
+   * `budgetDeferred` marks a wait that a budget change cuts short (libs/jobs/waiting.ts
+   * recordWaiting). Without it, delayed jobs read as waiting for a backoff.
+   */
+  recordWaiting?: (jobId: string, waiting: { reason: WaitingReason; untilMs: number; budgetDeferred: boolean }) => Promise<void>;
 }
 
 export { BUDGET_RECHECK_MS, MAX_RETRY_AFTER_DELAYS } from './noAnswer.ts';
@@ -170,7 +177,7 @@ export async function processLlmJob(job: Job<LlmJobData>, token: string | undefi
   // Background work takes one worker slot at most: users' jobs keep the others. An answer already
   // paid for is finished at once, so its hold is settled before anything can reap it.
   const slot = deps.categoryAnswers?.tryBegin() ?? false;
-  if (!slot && !job.data.answer) return delayUntil(job, token, Date.now() + CATEGORY_RETRY_MS * (1 + Math.random()), deps.log, 'another category answer is being written');
+  if (!slot && !job.data.answer) return delayUntil(job, token, Date.now() + CATEGORY_RETRY_MS * (1 + Math.random()), deps, 'another category answer is being written');
   try {
     return await answerJob(job, token, plan, facts, finish, deps, true, signal);
   } finally {
@@ -220,7 +227,7 @@ async function answerJob(
     // The answer is paid for and kept in the job: never let the queue give up on it. Wait and try
     // again, without using up an attempt, until the store and the budget answer.
     deps.log.error({ err: error }, 'could not settle or store an answered job; trying again shortly');
-    return delayUntil(job, token, Date.now() + AFTER_ANSWER_RETRY_MS, deps.log, 'store or budget unavailable');
+    return delayUntil(job, token, Date.now() + AFTER_ANSWER_RETRY_MS, deps, 'store or budget unavailable', { reason: 'backoff', budgetDeferred: false });
   }
   return { status: 'completed', costMicros: answer.costMicros };
 }
@@ -284,7 +291,7 @@ async function handleNoAnswer(
   const message = error instanceof Error ? error.message : String(error);
   switch (decision.kind) {
     case 'delay':
-      return delayUntil(job, token, decision.until, deps.log, decision.reason);
+      return delayUntil(job, token, decision.until, deps, decision.reason, { reason: decision.waiting, budgetDeferred: decision.budgetDeferred === true });
     case 'reject':
       await finish(failedRecord(facts, { code: decision.code, message }, now(), 'rejected'));
       return 'rejected';
@@ -318,8 +325,20 @@ async function backToQueue(job: Job<LlmJobData>, token: string | undefined, log:
   throw new WaitingError();
 }
 
-async function delayUntil(job: Job<LlmJobData>, token: string | undefined, atMs: number, log: Logger, reason: string): Promise<never> {
-  log.info({ until: new Date(atMs).toISOString(), reason }, 'job delayed');
+async function delayUntil(
+  job: Job<LlmJobData>,
+  token: string | undefined,
+  atMs: number,
+  deps: PipelineDeps,
+  reason: string,
+  waiting?: { reason: WaitingReason; budgetDeferred: boolean },
+): Promise<never> {
+  deps.log.info({ until: new Date(atMs).toISOString(), reason }, 'job delayed');
+  // Recorded first, so the job is never delayed without its reason; a job whose record failed
+  // still waits, it merely reads as a backoff.
+  if (waiting && deps.recordWaiting && job.id) {
+    await deps.recordWaiting(job.id, { ...waiting, untilMs: atMs }).catch((err: unknown) => deps.log.warn({ err }, 'could not record why the job waits'));
+  }
   await job.moveToDelayed(atMs, token);
   throw new DelayedError();
 }

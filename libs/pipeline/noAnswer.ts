@@ -4,6 +4,8 @@
  * clock and the jitter are inputs.
  */
 
+import type { WaitingReason } from '../jobs/waiting.ts';
+
 /** Milliseconds (plus up to as much jitter) before a job blocked only by open reservations tries the budget again. */
 export const BUDGET_RECHECK_MS = 500;
 
@@ -45,7 +47,8 @@ export interface NoAnswerFacts {
  * retries; `requeue` puts the job back in the queue at once, using no attempt.
  */
 export type NoAnswerDecision =
-  | { kind: 'delay'; until: number; reason: string }
+  /** `waiting` is what the job's status says meanwhile; `budgetDeferred` marks a wait a budget change should cut short. */
+  | { kind: 'delay'; until: number; reason: string; waiting: WaitingReason; budgetDeferred?: true }
   | { kind: 'reject'; code: string }
   | { kind: 'cached'; from: 'stale_cache' | 'category_cache' }
   | { kind: 'degraded' }
@@ -59,12 +62,12 @@ export function decideNoAnswer(facts: NoAnswerFacts): NoAnswerDecision {
   switch (cause.kind) {
     case 'budget_refused':
       // Only reservations in flight block it: some will be finished, so look again shortly.
-      if (!cause.exhausted) return { kind: 'delay', until: nowMs + BUDGET_RECHECK_MS + facts.jitter * BUDGET_RECHECK_MS, reason: 'budget held by jobs in flight' };
-      if (cause.policy === 'defer') return { kind: 'delay', until: cause.retryAtMs, reason: 'budget window exhausted' };
+      if (!cause.exhausted) return { kind: 'delay', until: nowMs + BUDGET_RECHECK_MS + facts.jitter * BUDGET_RECHECK_MS, reason: 'budget held by jobs in flight', waiting: 'budget' };
+      if (cause.policy === 'defer') return { kind: 'delay', until: cause.retryAtMs, reason: 'budget window exhausted', waiting: 'budget', budgetDeferred: true };
       // A job something was paid for is a failure of ours, not a refusal of the client's request.
       return facts.paidBefore ? { kind: 'fail', code: 'budget_exhausted' } : { kind: 'reject', code: 'budget_exhausted' };
     case 'rate_limit_wait':
-      return { kind: 'delay', until: nowMs + cause.waitMs, reason: 'provider rate limit' };
+      return { kind: 'delay', until: nowMs + cause.waitMs, reason: 'provider rate limit', waiting: 'rate_limit' };
     case 'provider_rejected':
       return { kind: 'fail', code: cause.code };
     case 'providers_unavailable':
@@ -72,7 +75,7 @@ export function decideNoAnswer(facts: NoAnswerFacts): NoAnswerDecision {
       if (facts.lastAttempt) return { kind: 'degraded' };
       // The provider said when to come back: wait that long in the queue, without using an attempt.
       if (cause.retryAfterMs !== undefined && facts.runsStarted < MAX_RETRY_AFTER_DELAYS) {
-        return { kind: 'delay', until: nowMs + cause.retryAfterMs, reason: 'provider asked to retry later' };
+        return { kind: 'delay', until: nowMs + cause.retryAfterMs, reason: 'provider asked to retry later', waiting: 'retry_after' };
       }
       return { kind: 'retry' };
     case 'other':

@@ -38,6 +38,11 @@ export function candidateWorstCase(candidate: Candidate, inputTokens: number, ma
   return worstCaseMicros(inputTokens, maxOutputTokens, priceAt(candidate.settings.models[candidate.model]!, at));
 }
 
+/** Micro-dollars the cheapest possible job reserves: the cheapest model's worst case with an empty prompt and `maxOutputTokens`. */
+export function cheapestJobMicros(cfg: GatewayConfig, maxOutputTokens: number, at: Date): number {
+  return Math.min(...allCandidates(cfg).map((c) => candidateWorstCase(c, 0, maxOutputTokens, at)));
+}
+
 /** The reservation that covers any candidate of the chain answering: the largest worst case. */
 export function chainWorstCase(chain: Candidate[], inputTokens: number, maxOutputTokens: number, at: Date): number {
   return Math.max(0, ...chain.map((c) => candidateWorstCase(c, inputTokens, maxOutputTokens, at)));

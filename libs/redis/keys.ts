@@ -7,7 +7,7 @@
  *
  * | family | keys | tag |
  * | --- | --- | --- |
- * | queues, idempotency claims, webhook state, category quota | `{bull}:...` | `{bull}` (one slot: the intake-undo script reads a job and its claim together) |
+ * | queues, idempotency claims, webhook state, category quota, waiting reasons, budget-deferred jobs | `{bull}:...` | `{bull}` (one slot: the intake-undo script reads a job and its claim together) |
  * | budget windows, holds, markers, budget events | `{bull}:budget:...`, `{bull}:events:budget` | `{bull}` (kept where existing spend lives) |
  * | rate limits | `{bull:rl:<provider>}:rpm` ..., `{bull:rl:client:<id>}` ... | one per provider and per client |
  * | circuit breakers | `{bull:breaker:<provider>}` | one per provider |
