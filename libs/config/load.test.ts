@@ -62,6 +62,8 @@ describe('each schema refuses a broken copy', () => {
     ['features/career_path_navigator.json', 'a temperature of 3', (j) => (j.output.temperature = 3), '/output/temperature'],
     ['features/career_path_navigator.json', 'no fallback text', (j) => (j.degraded_fallback = {}), '/degraded_fallback'],
     ['features/career_path_navigator.json', 'an unknown top-level field', (j) => (j.extra = true), ''],
+    ['features/career_path_navigator.json', 'a personal field outside the request', (j) => (j.privacy.personal_fields = ['answer.text']), '/privacy/personal_fields/0'],
+    ['features/career_path_navigator.json', 'privacy without its field list', (j) => (j.privacy = { answer_is_personal: false }), '/privacy'],
   ];
   test.each(cases)('%s with %s', (file, _what, change, pointer) => {
     const t = fresh();
