@@ -35,8 +35,12 @@ export interface InProcessApiOptions<C extends string> {
   keys: Record<C, string>;
   /** Rate limits per client id, laid over the shipped config's `rateLimits.clients`. @defaultValue `{}` (the shipped limits) */
   clientLimits?: Partial<Record<C, ClientLimits>>;
-  /** Token of the operator endpoints (/admin); without one they are not mounted. @defaultValue undefined */
+  /** Token of the operator endpoints (/admin); without it or viewerToken they are not mounted. @defaultValue undefined */
   adminToken?: string;
+  /** Read-only token of the operator endpoints. @defaultValue undefined */
+  viewerToken?: string;
+  /** More queues for Bull Board beside the LLM queue (e.g. a `webhooks` queue). @defaultValue `[]` */
+  operatorQueues?: Queue[];
   /** Serve Prometheus metrics at /metrics. @defaultValue false */
   metrics?: boolean;
   /** Hosts every client may call back despite the SSRF rules. @defaultValue `[]` */
@@ -116,7 +120,10 @@ export async function startInProcessApi<C extends string>(options: InProcessApiO
       }),
       budget,
       telemetry: { append: (line: object) => telemetry.push(line) },
-      operator: options.adminToken ? { adminToken: options.adminToken, queues: [queue as Queue] } : undefined,
+      operator:
+        options.adminToken || options.viewerToken
+          ? { adminToken: options.adminToken, viewerToken: options.viewerToken, config: () => config, queues: [queue as Queue, ...(options.operatorQueues ?? [])] }
+          : undefined,
       metrics: options.metrics
         ? createApiMetrics({ queue: queue as Queue, budget, breaker: new SharedBreaker(connection, queuePrefix(prefix)), config: () => config })
         : undefined,
