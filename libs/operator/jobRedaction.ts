@@ -8,9 +8,7 @@
 import type { FeatureConfig, FeaturePrivacySettings } from '../config/types.ts';
 import { LLM_QUEUE } from '../queue/jobs.ts';
 import { REDACTED } from '../telemetry/redact.ts';
-
-/** The name of the webhook delivery queue. */
-export const WEBHOOK_QUEUE = 'webhooks';
+import { WEBHOOK_QUEUE } from '../webhooks/queue.ts';
 
 /** Personal fields assumed for a feature that names none: everything the client sent about the user. */
 export const DEFAULT_PRIVACY: Required<FeaturePrivacySettings> = { personal_fields: ['input', 'metadata'], answer_is_personal: true };
