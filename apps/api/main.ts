@@ -77,6 +77,8 @@ const app = createApp({
   }),
   operator: {
     adminToken: env.adminToken,
+    viewerToken: env.viewerToken,
+    config: () => config.current(),
     queues: [queue as Queue, webhookQueue],
     audit,
     ...(env.webhookRetryDelaysMs ? { webhookAttempts: env.webhookRetryDelaysMs.length + 1 } : {}),

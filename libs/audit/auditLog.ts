@@ -18,7 +18,7 @@ export type AuditOutcome = 'success' | 'failure' | 'applied' | 'refused';
 export interface AuditEntry {
   /** ISO-8601 UTC time of the action. */
   ts: string;
-  /** Who: `admin` (the holder of GATEWAY_ADMIN_TOKEN), `anonymous` (a failed login), `config_dir` (whoever edited CONFIG_DIR). */
+  /** Who: `admin` (the holder of GATEWAY_ADMIN_TOKEN), `viewer` (of GATEWAY_VIEWER_TOKEN), `anonymous` (a failed login), `config_dir` (whoever edited CONFIG_DIR). */
   actor: string;
   action: AuditAction;
   /** What it acted on: a job id, a Bull Board API path, the config directory, `/admin`. */

@@ -139,6 +139,11 @@ function checkFeature(config: GatewayConfig, f: FeatureConfig, file: string): Er
       }
     }
   }
+  // A misspelt personal field would leave the real one in clear for viewers.
+  f.privacy?.personal_fields.forEach((path, i) => {
+    const [head, top] = path.split('.');
+    if (head === 'input' && top !== undefined && !fields.has(top)) out.push({ path: `${file}#/privacy/personal_fields/${i}`, message: `'${path}' names no input_schema property` });
+  });
   f.cache.key_fields.forEach((path, i) => {
     const top = path.split('.')[0] ?? path;
     if (!fields.has(top)) out.push({ path: `${file}#/cache/key_fields/${i}`, message: `'${path}' names no input_schema property` });

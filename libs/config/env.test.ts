@@ -23,6 +23,7 @@ describe('readEnv', () => {
       webhookSecrets: {},
       callbackAllowlist: [],
       adminToken: undefined,
+      viewerToken: undefined,
       webhookRetryDelaysMs: undefined,
       openaiBaseUrl: undefined,
       openaiApiKey: undefined,
@@ -39,6 +40,15 @@ describe('readEnv', () => {
       queuePrefix: 'bull',
       telemetryDir: './data/telemetry',
     });
+  });
+
+  test('GATEWAY_VIEWER_TOKEN is read, and refused when it equals the admin token', () => {
+    expect(readEnv({ GATEWAY_ADMIN_TOKEN: 'admin-0123', GATEWAY_VIEWER_TOKEN: ' viewer-0123 ' })).toMatchObject({ adminToken: 'admin-0123', viewerToken: 'viewer-0123' });
+    expect(readEnv({ GATEWAY_VIEWER_TOKEN: 'viewer-0123' }).viewerToken).toBe('viewer-0123');
+    const e = envError({ GATEWAY_ADMIN_TOKEN: 'same-0123', GATEWAY_VIEWER_TOKEN: 'same-0123' });
+    expect(e.code).toBe('invalid_env');
+    expect(e.message).toContain('GATEWAY_VIEWER_TOKEN must differ from GATEWAY_ADMIN_TOKEN');
+    expect(e.message).not.toContain('same-0123');
   });
 
   test('REDIS_CLUSTER_NODES gives a cluster target that keeps REDIS_URL for credentials', () => {

@@ -18,6 +18,7 @@ export const ENV_VARS = [
   'GATEWAY_WEBHOOK_SECRETS',
   'GATEWAY_CALLBACK_ALLOWLIST',
   'GATEWAY_ADMIN_TOKEN',
+  'GATEWAY_VIEWER_TOKEN',
   'GATEWAY_WEBHOOK_RETRY_DELAYS_MS',
   'GATEWAY_ALERT_WEBHOOK_URL',
   'OPENAI_BASE_URL',
@@ -80,6 +81,8 @@ export interface GatewayEnv {
   alertWebhookUrl: string | undefined;
   /** Bearer token (and Basic-auth password) for the operator endpoints under /admin; none disables them. */
   adminToken: string | undefined;
+  /** Read-only token for /admin (Bull Board read-only, personal fields redacted; any change answers 403). Must differ from adminToken. Default undefined. */
+  viewerToken: string | undefined;
   /** Lower-cased hosts allowed as webhook targets despite the SSRF rules. Default []. */
   callbackAllowlist: string[];
   /** Overrides the base_url of every provider of kind openai. */
@@ -138,6 +141,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     webhookSecrets: webhookSecrets(get('GATEWAY_WEBHOOK_SECRETS')),
     callbackAllowlist: list(get('GATEWAY_CALLBACK_ALLOWLIST')).map((h) => h.toLowerCase()),
     adminToken: get('GATEWAY_ADMIN_TOKEN'),
+    viewerToken: viewerToken(get('GATEWAY_VIEWER_TOKEN'), get('GATEWAY_ADMIN_TOKEN')),
     webhookRetryDelaysMs: get('GATEWAY_WEBHOOK_RETRY_DELAYS_MS') === undefined ? undefined : list(get('GATEWAY_WEBHOOK_RETRY_DELAYS_MS')).map((d) => int(d, 'GATEWAY_WEBHOOK_RETRY_DELAYS_MS', 0, 7 * 24 * 3_600_000)),
     alertWebhookUrl: httpUrl(get('GATEWAY_ALERT_WEBHOOK_URL'), 'GATEWAY_ALERT_WEBHOOK_URL'),
     openaiBaseUrl: httpUrl(get('OPENAI_BASE_URL'), 'OPENAI_BASE_URL'),
@@ -173,6 +177,12 @@ function clusterNodes(raw: string): RedisNode[] {
   } catch (e) {
     throw bad('REDIS_CLUSTER_NODES', (e as Error).message);
   }
+}
+
+function viewerToken(viewer: string | undefined, admin: string | undefined): string | undefined {
+  // One token for both roles would make every viewer an admin.
+  if (viewer !== undefined && viewer === admin) throw bad('GATEWAY_VIEWER_TOKEN', 'must differ from GATEWAY_ADMIN_TOKEN');
+  return viewer;
 }
 
 function bad(name: string, message: string): GatewayError {

@@ -62,6 +62,8 @@ describe('each schema refuses a broken copy', () => {
     ['features/career_path_navigator.json', 'a temperature of 3', (j) => (j.output.temperature = 3), '/output/temperature'],
     ['features/career_path_navigator.json', 'no fallback text', (j) => (j.degraded_fallback = {}), '/degraded_fallback'],
     ['features/career_path_navigator.json', 'an unknown top-level field', (j) => (j.extra = true), ''],
+    ['features/career_path_navigator.json', 'a personal field outside the request', (j) => (j.privacy.personal_fields = ['answer.text']), '/privacy/personal_fields/0'],
+    ['features/career_path_navigator.json', 'privacy without its field list', (j) => (j.privacy = { answer_is_personal: false }), '/privacy'],
   ];
   test.each(cases)('%s with %s', (file, _what, change, pointer) => {
     const t = fresh();
@@ -114,6 +116,7 @@ describe('cross-file checks', () => {
     ['features/career_path_navigator.json', 'an input schema that does not compile', (j) => (j.input_schema.properties.goals = { type: 'strng' }), 'features/career_path_navigator.json#/input_schema'],
     ['features/career_path_navigator.json', 'a placeholder with no input field', (j) => (j.prompts.versions.v1.user_template += ' {{salary}}'), 'features/career_path_navigator.json#/prompts/versions/v1/user_template'],
     ['features/career_path_navigator.json', 'a cache key missing a prompt field', (j) => (j.cache.key_fields = ['current_role']), 'features/career_path_navigator.json#/cache/key_fields'],
+    ['features/career_path_navigator.json', 'a personal field with no input field', (j) => (j.privacy.personal_fields = ['input.gaols']), 'features/career_path_navigator.json#/privacy/personal_fields/0'],
     ['features/career_path_navigator.json', 'more output than the models allow', (j) => (j.output.max_output_tokens = 9000), 'features/career_path_navigator.json#/output/max_output_tokens'],
   ];
   test.each(cases)('%s with %s', (file, _what, change, path) => {

@@ -152,6 +152,19 @@ export interface FeatureConfig {
   category_fallback?: CategoryFallbackSettings;
   /** The answer given, flagged degraded, when no provider and no cache can serve. */
   degraded_fallback: { text: string };
+  /** Which fields of a job are personal, hidden from read-only operators; absent: its whole input, metadata and answer. */
+  privacy?: FeaturePrivacySettings;
+}
+
+/** The personal fields of a feature's jobs, redacted wherever a viewer (GATEWAY_VIEWER_TOKEN) sees job data. */
+export interface FeaturePrivacySettings {
+  /**
+   * Fields of the request, named as the client sends them: `user_id`, `callback_url`, `input` or
+   * `metadata`, or a dotted path inside the last two (`input.degree.field`).
+   */
+  personal_fields: string[];
+  /** Whether the answer is personal too (it is written from the personal input). @defaultValue true */
+  answer_is_personal?: boolean;
 }
 
 export interface FeatureCacheSettings {

@@ -19,6 +19,9 @@ import { loadConfig } from '../../libs/config/load.ts';
 import type { ClientLimits, GatewayConfig } from '../../libs/config/types.ts';
 import { obliterateQueues } from '../../libs/devkit/cleanup.ts';
 import { LLM_QUEUE, queuePrefix, type LlmJobData } from '../../libs/queue/jobs.ts';
+import type { AuditSink } from '../../libs/audit/auditLog.ts';
+import { WEBHOOK_QUEUE } from '../../libs/webhooks/queue.ts';
+import type { WebhookJobData } from '../../libs/webhooks/types.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { createRedis } from '../../libs/redis/connection.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
@@ -35,8 +38,14 @@ export interface InProcessApiOptions<C extends string> {
   keys: Record<C, string>;
   /** Rate limits per client id, laid over the shipped config's `rateLimits.clients`. @defaultValue `{}` (the shipped limits) */
   clientLimits?: Partial<Record<C, ClientLimits>>;
-  /** Token of the operator endpoints (/admin); without one they are not mounted. @defaultValue undefined */
+  /** Token of the operator endpoints (/admin); without it or viewerToken they are not mounted. @defaultValue undefined */
   adminToken?: string;
+  /** Read-only token of the operator endpoints. @defaultValue undefined */
+  viewerToken?: string;
+  /** Also show a `webhooks` queue (under the same prefix) in Bull Board and serve replays from it. @defaultValue false */
+  webhookQueue?: boolean;
+  /** Where operator actions are recorded. @defaultValue undefined (not recorded) */
+  audit?: AuditSink;
   /** Serve Prometheus metrics at /metrics. @defaultValue false */
   metrics?: boolean;
   /** Hosts every client may call back despite the SSRF rules. @defaultValue `[]` */
@@ -57,6 +66,8 @@ export interface InProcessApi<C extends string> {
   prefix: string;
   connection: Redis;
   queue: Queue<LlmJobData>;
+  /** The `webhooks` queue, when `webhookQueue` was asked for. */
+  webhooks: Queue<WebhookJobData> | undefined;
   store: SqliteJobStore;
   budget: BudgetStore;
   /** The shipped config with `clientLimits` applied, as the app sees it. */
@@ -76,6 +87,7 @@ export async function startInProcessApi<C extends string>(options: InProcessApiO
   const dbPath = join(tmpdir(), `${name}-${randomUUID()}.sqlite`);
   const connection = createRedis(REDIS_URL, `test-${name}`);
   const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix: queuePrefix(prefix) });
+  const webhooks = options.webhookQueue ? new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection, prefix: queuePrefix(prefix) }) : undefined;
   const store = new SqliteJobStore(dbPath);
   const budget = new BudgetStore(connection, queuePrefix(prefix));
   const shipped = loadConfig('config');
@@ -92,6 +104,7 @@ export async function startInProcessApi<C extends string>(options: InProcessApiO
       await closed;
     }
     await queue.close();
+    await webhooks?.close();
     await store.close();
     await connection.quit();
     await obliterateQueues(REDIS_URL, prefix);
@@ -116,7 +129,16 @@ export async function startInProcessApi<C extends string>(options: InProcessApiO
       }),
       budget,
       telemetry: { append: (line: object) => telemetry.push(line) },
-      operator: options.adminToken ? { adminToken: options.adminToken, queues: [queue as Queue] } : undefined,
+      operator:
+        options.adminToken || options.viewerToken
+          ? {
+              adminToken: options.adminToken,
+              viewerToken: options.viewerToken,
+              config: () => config,
+              queues: [queue as Queue, ...(webhooks ? [webhooks as Queue] : [])],
+              ...(options.audit ? { audit: options.audit } : {}),
+            }
+          : undefined,
       metrics: options.metrics
         ? createApiMetrics({ queue: queue as Queue, budget, breaker: new SharedBreaker(connection, queuePrefix(prefix)), config: () => config })
         : undefined,
@@ -132,5 +154,5 @@ export async function startInProcessApi<C extends string>(options: InProcessApiO
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
-  return { baseUrl, port, server, prefix, connection, queue, store, budget, config, telemetry, client: (clientId) => new GatewayClient(baseUrl, keys[clientId]), stop };
+  return { baseUrl, port, server, prefix, connection, queue, webhooks, store, budget, config, telemetry, client: (clientId) => new GatewayClient(baseUrl, keys[clientId]), stop };
 }
