@@ -38,6 +38,7 @@ function recordingStore(options: { fail?: boolean; refusal?: Refusal; failAfterR
     saveFeedback: async () => {},
     getFeedback: async () => null,
     experimentRows: async () => [],
+    searchJobs: async () => [],
     removeUnfinished: async () => false,
     unfinished: async () => [],
     spentMicros: async () => 0,

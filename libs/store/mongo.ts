@@ -24,8 +24,9 @@ import {
   toJobDocument,
 } from './mongoSchema.ts';
 import { mongoWriteError } from './mongoErrors.ts';
+import { searchFind } from './mongoSearch.ts';
 import { DEFAULT_MONGO_DATABASE, DEFAULT_RETENTION_DAYS, checkRetentionDays, parseMongoUrl } from './mongoUrl.ts';
-import { TERMINAL_STATUSES, UNFINISHED_STATUSES, type JobStatus, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
+import { TERMINAL_STATUSES, UNFINISHED_STATUSES, type JobStatus, type JobSearchQuery, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
 
 /** Options for MongoJobStore; each one given here overrides what the URL says. */
 export interface MongoJobStoreOptions {
@@ -202,6 +203,12 @@ export class MongoJobStore implements JobStore {
   async spentMicros(fromIso: string, toIso: string): Promise<number> {
     const [row] = await this.#ready().jobs.aggregate<{ micros?: unknown }>(spentMicrosPipeline(TERMINAL_STATUSES, fromIso, toIso));
     return Number(row?.micros ?? 0);
+  }
+
+  async searchJobs(query: JobSearchQuery): Promise<JobRecord[]> {
+    const { filter, sort } = searchFind(query);
+    const docs = await this.#ready().jobs.find(filter).sort(sort).limit(query.limit).lean<Record<string, unknown>[]>();
+    return docs.map(fromJobDocument);
   }
 
   async ping(): Promise<boolean> {
