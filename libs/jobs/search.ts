@@ -11,6 +11,13 @@ export const SEARCH_DEFAULT_LIMIT = 50;
 /** The largest `limit` a page may ask for. */
 export const SEARCH_MAX_LIMIT = 200;
 
+/**
+ * The most jobs one page examines for the status and metadata filters, which no index serves. It
+ * bounds what a page costs the store (SQLite blocks the API's event loop while it reads) however
+ * rarely the filters match; such a page may hold fewer jobs than asked and still have a next page.
+ */
+export const SEARCH_SCAN_LIMIT = 2000;
+
 /** The most `metadata.<key>` filters one search may combine. */
 export const SEARCH_MAX_METADATA_FILTERS = 5;
 

@@ -24,9 +24,10 @@ import {
   toJobDocument,
 } from './mongoSchema.ts';
 import { mongoWriteError } from './mongoErrors.ts';
-import { searchFind } from './mongoSearch.ts';
+import { searchQueries } from './mongoSearch.ts';
+import { searchPage } from './searchPage.ts';
 import { DEFAULT_MONGO_DATABASE, DEFAULT_RETENTION_DAYS, checkRetentionDays, parseMongoUrl } from './mongoUrl.ts';
-import { TERMINAL_STATUSES, UNFINISHED_STATUSES, type JobStatus, type JobSearchQuery, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
+import { TERMINAL_STATUSES, UNFINISHED_STATUSES, type JobStatus, type JobSearchPage, type JobSearchQuery, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
 
 /** Options for MongoJobStore; each one given here overrides what the URL says. */
 export interface MongoJobStoreOptions {
@@ -205,10 +206,17 @@ export class MongoJobStore implements JobStore {
     return Number(row?.micros ?? 0);
   }
 
-  async searchJobs(query: JobSearchQuery): Promise<JobRecord[]> {
-    const { filter, sort } = searchFind(query);
-    const docs = await this.#ready().jobs.find(filter).sort(sort).limit(query.limit).lean<Record<string, unknown>[]>();
-    return docs.map(fromJobDocument);
+  async searchJobs(query: JobSearchQuery): Promise<JobSearchPage> {
+    const jobs = this.#ready().jobs;
+    const { page, scanEnd } = searchQueries(query);
+    const docs = await jobs.aggregate<Record<string, unknown>>(page);
+    const lastExamined = scanEnd
+      ? async () => {
+          const [end] = await jobs.aggregate<{ _id: string; created_at: string }>(scanEnd);
+          return end ? { created_at: end.created_at, id: end._id } : null;
+        }
+      : undefined;
+    return searchPage(docs.map(fromJobDocument), query.limit, lastExamined);
   }
 
   async ping(): Promise<boolean> {

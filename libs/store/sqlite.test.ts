@@ -63,7 +63,7 @@ describe('SqliteJobStore schema upgrades', () => {
       const rows = await store.experimentRows(old.client_id, 'career_model_ab', '2025-01-01T00:00:00.000Z');
       expect(rows).toEqual([expect.objectContaining({ variant: 'gpt4', served_by: 'provider', rating: 3 })]);
       const found = await store.searchJobs({ clientId: old.client_id, userId: old.user_id!, limit: 10 });
-      expect(found.map((j) => j.id).sort()).toEqual([old.id, noExperiment.id].sort());
+      expect(found.jobs.map((j) => j.id).sort()).toEqual([old.id, noExperiment.id].sort());
     } finally {
       await store.close();
     }

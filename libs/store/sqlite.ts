@@ -9,6 +9,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { GatewayError } from '../errors/index.ts';
 import { EXPERIMENT_ROW_PATHS, toExperimentRow } from './experimentRow.ts';
 import { classifySqliteError } from './sqliteErrors.ts';
+import { searchPage } from './searchPage.ts';
 import { searchSql } from './sqliteSearch.ts';
 import {
   RecordRefusedError,
@@ -17,6 +18,7 @@ import {
   type ExperimentRow,
   type FeedbackRecord,
   type JobRecord,
+  type JobSearchPage,
   type JobSearchQuery,
   type JobStore,
   type SaveOutcome,
@@ -294,16 +296,27 @@ export class SqliteJobStore implements JobStore {
     return Number(this.#ready().stmts.spentMicros.get(fromIso, toIso)?.micros ?? 0);
   }
 
-  async searchJobs(query: JobSearchQuery): Promise<JobRecord[]> {
-    const { db } = this.#ready();
-    const { sql, params } = searchSql(query);
+  async searchJobs(query: JobSearchQuery): Promise<JobSearchPage> {
+    const { page, scanEnd } = searchSql(query);
+    const matches = this.#search(page.sql).all(...page.params).map((row) => parseDoc(row.doc));
+    const lastExamined = scanEnd
+      ? async () => {
+          const row = this.#search(scanEnd.sql).get(...scanEnd.params);
+          return row ? { created_at: String(row.created_at), id: String(row.id) } : null;
+        }
+      : undefined;
+    return searchPage(matches, query.limit, lastExamined);
+  }
+
+  /** The prepared statement of a search's SQL, kept for the next search of that shape. */
+  #search(sql: string): StatementSync {
     let stmt = this.#searches.get(sql);
     if (!stmt) {
       if (this.#searches.size >= MAX_CACHED_SEARCHES) this.#searches.clear();
-      stmt = db.prepare(sql);
+      stmt = this.#ready().db.prepare(sql);
       this.#searches.set(sql, stmt);
     }
-    return stmt.all(...params).map((row) => parseDoc(row.doc));
+    return stmt;
   }
 
   async ping(): Promise<boolean> {

@@ -21,8 +21,7 @@ describe('searchSql', () => {
     await store?.close();
   });
 
-  const plan = (query: JobSearchQuery) => {
-    const { sql, params } = searchSql(query);
+  const plan = ({ sql, params }: { sql: string; params: Array<string | number> }) => {
     return db
       .prepare(`EXPLAIN QUERY PLAN ${sql}`)
       .all(...params)
@@ -33,19 +32,22 @@ describe('searchSql', () => {
   const after = { created_at: '2025-03-01T10:00:00.000Z', id: 'j' };
 
   it.each<[string, JobSearchQuery, string]>([
-    ['a user', { clientId: 'c', userId: 'u1', limit: 51 }, 'jobs_client_user_created'],
-    ['a user, after a cursor, with filters', { clientId: 'c', userId: 'u1', statuses: ['completed'], since: '2025-01-01T00:00:00.000Z', metadata: { plan: 'pro' }, after, limit: 51 }, 'jobs_client_user_created'],
-    ['a client', { clientId: 'c', limit: 51 }, 'jobs_client_created_id'],
-    ['a client, after a cursor', { clientId: 'c', statuses: ['failed', 'rejected'], after, limit: 51 }, 'jobs_client_created_id'],
+    ['a user', { clientId: 'c', userId: 'u1', limit: 50 }, 'jobs_client_user_created'],
+    ['a user, after a cursor, with filters', { clientId: 'c', userId: 'u1', statuses: ['completed'], since: '2025-01-01T00:00:00.000Z', metadata: { plan: 'pro' }, after, limit: 50, scanLimit: 2000 }, 'jobs_client_user_created'],
+    ['a client', { clientId: 'c', limit: 50 }, 'jobs_client_created_id'],
+    ['a client, after a cursor, with filters', { clientId: 'c', statuses: ['failed', 'rejected'], after, limit: 50, scanLimit: 2000 }, 'jobs_client_created_id'],
+    ['a client, with filters and no scan limit', { clientId: 'c', statuses: ['failed'], limit: 50 }, 'jobs_client_created_id'],
   ])('pages through %s on an index, with no sort', (_name, query, index) => {
-    const detail = plan(query);
+    const { page, scanEnd } = searchSql(query);
+    const detail = plan(page);
     expect(detail).toContain(index);
     expect(detail).not.toContain('TEMP B-TREE');
+    if (scanEnd) expect(plan(scanEnd)).toContain(`COVERING INDEX ${index}`);
   });
 
   it('binds every value, the metadata path included', () => {
-    const { sql, params } = searchSql({ clientId: "c' OR 1=1 --", metadata: { plan: "x'" }, limit: 5 });
-    expect(sql).not.toContain("c'");
-    expect(params).toEqual(["c' OR 1=1 --", '$.metadata."plan"', "x'", 5]);
+    const { page } = searchSql({ clientId: "c' OR 1=1 --", metadata: { plan: "x'" }, limit: 5 });
+    expect(page.sql).not.toContain("c'");
+    expect(page.params).toEqual(["c' OR 1=1 --", '$.metadata."plan"', "x'", 6]);
   });
 });

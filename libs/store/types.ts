@@ -151,8 +151,22 @@ export interface JobSearchQuery {
   metadata?: Record<string, string>;
   /** The most records to answer. */
   limit: number;
-  /** Answer only records after this one in search order (the previous page's last). */
+  /**
+   * The most records one call examines for the `statuses` and `metadata` filters (which no index
+   * serves): a page then reads a bounded slice of the client's (or user's) jobs in the time range,
+   * however rare the matches. Unbounded when absent.
+   */
+  scanLimit?: number;
+  /** Answer only records after this position in search order (a previous page's `resumeAfter`). */
   after?: JobSearchPosition;
+}
+
+/** One page of a search. */
+export interface JobSearchPage {
+  /** At most `limit` records, newest first; fewer (even none) when the scan limit ended the page. */
+  jobs: JobRecord[];
+  /** Where the next page starts (pass it as `after`), or null when no later record matches. */
+  resumeAfter: JobSearchPosition | null;
 }
 
 /**
@@ -200,9 +214,10 @@ export interface JobStore {
   spentMicros(fromIso: string, toIso: string): Promise<number>;
   /**
    * Up to `query.limit` of the client's records matching the query, newest first (created_at
-   * descending, id descending among equal times), starting after `query.after`.
+   * descending, id descending among equal times), starting after `query.after`, and where the
+   * next page starts.
    */
-  searchJobs(query: JobSearchQuery): Promise<JobRecord[]>;
+  searchJobs(query: JobSearchQuery): Promise<JobSearchPage>;
   /** Answers true when the store can be used (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -8,16 +8,17 @@ import { expect, it } from 'vitest';
 import type { JobRecord, JobSearchQuery, JobStore } from '../../libs/store/types.ts';
 import { UNANSWERED, makeJobRecord } from './storeConformance.ts';
 
-/** The ids of every page of `query`, following the last record of each page as the next cursor. */
-async function allPages(store: JobStore, query: JobSearchQuery): Promise<{ ids: string[]; pages: number }> {
+/** The ids of every page of `query`, following each page's resumeAfter, and the size of each page. */
+async function allPages(store: JobStore, query: JobSearchQuery): Promise<{ ids: string[]; pages: number; sizes: number[] }> {
   const ids: string[] = [];
+  const sizes: number[] = [];
   let after: JobSearchQuery['after'];
   for (let pages = 1; pages < 100; pages++) {
     const page = await store.searchJobs({ ...query, ...(after ? { after } : {}) });
-    ids.push(...page.map((j) => j.id));
-    if (page.length < query.limit) return { ids, pages };
-    const last = page.at(-1)!;
-    after = { created_at: last.created_at, id: last.id };
+    ids.push(...page.jobs.map((j) => j.id));
+    sizes.push(page.jobs.length);
+    if (page.resumeAfter === null) return { ids, pages, sizes };
+    after = page.resumeAfter;
   }
   throw new Error('search did not end');
 }
@@ -46,10 +47,11 @@ export function describeSearchConformance(store: () => JobStore): void {
     for (const limit of [1, 3, 4, 10, 50]) {
       const { ids, pages } = await allPages(store(), { clientId: client, userId: 'u1', limit });
       expect(ids, `limit ${limit}`).toEqual(newestFirst);
-      expect(pages).toBe(Math.floor(mine.length / limit) + 1);
+      // A full page names the next one only when a record follows it: no empty last page.
+      expect(pages).toBe(Math.ceil(mine.length / limit));
     }
     const page = await store().searchJobs({ clientId: client, userId: 'u1', limit: 2 });
-    expect(page[0]).toEqual(mine.at(-1));
+    expect(page.jobs[0]).toEqual(mine.at(-1));
   });
 
   it("searchJobs without a user answers all the client's jobs and never another client's", async () => {
@@ -59,7 +61,7 @@ export function describeSearchConformance(store: () => JobStore): void {
     await store().saveMany([...jobs, foreign]);
     const { ids } = await allPages(store(), { clientId: client, limit: 2 });
     expect(ids).toEqual([jobs[2]!.id, jobs[1]!.id, jobs[0]!.id]);
-    expect(await store().searchJobs({ clientId: `nobody-${client}`, limit: 10 })).toEqual([]);
+    expect(await store().searchJobs({ clientId: `nobody-${client}`, limit: 10 })).toEqual({ jobs: [], resumeAfter: null });
   });
 
   it('searchJobs filters by status, time range and metadata', async () => {
@@ -72,7 +74,7 @@ export function describeSearchConformance(store: () => JobStore): void {
     const bare = makeJobRecord({ ...base, created_at: at(5), metadata: null });
     await store().saveMany([done, failed, queued, numeric, bare]);
     const ids = async (query: Omit<JobSearchQuery, 'clientId' | 'limit'>) =>
-      (await store().searchJobs({ clientId: client, limit: 50, ...query })).map((j) => j.id);
+      (await store().searchJobs({ clientId: client, limit: 50, ...query })).jobs.map((j) => j.id);
 
     expect(await ids({ statuses: ['completed'] })).toEqual([bare.id, numeric.id, done.id]);
     expect(await ids({ statuses: ['failed', 'queued'] })).toEqual([queued.id, failed.id]);
@@ -85,5 +87,23 @@ export function describeSearchConformance(store: () => JobStore): void {
     expect(await ids({ metadata: { plan: '42' } })).toEqual([]);
     expect(await ids({ userId: 'u1', statuses: ['completed'], metadata: { source: 'rails' }, since: at(0) })).toEqual([done.id]);
     expect(await ids({ userId: 'u2' })).toEqual([]);
+  });
+
+  it('searchJobs examines at most scanLimit records per page for status and metadata, and resumes where it stopped', async () => {
+    const client = `client-${randomUUID()}`;
+    const jobs = Array.from({ length: 12 }, (_, i) =>
+      makeJobRecord({ client_id: client, user_id: 'u1', created_at: at(i), status: i === 0 || i === 5 ? 'failed' : 'completed' }),
+    );
+    await store().saveMany(jobs);
+    const query = { clientId: client, userId: 'u1', statuses: ['failed' as const], limit: 5 };
+    const bounded = await allPages(store(), { ...query, scanLimit: 3 });
+    // Pages of 3 examined records each: 11-9, 8-6, 5-3 (job 5), 2-0 (job 0), then nothing left.
+    expect(bounded).toEqual({ ids: [jobs[5]!.id, jobs[0]!.id], pages: 5, sizes: [0, 0, 1, 1, 0] });
+    expect((await allPages(store(), query)).ids).toEqual(bounded.ids);
+
+    // More matches than the page holds within the scan: the next page starts after the page's last.
+    const completed = await store().searchJobs({ ...query, statuses: ['completed'], limit: 2, scanLimit: 6 });
+    expect(completed.jobs.map((j) => j.id)).toEqual([jobs[11]!.id, jobs[10]!.id]);
+    expect(completed.resumeAfter).toEqual({ created_at: jobs[10]!.created_at, id: jobs[10]!.id });
   });
 }
