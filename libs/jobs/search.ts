@@ -16,7 +16,7 @@ export const SEARCH_MAX_LIMIT = 200;
  * bounds what a page costs the store (SQLite blocks the API's event loop while it reads) however
  * rarely the filters match; such a page may hold fewer jobs than asked and still have a next page.
  */
-export const SEARCH_SCAN_LIMIT = 2000;
+export const SEARCH_SCAN_LIMIT = 1000;
 
 /** The most `metadata.<key>` filters one search may combine. */
 export const SEARCH_MAX_METADATA_FILTERS = 5;

@@ -109,6 +109,8 @@ module LlmGateway
     #   before:   created before (sent as `until`)
     #   metadata: {key => String value}, each top-level metadata key must equal its value
     #   limit:    jobs per page, 1 to 200 (the gateway's default is 50)
+    # With status or metadata filters a page may hold fewer than `limit` jobs, even none, and
+    # still carry a next_cursor (the gateway examines a bounded number of jobs per page).
     # A bad filter raises InvalidRequest with code `invalid_query` (`invalid_cursor` for a cursor).
     def search_page(user_id: nil, status: nil, since: nil, before: nil, metadata: nil, limit: nil, cursor: nil)
       params = search_params(user_id: user_id, status: status, since: since, before: before, metadata: metadata)
