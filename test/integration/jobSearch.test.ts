@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { GatewayClient } from '../../libs/client/gatewayClient.ts';
 import type { JobRecord } from '../../libs/store/types.ts';
+import { SEARCH_SCAN_LIMIT } from '../../libs/jobs/search.ts';
 import { makeJobRecord } from '../helpers/storeConformance.ts';
 import { startInProcessApi, type InProcessApi } from '../helpers/inProcessApi.ts';
 
@@ -59,6 +60,18 @@ describe('GET /v1/jobs', () => {
     // The job as GET /v1/jobs/:id shows it: no client id, no stored intake.
     expect(first.body.jobs[0]).toMatchObject({ id: mine[4]!.id, status: 'completed', user_id: 'search-u1' });
     expect(first.body.jobs[0]).not.toHaveProperty('client_id');
+  });
+
+  test('a rare status match: a page examines a bounded slice, may come back empty, and names the next', async () => {
+    const jobs = Array.from({ length: SEARCH_SCAN_LIMIT + 100 }, (_, i) =>
+      makeJobRecord({ client_id: 'alice', user_id: 'scan-u1', created_at: new Date(Date.UTC(2025, 5, 1) + i * 1000).toISOString(), status: i === 0 ? 'failed' : 'completed' }),
+    );
+    await api.store.saveMany(jobs);
+    const first = await alice.request<Page>('GET', '/v1/jobs?user_id=scan-u1&status=failed');
+    expect(first.status).toBe(200);
+    expect(first.body.jobs).toEqual([]);
+    expect(first.body.next_cursor).not.toBeNull();
+    expect(await allPages(alice, 'user_id=scan-u1&status=failed')).toEqual({ ids: [jobs[0]!.id], pages: 2 });
   });
 
   test.each([
