@@ -6,8 +6,9 @@ import type { ApiDeps, HandlerResult } from './handlers.ts';
 /**
  * GET /v1/jobs: one page of the client's jobs from the result store, newest first, with the
  * cursor of the next page (null on the last). A page whose status or metadata filters match
- * rarely may hold fewer jobs than asked, even none, and still name a next page. Statuses are the stored ones: a job in flight reads
- * as its intake record says until it ends (GET /v1/jobs/:id tells its live state).
+ * rarely may hold fewer jobs than asked, even none, and still name a next page. Statuses are the
+ * stored ones: a job in flight reads as its intake record says until it ends (GET /v1/jobs/:id
+ * tells its live state). Store failures answer 503 `store_unavailable`.
  */
 export async function searchJobs(deps: Pick<ApiDeps, 'store'>, clientId: string, rawQuery: Record<string, unknown>): Promise<HandlerResult> {
   const query = parseJobSearch(clientId, rawQuery);

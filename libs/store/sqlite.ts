@@ -82,7 +82,8 @@ CREATE INDEX IF NOT EXISTS jobs_client_created_id ON jobs (client_id, created_at
 DROP INDEX IF EXISTS jobs_client_created;
 `;
 
-// A search prepares one statement per shape of filters (a few dozen at most); kept for reuse.
+// A search prepares one statement per shape of its filters; the shapes in use are few, so a small
+// cache (emptied when full) saves preparing them again.
 const MAX_CACHED_SEARCHES = 64;
 
 const TERMINAL_LIST = TERMINAL_STATUSES.map((t) => `'${t}'`).join(', ');
