@@ -14,6 +14,6 @@ Gem::Specification.new do |spec|
   spec.authors = ['LLM gateway maintainers']
   spec.required_ruby_version = '>= 3.0'
   # Only what the library needs at run time: no tests, no scripts.
-  spec.files = Dir[File.join(__dir__, 'lib', '**', '*.rb')].map { |f| f.delete_prefix("#{__dir__}/") }.sort + ['README.md']
+  spec.files = Dir[File.join(__dir__, 'lib', '**', '*.rb')].map { |f| f.delete_prefix("#{__dir__}/") }.sort + %w[README.md CHANGELOG.md]
   spec.require_paths = ['lib']
 end
