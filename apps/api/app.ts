@@ -8,6 +8,7 @@ import { getExperimentReport, postFeedback } from './experimentHandlers.ts';
 import { operatorRouter, type OperatorDeps } from './operator.ts';
 import { adminSecurityHeaders, apiSecurityHeaders } from './securityHeaders.ts';
 import { cancelJob, getJob, submitJob, type ApiDeps, type HandlerResult } from './handlers.ts';
+import { searchJobs } from './searchHandler.ts';
 import { BODY_LIMIT, toGatewayError } from './errorMapping.ts';
 import { checkReadiness, type Readiness } from './health.ts';
 import type { Logger } from 'pino';
@@ -87,6 +88,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.post('/jobs', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => submitJob(deps, clientId, req.body, req.get('idempotency-key'), requestIdOf(req.res!))));
   // Submissions have their budget (`rpm`, in submitJob); every other /v1 request, matched or not, spends `read_rpm`.
   v1.use(limitReads(deps));
+  v1.get('/jobs', route((req, clientId) => searchJobs(deps, clientId, req.query)));
   v1.get('/jobs/:id', route((req, clientId) => getJob(deps, clientId, String(req.params.id))));
   v1.delete('/jobs/:id', route((req, clientId) => cancelJob(deps, clientId, String(req.params.id))));
   v1.post('/jobs/:id/feedback', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => postFeedback(deps, clientId, String(req.params.id), req.body)));

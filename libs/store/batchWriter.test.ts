@@ -38,6 +38,7 @@ function recordingStore(options: { fail?: boolean; refusal?: Refusal; failAfterR
     saveFeedback: async () => {},
     getFeedback: async () => null,
     experimentRows: async () => [],
+    searchJobs: async () => ({ jobs: [], resumeAfter: null }),
     removeUnfinished: async () => false,
     unfinished: async () => [],
     spentMicros: async () => 0,

@@ -24,8 +24,10 @@ import {
   toJobDocument,
 } from './mongoSchema.ts';
 import { mongoWriteError } from './mongoErrors.ts';
+import { searchQueries } from './mongoSearch.ts';
+import { searchPage } from './searchPage.ts';
 import { DEFAULT_MONGO_DATABASE, DEFAULT_RETENTION_DAYS, checkRetentionDays, parseMongoUrl } from './mongoUrl.ts';
-import { TERMINAL_STATUSES, UNFINISHED_STATUSES, type JobStatus, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
+import { TERMINAL_STATUSES, UNFINISHED_STATUSES, type JobStatus, type JobSearchPage, type JobSearchQuery, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
 
 /** Options for MongoJobStore; each one given here overrides what the URL says. */
 export interface MongoJobStoreOptions {
@@ -202,6 +204,19 @@ export class MongoJobStore implements JobStore {
   async spentMicros(fromIso: string, toIso: string): Promise<number> {
     const [row] = await this.#ready().jobs.aggregate<{ micros?: unknown }>(spentMicrosPipeline(TERMINAL_STATUSES, fromIso, toIso));
     return Number(row?.micros ?? 0);
+  }
+
+  async searchJobs(query: JobSearchQuery): Promise<JobSearchPage> {
+    const jobs = this.#ready().jobs;
+    const { page, scanEnd } = searchQueries(query);
+    const docs = await jobs.aggregate<Record<string, unknown>>(page);
+    const lastExamined = scanEnd
+      ? async () => {
+          const [end] = await jobs.aggregate<{ _id: string; created_at: string }>(scanEnd);
+          return end ? { created_at: end.created_at, id: end._id } : null;
+        }
+      : undefined;
+    return searchPage(docs.map(fromJobDocument), query.limit, lastExamined);
   }
 
   async ping(): Promise<boolean> {

@@ -23,7 +23,8 @@ describe('createJobSchema', () => {
   it('declares the indexes the API, the A/B report and retention query by', () => {
     const indexes = createJobSchema().indexes();
     expect(indexes).toEqual([
-      [{ client_id: 1, created_at: -1 }, expect.objectContaining({ name: 'client_created' })],
+      [{ client_id: 1, created_at: -1, _id: -1 }, expect.objectContaining({ name: 'client_created_id' })],
+      [{ client_id: 1, user_id: 1, created_at: -1, _id: -1 }, expect.objectContaining({ name: 'client_user_created' })],
       [{ status: 1, completed_at: -1 }, expect.objectContaining({ name: 'status_completed' })],
       [
         { feature: 1, 'experiment.id': 1, 'experiment.variant': 1, completed_at: -1 },

@@ -29,8 +29,11 @@ const DAY_MS = 86_400_000;
  * `Schema.indexes()`).
  */
 export const JOB_INDEXES: ReadonlyArray<readonly [Record<string, 1 | -1>, Record<string, unknown>]> = [
-  // A client's jobs, newest first (polling, listings).
-  [{ client_id: 1, created_at: -1 }, { name: 'client_created' }],
+  // A client's jobs, and one user's, newest first with the id settling ties (the job search,
+  // GET /v1/jobs): a page is read in index order, never sorted in memory. The first supersedes
+  // the earlier `client_created` (client_id, created_at), which a deployment may drop.
+  [{ client_id: 1, created_at: -1, _id: -1 }, { name: 'client_created_id' }],
+  [{ client_id: 1, user_id: 1, created_at: -1, _id: -1 }, { name: 'client_user_created' }],
   // Finished jobs by outcome and time (reports, reaping, operators' queries, the spend rebuilt
   // after Redis lost its data), and the few unfinished ones (recovery, by status).
   [{ status: 1, completed_at: -1 }, { name: 'status_completed' }],

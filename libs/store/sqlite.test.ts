@@ -48,8 +48,8 @@ function writeV1File(file: string, jobs: ReturnType<typeof makeJobRecord>[]): vo
   }
 }
 
-describe('SqliteJobStore schema version 2', () => {
-  it('upgrades a version-1 file in place: old records kept, reportable and ratable', async () => {
+describe('SqliteJobStore schema upgrades', () => {
+  it('upgrades a version-1 file in place: old records kept, reportable, ratable and searchable', async () => {
     const file = tempFile();
     const old = makeJobRecord({ experiment: { id: 'career_model_ab', variant: 'gpt4' }, served_by: 'provider' });
     const noExperiment = makeJobRecord({ experiment: null });
@@ -62,6 +62,8 @@ describe('SqliteJobStore schema version 2', () => {
       await store.saveFeedback(makeFeedbackRecord(old, { rating: 3 }));
       const rows = await store.experimentRows(old.client_id, 'career_model_ab', '2025-01-01T00:00:00.000Z');
       expect(rows).toEqual([expect.objectContaining({ variant: 'gpt4', served_by: 'provider', rating: 3 })]);
+      const found = await store.searchJobs({ clientId: old.client_id, userId: old.user_id!, limit: 10 });
+      expect(found.jobs.map((j) => j.id).sort()).toEqual([old.id, noExperiment.id].sort());
     } finally {
       await store.close();
     }
@@ -70,7 +72,9 @@ describe('SqliteJobStore schema version 2', () => {
     try {
       expect(db.prepare('PRAGMA user_version').get()?.user_version).toBe(SQLITE_SCHEMA_VERSION);
       const names = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('index', 'table')").all().map((r) => r.name);
-      expect(names).toEqual(expect.arrayContaining(['feedback', 'feedback_client', 'jobs_client_experiment_created']));
+      expect(names).toEqual(expect.arrayContaining(['feedback', 'feedback_client', 'jobs_client_experiment_created', 'jobs_client_user_created', 'jobs_client_created_id']));
+      // Superseded by jobs_client_created_id, which serves every query it did.
+      expect(names).not.toContain('jobs_client_created');
     } finally {
       db.close();
     }

@@ -9,13 +9,27 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { GatewayError } from '../errors/index.ts';
 import { EXPERIMENT_ROW_PATHS, toExperimentRow } from './experimentRow.ts';
 import { classifySqliteError } from './sqliteErrors.ts';
-import { RecordRefusedError, TERMINAL_STATUSES, UNFINISHED_STATUSES, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
+import { searchPage } from './searchPage.ts';
+import { searchSql } from './sqliteSearch.ts';
+import {
+  RecordRefusedError,
+  TERMINAL_STATUSES,
+  UNFINISHED_STATUSES,
+  type ExperimentRow,
+  type FeedbackRecord,
+  type JobRecord,
+  type JobSearchPage,
+  type JobSearchQuery,
+  type JobStore,
+  type SaveOutcome,
+} from './types.ts';
 
 /**
  * The schema version this code writes, kept in SQLite's `user_version` pragma.
  * 1: jobs. 2: jobs.experiment_id (generated) and its report index, the feedback table.
+ * 3: the job search's indexes (a client's jobs, and a user's, newest first).
  */
-export const SQLITE_SCHEMA_VERSION = 2;
+export const SQLITE_SCHEMA_VERSION = 3;
 
 /** Options for SqliteJobStore. */
 export interface SqliteJobStoreOptions {
@@ -43,7 +57,6 @@ CREATE TABLE IF NOT EXISTS jobs (
   doc TEXT NOT NULL,
   ${EXPERIMENT_ID_COLUMN}
 );
-CREATE INDEX IF NOT EXISTS jobs_client_created ON jobs (client_id, created_at);
 CREATE INDEX IF NOT EXISTS jobs_status_completed ON jobs (status, completed_at);
 `;
 
@@ -60,6 +73,18 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE INDEX IF NOT EXISTS feedback_client ON feedback (client_id);
 `;
+
+// Version 3. GET /v1/jobs pages through a client's jobs, or one user's, by (created_at, id); the
+// id in the index keeps the order sort-free. The new client index supersedes version 1's.
+const V3_SCHEMA = `
+CREATE INDEX IF NOT EXISTS jobs_client_user_created ON jobs (client_id, user_id, created_at, id);
+CREATE INDEX IF NOT EXISTS jobs_client_created_id ON jobs (client_id, created_at, id);
+DROP INDEX IF EXISTS jobs_client_created;
+`;
+
+// A search prepares one statement per shape of its filters; the shapes in use are few, so a small
+// cache (emptied when full) saves preparing them again.
+const MAX_CACHED_SEARCHES = 64;
 
 const TERMINAL_LIST = TERMINAL_STATUSES.map((t) => `'${t}'`).join(', ');
 
@@ -127,6 +152,7 @@ export class SqliteJobStore implements JobStore {
   readonly #busyTimeoutMs: number;
   #db: DatabaseSync | undefined;
   #stmts: Statements | undefined;
+  readonly #searches = new Map<string, StatementSync>();
 
   /** @param path a file path, or ':memory:'. The file and its directory are created by init(). */
   constructor(path: string, options: SqliteJobStoreOptions = {}) {
@@ -271,6 +297,29 @@ export class SqliteJobStore implements JobStore {
     return Number(this.#ready().stmts.spentMicros.get(fromIso, toIso)?.micros ?? 0);
   }
 
+  async searchJobs(query: JobSearchQuery): Promise<JobSearchPage> {
+    const { page, scanEnd } = searchSql(query);
+    const matches = this.#search(page.sql).all(...page.params).map((row) => parseDoc(row.doc));
+    const lastExamined = scanEnd
+      ? async () => {
+          const row = this.#search(scanEnd.sql).get(...scanEnd.params);
+          return row ? { created_at: String(row.created_at), id: String(row.id) } : null;
+        }
+      : undefined;
+    return searchPage(matches, query.limit, lastExamined);
+  }
+
+  /** The prepared statement of a search's SQL, kept for the next search of that shape. */
+  #search(sql: string): StatementSync {
+    let stmt = this.#searches.get(sql);
+    if (!stmt) {
+      if (this.#searches.size >= MAX_CACHED_SEARCHES) this.#searches.clear();
+      stmt = this.#ready().db.prepare(sql);
+      this.#searches.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   async ping(): Promise<boolean> {
     if (!this.#db || !this.#stmts) return false;
     try {
@@ -284,6 +333,7 @@ export class SqliteJobStore implements JobStore {
     const db = this.#db;
     this.#db = undefined;
     this.#stmts = undefined;
+    this.#searches.clear();
     if (db?.isOpen) db.close();
   }
 
@@ -317,7 +367,7 @@ export class SqliteJobStore implements JobStore {
 
 /**
  * Creates the schema, or upgrades an older one in place (version 1 files gain the experiment
- * column, its index and the feedback table). Refuses a file written by a newer version.
+ * column, its index and the feedback table; version 2 files the search indexes). Refuses a file written by a newer version.
  */
 function migrate(db: DatabaseSync): void {
   // IMMEDIATE so two processes starting at once do not both try to create the schema.
@@ -336,6 +386,7 @@ function migrate(db: DatabaseSync): void {
     const columns = db.prepare('PRAGMA table_xinfo(jobs)').all().map((c) => c.name);
     if (!columns.includes('experiment_id')) db.exec(`ALTER TABLE jobs ADD COLUMN ${EXPERIMENT_ID_COLUMN}`);
     db.exec(V2_SCHEMA);
+    db.exec(V3_SCHEMA);
     if (version < SQLITE_SCHEMA_VERSION) db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (e) {

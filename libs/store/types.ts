@@ -127,6 +127,48 @@ export interface ExperimentRow {
   rating: number | null;
 }
 
+/** A job's place in search order (created_at, then id): where the next page resumes. */
+export interface JobSearchPosition {
+  created_at: string;
+  id: string;
+}
+
+/**
+ * One page of a client's jobs (GET /v1/jobs). Every filter given must match; strings are matched
+ * exactly. Times are ISO-8601 UTC as the records carry them (`toISOString()` form).
+ */
+export interface JobSearchQuery {
+  /** Only this client's jobs, always. */
+  clientId: string;
+  userId?: string;
+  /** Any of these statuses, as the store holds them. */
+  statuses?: JobStatus[];
+  /** Created at or after this time. */
+  since?: string;
+  /** Created before this time. */
+  until?: string;
+  /** Top-level metadata keys whose value is this string. Keys are letters, digits, `_` and `-`. */
+  metadata?: Record<string, string>;
+  /** The most records to answer. */
+  limit: number;
+  /**
+   * The most records one call examines for the `statuses` and `metadata` filters (which no index
+   * serves): a page then reads a bounded slice of the client's (or user's) jobs in the time range,
+   * however rare the matches. Unbounded when absent.
+   */
+  scanLimit?: number;
+  /** Answer only records after this position in search order (a previous page's `resumeAfter`). */
+  after?: JobSearchPosition;
+}
+
+/** One page of a search. */
+export interface JobSearchPage {
+  /** At most `limit` records, newest first; fewer (even none) when the scan limit ended the page. */
+  jobs: JobRecord[];
+  /** Where the next page starts (pass it as `after`), or null when no later record matches. */
+  resumeAfter: JobSearchPosition | null;
+}
+
 /**
  * Where finished jobs live. Adapters: SQLite (default) and MongoDB. Methods are async so
  * that a networked adapter fits the same port.
@@ -170,6 +212,12 @@ export interface JobStore {
    * whose `completed_at` lies in [`fromIso`, `toIso`) (ISO-8601 UTC), each rounded to micro-dollars.
    */
   spentMicros(fromIso: string, toIso: string): Promise<number>;
+  /**
+   * Up to `query.limit` of the client's records matching the query, newest first (created_at
+   * descending, id descending among equal times), starting after `query.after`, and where the
+   * next page starts.
+   */
+  searchJobs(query: JobSearchQuery): Promise<JobSearchPage>;
   /** Answers true when the store can be used (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -32,9 +32,34 @@ function runRubyTests(env: NodeJS.ProcessEnv): Promise<RunResult> {
   });
 }
 
+/** Runs `command` synchronously (at most a minute) and answers its exit code and output. */
+function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): RunResult {
+  const result = spawnSync(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
+}
+
 if (!rubyInstalled) {
   test.skip('ruby not installed: Ruby client tests skipped', () => {});
 } else {
+  test('the gem builds, installs, and loads from its own files alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ruby-gem-'));
+    try {
+      const gemFile = join(dir, 'llm_gateway.gem');
+      const built = run('gem', ['build', 'llm_gateway.gemspec', '--output', gemFile], { cwd: RUBY_DIR });
+      expect(built.code, built.output).toBe(0);
+      const home = join(dir, 'home');
+      const installed = run('gem', ['install', '--local', '--no-document', '--install-dir', home, gemFile], { cwd: dir });
+      expect(installed.code, installed.output).toBe(0);
+      // Run outside the source tree, so only the packaged files can be found.
+      const script = 'gem "llm_gateway"; require "llm_gateway"; LlmGateway::Client.instance_method(:search); LlmGateway::Webhook; print LlmGateway::VERSION';
+      const loaded = run('ruby', ['-e', script], { cwd: dir, env: { GEM_HOME: home, GEM_PATH: home, RUBYLIB: '', RUBYOPT: '' } });
+      expect(loaded.code, loaded.output).toBe(0);
+      expect(loaded.output).toMatch(/^\d+\.\d+\.\d+$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('the Ruby client against the real gateway', () => {
     const dbPath = join(tmpdir(), `e2e-ruby-${randomUUID()}.sqlite`);
     let system: RunningSystem | undefined;
@@ -63,6 +88,7 @@ if (!rubyInstalled) {
       // The gateway's address was given, so the integration tests must have run, not skipped.
       expect(skips, output).toBe(0);
       expect(output).toMatch(/ClientTest#test_submit_and_wait_until_completed = [\d.]+ s = \./);
+      expect(output).toMatch(/ClientTest#test_search_finds_a_users_jobs_newest_first_across_pages = [\d.]+ s = \./);
     });
   });
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentRow, FeedbackRecord, JobRecord, JobStore } from '../../libs/store/types.ts';
 import { describeRecoveryConformance } from './storeRecoveryConformance.ts';
+import { describeSearchConformance } from './storeSearchConformance.ts';
 
 /** The fields of a job no worker has answered yet (queued, nothing paid, nothing stored). */
 export const UNANSWERED: Partial<JobRecord> = {
@@ -93,6 +94,7 @@ export function describeJobStoreConformance(
     });
 
     describeRecoveryConformance(() => store);
+    describeSearchConformance(() => store);
 
     it('answers ping with true', async () => {
       expect(await store.ping()).toBe(true);

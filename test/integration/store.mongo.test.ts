@@ -57,7 +57,8 @@ if (!uri) {
       await store.close();
       const indexes = await withDb((db) => db.collection(JOBS_COLLECTION).indexes());
       const byName = new Map(indexes.map((ix) => [ix.name, ix]));
-      expect(byName.get('client_created')?.key).toEqual({ client_id: 1, created_at: -1 });
+      expect(byName.get('client_created_id')?.key).toEqual({ client_id: 1, created_at: -1, _id: -1 });
+      expect(byName.get('client_user_created')?.key).toEqual({ client_id: 1, user_id: 1, created_at: -1, _id: -1 });
       expect(byName.get('status_completed')?.key).toEqual({ status: 1, completed_at: -1 });
       expect(byName.get('feature_experiment_completed')?.key).toEqual({
         feature: 1,

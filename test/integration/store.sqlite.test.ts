@@ -29,7 +29,7 @@ describe('SqliteJobStore on a shared file', () => {
       expect(db.prepare('PRAGMA journal_mode').get()?.journal_mode).toBe('wal');
       expect(db.prepare('PRAGMA user_version').get()?.user_version).toBe(SQLITE_SCHEMA_VERSION);
       const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'jobs'").all();
-      expect(indexes.map((r) => r.name)).toEqual(expect.arrayContaining(['jobs_client_created', 'jobs_status_completed']));
+      expect(indexes.map((r) => r.name)).toEqual(expect.arrayContaining(['jobs_client_created_id', 'jobs_client_user_created', 'jobs_status_completed']));
     } finally {
       db.close();
     }

@@ -1,7 +1,7 @@
 # frozen_string_literal: true
 
 # Plain-Ruby client for the LLM gateway: submit jobs, poll them with backoff, and verify the
-# signed (Standard Webhooks) callbacks. Standard library only: net/http, json, openssl.
+# signed (Standard Webhooks) callbacks. Standard library only: net/http, json, openssl, uri, time, securerandom.
 module LlmGateway
 end
 

@@ -154,6 +154,44 @@ class ClientOfflineTest < Minitest::Test
     end
   end
 
+  def test_search_page_sends_the_filters_as_query_parameters
+    with_server([[200, {}, { jobs: [{ id: 'j2' }], next_cursor: nil }]]) do |client, server|
+      page = client.search_page(user_id: 'u 1', status: %w[completed failed], since: Time.utc(2025, 3, 1, 10),
+                                before: Date.new(2025, 4, 1), metadata: { 'plan' => 'pro' }, limit: 10, cursor: 'abc')
+      assert_equal({ 'jobs' => [{ 'id' => 'j2' }], 'next_cursor' => nil }, page)
+      path = server.requests.first[:line].split(' ')[1]
+      assert_equal '/v1/jobs', path.split('?').first
+      assert_equal [%w[user_id u\ 1], %w[status completed,failed], %w[since 2025-03-01T10:00:00.000Z], %w[until 2025-04-01],
+                    %w[metadata.plan pro], %w[limit 10], %w[cursor abc]], URI.decode_www_form(path.split('?', 2).last)
+    end
+  end
+
+  def test_search_enumerates_pages_lazily_following_next_cursor
+    responses = [
+      [200, {}, { jobs: [{ id: 'j3' }, { id: 'j2' }], next_cursor: 'c1' }],
+      [200, {}, { jobs: [{ id: 'j1' }], next_cursor: nil }]
+    ]
+    with_server(responses) do |client, server|
+      jobs = client.search(user_id: 'u1', page_size: 2)
+      assert_kind_of Enumerator, jobs
+      assert_empty server.requests, 'nothing is fetched before the first job is asked for'
+      assert_equal %w[j3], jobs.first(1).map { |j| j['id'] }
+      assert_equal 1, server.requests.size
+    end
+    with_server(responses) do |client, server|
+      assert_equal %w[j3 j2 j1], client.search(user_id: 'u1', page_size: 2).map { |j| j['id'] }
+      queries = server.requests.map { |r| URI.decode_www_form(r[:line].split(' ')[1].split('?', 2).last).to_h }
+      assert_equal [{ 'user_id' => 'u1', 'limit' => '2' }, { 'user_id' => 'u1', 'limit' => '2', 'cursor' => 'c1' }], queries
+    end
+  end
+
+  def test_search_raises_invalid_request_for_a_bad_filter
+    with_server([[400, {}, error('invalid_query')]]) do |client, _|
+      e = assert_raises(LlmGateway::InvalidRequest) { client.search(status: 'done').first }
+      assert_equal 'invalid_query', e.code
+    end
+  end
+
   def test_connection_refused_is_a_connection_error
     port = TCPServer.new('127.0.0.1', 0).then { |s| s.addr[1].tap { s.close } }
     client = LlmGateway::Client.new(base_url: "http://127.0.0.1:#{port}", api_key: 'k', max_retries: 0)

@@ -77,6 +77,41 @@ class ClientTest < Minitest::Test
     refute_nil error.code
   end
 
+  def test_search_finds_a_users_jobs_newest_first_across_pages
+    user = "ruby-search-#{SecureRandom.hex(6)}"
+    ids = Array.new(3) do |i|
+      @client.submit(feature: 'career_path_navigator', input: CAREER_INPUT, user_id: user,
+                     metadata: { 'plan' => i.even? ? 'pro' : 'free' })['id']
+    end
+    other = @client.submit(feature: 'career_path_navigator', input: CAREER_INPUT, user_id: "#{user}-other")['id']
+
+    jobs = @client.search(user_id: user, page_size: 2).to_a
+    assert_equal ids.sort, jobs.map { |j| j['id'] }.sort
+    refute_includes jobs.map { |j| j['id'] }, other
+    times = jobs.map { |j| j['created_at'] }
+    assert_equal times.sort.reverse, times, 'newest first'
+    jobs.each { |j| assert_equal user, j['user_id'] }
+
+    pro = @client.search(user_id: user, metadata: { 'plan' => 'pro' }).map { |j| j['id'] }
+    assert_equal [ids[0], ids[2]].sort, pro.sort
+    assert_empty @client.search(user_id: user, since: Time.now + 3600).to_a
+
+    first = @client.search_page(user_id: user, limit: 2)
+    assert_equal 2, first['jobs'].size
+    refute_nil first['next_cursor']
+    rest = @client.search_page(user_id: user, limit: 2, cursor: first['next_cursor'])
+    assert_equal 1, rest['jobs'].size
+    assert_nil rest['next_cursor']
+  end
+
+  def test_search_with_a_bad_filter_raises_invalid_request
+    error = assert_raises(LlmGateway::InvalidRequest) { @client.search_page(status: 'done') }
+    assert_equal 'invalid_query', error.code
+    assert_equal ['status'], error.details.map { |d| d['path'] }
+    error = assert_raises(LlmGateway::InvalidRequest) { @client.search_page(cursor: 'nope') }
+    assert_equal 'invalid_cursor', error.code
+  end
+
   def test_wait_on_unknown_job_raises_not_found_at_once
     assert_raises(LlmGateway::NotFound) { @client.wait(SecureRandom.uuid, timeout: 5) }
   end

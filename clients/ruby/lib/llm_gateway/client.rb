@@ -100,7 +100,65 @@ module LlmGateway
       end
     end
 
+    # GET /v1/jobs, one page: the client's jobs matching every filter given, newest first.
+    # Returns {"jobs" => [job, ...], "next_cursor" => String or nil}; pass next_cursor back as
+    # `cursor:` (with the same filters) for the next page. Filters:
+    #   user_id:  the job's user_id
+    #   status:   a status or several (Array): queued, active, completed, failed, rejected, cancelled
+    #   since:    created at or after (Time, Date, DateTime or ISO-8601 String)
+    #   before:   created before (sent as `until`)
+    #   metadata: {key => String value}, each top-level metadata key must equal its value
+    #   limit:    jobs per page, 1 to 200 (the gateway's default is 50)
+    # With status or metadata filters a page may hold fewer than `limit` jobs, even none, and
+    # still carry a next_cursor (the gateway examines a bounded number of jobs per page).
+    # A bad filter raises InvalidRequest with code `invalid_query` (`invalid_cursor` for a cursor).
+    def search_page(user_id: nil, status: nil, since: nil, before: nil, metadata: nil, limit: nil, cursor: nil)
+      params = search_params(user_id: user_id, status: status, since: since, before: before, metadata: metadata)
+      params << ['limit', limit.to_s] unless limit.nil?
+      params << ['cursor', cursor.to_s] unless cursor.nil?
+      path = params.empty? ? '/v1/jobs' : "/v1/jobs?#{URI.encode_www_form(params)}"
+      request(:get, path, retryable: true)
+    end
+
+    # Every job matching the filters (see search_page), newest first, as an Enumerator that
+    # fetches the next page of `page_size` only when the caller gets that far:
+    #   client.search(user_id: user.id.to_s, status: %w[completed failed]).first(20)
+    #   client.search(metadata: { 'plan' => 'pro' }).each { |job| ... }
+    def search(user_id: nil, status: nil, since: nil, before: nil, metadata: nil, page_size: 50)
+      filters = { user_id: user_id, status: status, since: since, before: before, metadata: metadata }
+      Enumerator.new do |yielder|
+        cursor = nil
+        loop do
+          page = search_page(**filters, limit: page_size, cursor: cursor)
+          page.fetch('jobs', []).each { |job| yielder << job }
+          cursor = page['next_cursor']
+          break if cursor.nil?
+        end
+      end
+    end
+
     private
+
+    # The query parameters of a search, in the gateway's names, as [name, value] pairs.
+    def search_params(user_id:, status:, since:, before:, metadata:)
+      params = []
+      params << ['user_id', user_id.to_s] unless user_id.nil?
+      params << ['status', Array(status).map(&:to_s).join(',')] unless status.nil?
+      params << ['since', iso_time(since)] unless since.nil?
+      params << ['until', iso_time(before)] unless before.nil?
+      (metadata || {}).each { |key, value| params << ["metadata.#{key}", value.to_s] }
+      params
+    end
+
+    # Times go out as ISO-8601 UTC with milliseconds, a Date as its day (midnight UTC); a String is
+    # passed on as given.
+    def iso_time(value)
+      return value if value.is_a?(String)
+      return value.iso8601 if value.is_a?(Date) && !value.is_a?(DateTime)
+
+      value = value.to_time unless value.is_a?(Time)
+      value.getutc.iso8601(3)
+    end
 
     def request(method, path, body: nil, headers: {}, retryable: false)
       attempt = 0
