@@ -19,5 +19,5 @@ export async function searchJobs(deps: Pick<ApiDeps, 'store'>, clientId: string,
       : new GatewayError('store_unavailable', 'The result store did not answer the search; retry shortly.', { status: 503, retryAfterSeconds: 2, cause });
   });
   const next = page.resumeAfter ? encodeCursor(page.resumeAfter) : null;
-  return { status: 200, body: { jobs: page.jobs.map(publicJob), next_cursor: next } };
+  return { status: 200, body: { jobs: page.jobs.map((record) => publicJob(record)), next_cursor: next } };
 }
