@@ -8,8 +8,9 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { GatewayError } from '../errors/index.ts';
 import { EXPERIMENT_ROW_PATHS, toExperimentRow } from './experimentRow.ts';
+import { FINISHED_ROW_PATHS, toFinishedRow } from './finishedRow.ts';
 import { classifySqliteError } from './sqliteErrors.ts';
-import { RecordRefusedError, TERMINAL_STATUSES, UNFINISHED_STATUSES, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
+import { RecordRefusedError, TERMINAL_STATUSES, UNFINISHED_STATUSES, type ExperimentRow, type FeedbackRecord, type FinishedRow, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
 
 /**
  * The schema version this code writes, kept in SQLite's `user_version` pragma.
@@ -74,6 +75,14 @@ const SPENT_MICROS = `
 SELECT COALESCE(SUM(CAST(ROUND(json_extract(doc, '$.cost_usd') * 1000000) AS INTEGER)), 0) AS micros
 FROM jobs WHERE status IN (${TERMINAL_LIST}) AND completed_at >= ? AND completed_at < ?`;
 
+// The dashboard's recent window, served by jobs_status_completed; only the fields it reads leave
+// SQLite (never the answer text).
+const FINISHED_ROWS = `
+SELECT json_extract(doc, ${Object.values(FINISHED_ROW_PATHS).map((p) => `'$.${p}'`).join(', ')}) AS fields
+FROM jobs WHERE status IN (${TERMINAL_LIST}) AND completed_at >= ? AND completed_at < ?
+ORDER BY completed_at DESC LIMIT ?`;
+const FINISHED_FIELDS = Object.keys(FINISHED_ROW_PATHS);
+
 const UPSERT_FEEDBACK = `
 INSERT INTO feedback (job_id, client_id, rating, helpful, comment, created_at)
 VALUES (?, ?, ?, ?, ?, ?)
@@ -117,6 +126,7 @@ interface Statements {
   removeUnfinished: StatementSync;
   unfinished: StatementSync;
   spentMicros: StatementSync;
+  finishedRows: StatementSync;
   ping: StatementSync;
 }
 
@@ -179,6 +189,7 @@ export class SqliteJobStore implements JobStore {
         removeUnfinished: db.prepare(`DELETE FROM jobs WHERE id = ? AND status NOT IN (${TERMINAL_LIST})`),
         unfinished: db.prepare(UNFINISHED),
         spentMicros: db.prepare(SPENT_MICROS),
+        finishedRows: db.prepare(FINISHED_ROWS),
         ping: db.prepare('SELECT 1 AS ok'),
       };
       this.#db = db;
@@ -269,6 +280,13 @@ export class SqliteJobStore implements JobStore {
 
   async spentMicros(fromIso: string, toIso: string): Promise<number> {
     return Number(this.#ready().stmts.spentMicros.get(fromIso, toIso)?.micros ?? 0);
+  }
+
+  async finishedRows(fromIso: string, toIso: string, limit: number): Promise<FinishedRow[]> {
+    return this.#ready().stmts.finishedRows.all(fromIso, toIso, limit).map((row) => {
+      const values = JSON.parse(String(row.fields)) as unknown[];
+      return toFinishedRow(Object.fromEntries(FINISHED_FIELDS.map((name, i) => [name, values[i]])));
+    });
   }
 
   async ping(): Promise<boolean> {
