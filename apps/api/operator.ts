@@ -9,6 +9,8 @@ import { replayWebhook } from '../../libs/webhooks/queue.ts';
 import { isIssuedJobId } from '../../libs/jobs/jobId.ts';
 import type { AuditEntry, AuditSink } from '../../libs/audit/auditLog.ts';
 import { LoginMemory } from '../../libs/audit/logins.ts';
+import { dashboardRouter } from './dashboard/router.ts';
+import type { DashboardSources } from './dashboard/summary.ts';
 
 /** What the operator endpoints need. */
 export interface OperatorDeps {
@@ -20,6 +22,8 @@ export interface OperatorDeps {
   webhookAttempts?: number;
   /** Records logins, Bull Board actions and replays (libs/audit); without it none are recorded. */
   audit?: AuditSink;
+  /** What the dashboard at /admin reads (apps/api/dashboard); without it there is no dashboard. */
+  dashboard?: DashboardSources;
 }
 
 // Bull Board's read-only calls are GETs; anything else changes a queue or a job.
@@ -56,6 +60,9 @@ export function operatorRouter(deps: OperatorDeps): express.Router {
     res.set('www-authenticate', 'Basic realm="llm-gateway operators"');
     next(new GatewayError('unauthorized', 'Operator endpoints need the admin token (GATEWAY_ADMIN_TOKEN) as a Bearer token or Basic password.', { status: 401 }));
   });
+
+  // The dashboard: GETs only, so every operator role may see it.
+  if (deps.dashboard) router.use(dashboardRouter(deps.dashboard));
 
   const board = new ExpressAdapter();
   board.setBasePath('/admin/queues');
