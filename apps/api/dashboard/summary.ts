@@ -25,7 +25,7 @@ export interface DashboardSources {
   alertStates: () => Promise<Record<string, boolean>>;
   /** Minutes of finished jobs the spend, latency and error figures cover. @defaultValue 60 */
   windowMinutes?: number;
-  /** Most finished jobs read per summary (newest first); the window is marked truncated past it. @defaultValue 10000 */
+  /** Most finished jobs read per summary (newest first); when that many are read the window is marked truncated (older ones may be left out). @defaultValue 10000 */
   maxRows?: number;
   /** Epoch milliseconds. @defaultValue Date.now */
   now?: () => number;

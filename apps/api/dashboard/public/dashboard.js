@@ -134,40 +134,62 @@ function experiment(summary, e, i) {
 }
 
 // Budget burn: spend from the month's start to now, the linear forecast to its end, and the cap.
+// A cap far above the forecast would flatten the spend into the axis, so the chart then scales to
+// the forecast and the cap gauge below it tells the proportion.
+const CAP_IN_VIEW = 4;
 let burnPlot;
+let burnKey;
 function drawBurn(month) {
   const container = document.getElementById('burn-chart');
   const start = Date.parse(`${month.period}-01T00:00:00Z`) / 1000;
   const end = Date.parse(month.ends_at) / 1000;
   const now = Math.min(end, Date.now() / 1000);
   const cap = month.limit_usd;
+  const top = Math.max(month.spent_usd, month.forecast_usd);
+  const capShown = cap !== null && cap <= CAP_IN_VIEW * Math.max(top, 1e-9);
   const data = [
     [start, now, end],
     [0, month.spent_usd, null],
     [null, month.spent_usd, month.forecast_usd],
-    [cap, cap, cap],
+    capShown ? [cap, cap, cap] : [null, null, null],
   ];
+  drawCapGauge(month, capShown);
   const width = Math.max(300, container.clientWidth);
-  if (burnPlot && burnPlot.width === width) return burnPlot.setData(data);
+  const key = `${width}:${capShown}`;
+  if (burnPlot && burnKey === key) return burnPlot.setData(data);
   burnPlot?.destroy();
+  burnKey = key;
   burnPlot = new uPlot(
     {
       width,
       height: 220,
       legend: { live: false },
       cursor: { show: false },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max, cap ?? 0) * 1.1 || 1] } },
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, (max || 1) * 1.15] } },
       axes: [{}, { values: (_u, ticks) => ticks.map((t) => `$${t}`), size: 60 }],
       series: [
         {},
         { label: 'spent', stroke: '#5b7bd5', width: 2, fill: 'rgba(91,123,213,.12)' },
         { label: 'forecast', stroke: '#b7791f', width: 2, dash: [6, 4] },
-        { label: 'cap', stroke: '#c53030', width: 1 },
+        { label: capShown ? 'cap' : 'cap (off scale)', stroke: '#c53030', width: 1 },
       ],
     },
     data,
     container,
   );
+}
+
+// Spent and forecast as shares of the cap.
+function drawCapGauge(month, capShown) {
+  const gauge = document.getElementById('cap-gauge');
+  const cap = month.limit_usd;
+  const share = (v) => (cap ? Math.min(100, (v / cap) * 100) : 0);
+  gauge.querySelector('.spent').style.width = `${share(month.spent_usd)}%`;
+  gauge.querySelector('.forecast').style.width = `${share(month.forecast_usd)}%`;
+  gauge.querySelector('.label').textContent =
+    cap === null
+      ? 'no monthly cap'
+      : `spent ${(share(month.spent_usd)).toFixed(1)}% of the cap · forecast ${((month.forecast_usd / cap) * 100).toFixed(1)}%${capShown ? '' : ' · cap off the chart\'s scale'}`;
 }
 
 let refreshes = 0;
