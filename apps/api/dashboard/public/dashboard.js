@@ -75,6 +75,16 @@ function render(summary) {
     }),
   );
 
+  fillPills(
+    'error-codes',
+    Object.keys(summary.errors.by_code).map((code) => {
+      const li = document.createElement('li');
+      li.dataset.state = 'half_open';
+      li.append(`${code}: `, figure('span', summary, `errors.by_code.${code}`));
+      return li;
+    }),
+  );
+
   const spend = Object.entries(summary.spend.by_provider);
   const most = Math.max(0, ...spend.map(([, l]) => l.usd));
   document.querySelector('#spend-provider tbody').replaceChildren(
