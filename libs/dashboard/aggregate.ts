@@ -79,7 +79,11 @@ export function windowFigures(rows: readonly FinishedRow[]): WindowFigures {
       line.micros += micros;
       line.jobs += 1;
       providerMicros.set(row.provider, line);
-      if (providerLatency !== null) latencies.set(row.provider, [...(latencies.get(row.provider) ?? []), providerLatency]);
+      if (providerLatency !== null) {
+        const list = latencies.get(row.provider);
+        if (list) list.push(providerLatency);
+        else latencies.set(row.provider, [providerLatency]);
+      }
     }
     if (row.experiment_id !== null && row.variant !== null) {
       const key = JSON.stringify([row.experiment_id, row.variant]);

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { buildSummary, type DashboardSources } from './summary.ts';
+import { sharedSummary, type DashboardSources } from './summary.ts';
 
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
 // uplot's main entry lies in its dist/ folder, beside the browser builds.
@@ -24,10 +24,11 @@ const VENDOR_FILES: Record<string, string> = {
 /** The dashboard's routes; mount on the /admin router after its authentication. */
 export function dashboardRouter(sources: DashboardSources): express.Router {
   const router = express.Router();
+  const summary = sharedSummary(sources);
   router.get('/', (_req, res) => res.sendFile(join(PUBLIC_DIR, 'index.html'), { cacheControl: false }));
   router.get('/api/summary', async (_req: Request, res: Response, next: NextFunction) => {
     try {
-      res.json(await buildSummary(sources));
+      res.json(await summary());
     } catch (e) {
       next(e);
     }

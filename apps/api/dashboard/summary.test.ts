@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { BudgetStore } from '../../../libs/budget/budgetStore.ts';
 import { loadConfig } from '../../../libs/config/load.ts';
 import type { FinishedRow } from '../../../libs/store/types.ts';
-import { buildSummary } from './summary.ts';
+import { buildSummary, sharedSummary } from './summary.ts';
 
 const NOW = Date.parse('2026-12-16T12:00:00.000Z');
 const cfg = loadConfig('config');
@@ -84,5 +84,39 @@ describe('buildSummary', () => {
     expect(summary.queue.oldest_wait_seconds).toBe(0);
     expect(summary.webhooks).toBeNull();
     expect(summary.experiments[0]!.variants.every((v) => v.jobs === 0 && v.latency_ms.p50 === null)).toBe(true);
+  });
+});
+
+describe('sharedSummary', () => {
+  it('builds once for callers within reuseMs, again after it, and forgets a failed build', async () => {
+    let now = NOW;
+    let reads = 0;
+    let fail = false;
+    const summary = sharedSummary({
+      store: {
+        finishedRows: async () => {
+          reads += 1;
+          if (fail) throw new Error('store down');
+          return [];
+        },
+      },
+      budget,
+      config: () => cfg,
+      breaker: { state: async () => ({ state: 'closed', consecutiveFailures: 0 }) },
+      queue: fakeQueue({}),
+      alertStates: async () => ({}),
+      reuseMs: 1000,
+      now: () => now,
+    });
+    await Promise.all([summary(), summary()]);
+    now += 999;
+    await summary();
+    expect(reads).toBe(1);
+    now += 1;
+    fail = true;
+    await expect(summary()).rejects.toThrow('store down');
+    fail = false;
+    await summary();
+    expect(reads).toBe(3);
   });
 });

@@ -25,8 +25,13 @@ export interface DashboardSources {
   alertStates: () => Promise<Record<string, boolean>>;
   /** Minutes of finished jobs the spend, latency and error figures cover. @defaultValue 60 */
   windowMinutes?: number;
-  /** Most finished jobs read per summary (newest first); when that many are read the window is marked truncated (older ones may be left out). @defaultValue 10000 */
+  /** Most finished jobs read per summary (newest first); when that many are read the window is marked truncated (older ones may be left out). @defaultValue 5000 */
   maxRows?: number;
+  /**
+   * Milliseconds one summary is served to every caller: reading the window parses each job's
+   * record, so open dashboards share one read instead of each paying for it. @defaultValue 2000
+   */
+  reuseMs?: number;
   /** Epoch milliseconds. @defaultValue Date.now */
   now?: () => number;
 }
@@ -64,7 +69,7 @@ export async function buildSummary(sources: DashboardSources): Promise<Dashboard
   const now = sources.now?.() ?? Date.now();
   const cfg = sources.config();
   const minutes = sources.windowMinutes ?? 60;
-  const maxRows = sources.maxRows ?? 10_000;
+  const maxRows = sources.maxRows ?? 5000;
   const from = new Date(now - minutes * 60_000).toISOString();
   // The upper bound lies a little ahead so a job completed this millisecond by a worker whose clock runs ahead is still counted.
   const to = new Date(now + 60_000).toISOString();
@@ -104,6 +109,26 @@ export async function buildSummary(sources: DashboardSources): Promise<Dashboard
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([id, firing]) => ({ id, firing })),
     experiments: experimentSummaries(cfg, figures.spend.by_variant),
+  };
+}
+
+/**
+ * buildSummary shared by concurrent and close callers: a summary younger than `sources.reuseMs`
+ * (or still being built) is answered again; a failed build is not kept.
+ */
+export function sharedSummary(sources: DashboardSources): () => Promise<DashboardSummary> {
+  const reuseMs = sources.reuseMs ?? 2000;
+  const clock = sources.now ?? Date.now;
+  let last: { at: number; summary: Promise<DashboardSummary> } | undefined;
+  return () => {
+    const at = clock();
+    if (last && at - last.at < reuseMs) return last.summary;
+    const current = { at, summary: buildSummary(sources) };
+    last = current;
+    current.summary.catch(() => {
+      if (last === current) last = undefined;
+    });
+    return current.summary;
   };
 }
 
