@@ -116,7 +116,13 @@ export async function startInProcessApi<C extends string>(options: InProcessApiO
       }),
       budget,
       telemetry: { append: (line: object) => telemetry.push(line) },
-      operator: options.adminToken ? { adminToken: options.adminToken, queues: [queue as Queue] } : undefined,
+      operator: options.adminToken
+        ? {
+            adminToken: options.adminToken,
+            queues: [queue as Queue],
+            dashboard: { store, budget, config: () => config, breaker: new SharedBreaker(connection, queuePrefix(prefix)), queue: queue as Queue, alertStates: async () => ({}) },
+          }
+        : undefined,
       metrics: options.metrics
         ? createApiMetrics({ queue: queue as Queue, budget, breaker: new SharedBreaker(connection, queuePrefix(prefix)), config: () => config })
         : undefined,
