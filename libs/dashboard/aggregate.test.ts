@@ -3,6 +3,7 @@ import type { FinishedRow } from '../store/types.ts';
 import { percentiles, windowFigures } from './aggregate.ts';
 
 const row = (overrides: Partial<FinishedRow> = {}): FinishedRow => ({
+  client_id: 'c1',
   status: 'completed',
   provider: 'openai',
   experiment_id: 'exp',
@@ -45,15 +46,15 @@ describe('windowFigures', () => {
   it('sums spend in micro-dollars by provider and by variant, without float drift', () => {
     const rows = [
       ...Array.from({ length: 10 }, () => row({ cost_usd: 0.1 })),
-      row({ provider: 'anthropic', variant: 'claude', cost_usd: 0.0000015 }),
+      row({ provider: 'anthropic', variant: 'claude', cost_usd: 0.0000015, client_id: 'c2' }),
       row({ provider: 'anthropic', variant: 'claude', cost_usd: null, status: 'failed', error_code: 'provider_unavailable', provider_latency_ms: null }),
     ];
     const f = windowFigures(rows);
     expect(f.spend.total_usd).toBe(1.000002);
     expect(f.spend.by_provider).toEqual({ anthropic: { usd: 0.000002, jobs: 2 }, openai: { usd: 1, jobs: 10 } });
-    expect(f.spend.by_variant.map(({ variant, usd, jobs, failed }) => ({ variant, usd, jobs, failed }))).toEqual([
-      { variant: 'claude', usd: 0.000002, jobs: 2, failed: 1 },
-      { variant: 'gpt4', usd: 1, jobs: 10, failed: 0 },
+    expect(f.spend.by_variant.map(({ variant, usd, jobs, failed, clients }) => ({ variant, usd, jobs, failed, clients }))).toEqual([
+      { variant: 'claude', usd: 0.000002, jobs: 2, failed: 1, clients: ['c1', 'c2'] },
+      { variant: 'gpt4', usd: 1, jobs: 10, failed: 0, clients: ['c1'] },
     ]);
   });
 
@@ -81,6 +82,14 @@ describe('windowFigures', () => {
       row({ status: 'rejected' }),
     ];
     expect(windowFigures(rows).errors).toEqual({ outcomes: 4, failed: 2, rate: 0.5, by_code: { provider_unavailable: 1, unknown: 1 } });
+  });
+
+  it('keeps each variant\'s latencies apart', () => {
+    const rows = [10, 20, 30].flatMap((ms) => [row({ variant: 'gpt4', provider_latency_ms: ms }), row({ variant: 'claude', provider: 'anthropic', provider_latency_ms: ms * 100 })]);
+    expect(windowFigures(rows).spend.by_variant.map((v) => [v.variant, v.latency_ms.p50])).toEqual([
+      ['claude', 2000],
+      ['gpt4', 20],
+    ]);
   });
 
   it('leaves jobs outside any experiment out of the variant lines', () => {

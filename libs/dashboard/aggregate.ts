@@ -25,6 +25,8 @@ export interface VariantLine extends SpendLine {
   variant: string;
   /** Jobs of the variant that failed. */
   failed: number;
+  /** The clients whose jobs these are, sorted (each has an A/B report of its own). */
+  clients: string[];
   /** Provider latency percentiles of the variant's provider-answered jobs (milliseconds). */
   latency_ms: Percentiles;
 }
@@ -64,7 +66,7 @@ export function percentiles(values: readonly number[]): Percentiles {
 /** The window's figures from its finished rows (any order). Each cost is rounded to micro-dollars before summing, as the budget counts them. */
 export function windowFigures(rows: readonly FinishedRow[]): WindowFigures {
   const providerMicros = new Map<string, { micros: number; jobs: number }>();
-  const variants = new Map<string, { experiment: string; variant: string; micros: number; jobs: number; failed: number; latencies: number[] }>();
+  const variants = new Map<string, { experiment: string; variant: string; micros: number; jobs: number; failed: number; latencies: number[]; clients: Set<string> }>();
   const latencies = new Map<string, number[]>();
   const byCode: Record<string, number> = {};
   let totalMicros = 0;
@@ -87,7 +89,8 @@ export function windowFigures(rows: readonly FinishedRow[]): WindowFigures {
     }
     if (row.experiment_id !== null && row.variant !== null) {
       const key = JSON.stringify([row.experiment_id, row.variant]);
-      const line = variants.get(key) ?? { experiment: row.experiment_id, variant: row.variant, micros: 0, jobs: 0, failed: 0, latencies: [] };
+      const line = variants.get(key) ?? { experiment: row.experiment_id, variant: row.variant, micros: 0, jobs: 0, failed: 0, latencies: [], clients: new Set<string>() };
+      line.clients.add(row.client_id);
       line.micros += micros;
       line.jobs += 1;
       if (row.status === 'failed') line.failed += 1;
@@ -108,7 +111,7 @@ export function windowFigures(rows: readonly FinishedRow[]): WindowFigures {
       by_provider: Object.fromEntries([...providerMicros].sort(([a], [b]) => a.localeCompare(b)).map(([p, l]) => [p, { usd: microsToUsd(l.micros), jobs: l.jobs }])),
       by_variant: [...variants.values()]
         .sort((a, b) => a.experiment.localeCompare(b.experiment) || a.variant.localeCompare(b.variant))
-        .map((l) => ({ experiment: l.experiment, variant: l.variant, usd: microsToUsd(l.micros), jobs: l.jobs, failed: l.failed, latency_ms: percentiles(l.latencies) })),
+        .map((l) => ({ experiment: l.experiment, variant: l.variant, usd: microsToUsd(l.micros), jobs: l.jobs, failed: l.failed, clients: [...l.clients].sort(), latency_ms: percentiles(l.latencies) })),
     },
     latency_ms: Object.fromEntries([...latencies].sort(([a], [b]) => a.localeCompare(b)).map(([p, values]) => [p, { jobs: values.length, ...percentiles(values) }])),
     errors: { outcomes, failed, rate: outcomes === 0 ? null : failed / outcomes, by_code: byCode },

@@ -9,6 +9,7 @@ import type { FinishedRow, JobStatus, ServedBy } from './types.ts';
  * multi-path json_extract answers them.
  */
 export const FINISHED_ROW_PATHS = {
+  client_id: 'client_id',
   status: 'status',
   provider: 'provider',
   experiment_id: 'experiment.id',
@@ -27,6 +28,7 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 /** A FinishedRow from loosely typed fields; anything missing or mistyped becomes null. */
 export function toFinishedRow(raw: Record<string, unknown>): FinishedRow {
   return {
+    client_id: str(raw.client_id) ?? '',
     status: (str(raw.status) ?? 'failed') as JobStatus,
     provider: str(raw.provider),
     experiment_id: str(raw.experiment_id),

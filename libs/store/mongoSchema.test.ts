@@ -184,7 +184,8 @@ describe('finishedRowsPipeline', () => {
   });
 
   it('a stored row with missing fields normalises to nulls', () => {
-    expect(toFinishedRow({ status: 'cancelled', completed_at: '2026-12-01T10:00:00.000Z' })).toEqual({
+    expect(toFinishedRow({ client_id: 'c1', status: 'cancelled', completed_at: '2026-12-01T10:00:00.000Z' })).toEqual({
+      client_id: 'c1',
       status: 'cancelled',
       provider: null,
       experiment_id: null,

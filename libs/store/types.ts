@@ -132,6 +132,7 @@ export interface ExperimentRow {
  * record lacks (a failed job has no cost) are null.
  */
 export interface FinishedRow {
+  client_id: string;
   status: JobStatus;
   provider: string | null;
   experiment_id: string | null;

@@ -106,7 +106,15 @@ describe.skipIf(!CHROMIUM)('operator dashboard in Chromium', () => {
     // Jobs ran, so the window has spend, latency and variants to show.
     expect(shown['spend.total_usd']).toBeGreaterThan(0);
     expect(Object.keys(shown).some((k) => /^latency_ms\.[^.]+\.p95$/.test(k))).toBe(true);
-    expect(await page.locator('#experiments a').first().getAttribute('href')).toMatch(/^\/v1\/experiments\/[^/]+\/report$/);
+    // The experiment links to its report of each client, which opens under the same credentials.
+    const report = page.locator('#experiments a.report').first();
+    expect(await report.getAttribute('href')).toBe(`/admin/api/experiments/career_model_ab/report?client_id=${gw.system.clientId}`);
+    const reportPage = await context.newPage();
+    const answer = await reportPage.goto(`${gw.system.apiUrl}${await report.getAttribute('href')}`);
+    expect(answer?.status()).toBe(200);
+    const strip = ({ generated_at: _at, since: _since, ...rest }: Json) => rest;
+    expect(strip((await answer!.json()) as Json)).toEqual(strip((await gw.client.request<Json>('GET', '/v1/experiments/career_model_ab/report')).body));
+    await reportPage.close();
     expect(await page.locator('#burn-chart canvas').count()).toBeGreaterThan(0);
 
     const before = await refreshes(page);

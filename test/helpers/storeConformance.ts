@@ -326,6 +326,7 @@ export function describeJobStoreConformance(
       const rows = await store.finishedRows(at(5), at(40), 100);
       expect(rows.map((r) => r.completed_at)).toEqual([at(30), at(20), at(10)]);
       expect(rows[2]).toEqual({
+        client_id: 'client-a',
         status: 'completed',
         provider: 'openai',
         experiment_id: 'gpt4-vs-sonnet',
@@ -338,6 +339,7 @@ export function describeJobStoreConformance(
         completed_at: at(10),
       } satisfies FinishedRow);
       expect(rows[1]).toEqual({
+        client_id: 'client-b',
         status: 'failed',
         provider: null,
         experiment_id: null,

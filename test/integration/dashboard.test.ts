@@ -74,4 +74,15 @@ describe('dashboard routes', () => {
     ]);
     expect(summary.experiments[0]!.variants.find((v) => v.variant === 'gpt4')).toMatchObject({ jobs: 1, usd: 0.04 });
   });
+
+  it("serves a client's A/B report under the operator credentials, as the client reads it", async () => {
+    const ok = await get('/admin/api/experiments/career_model_ab/report?client_id=c1&since=2020-01-01');
+    expect(ok.status).toBe(200);
+    const own = await api.client('c1').request('GET', '/v1/experiments/career_model_ab/report?since=2020-01-01');
+    const strip = ({ generated_at: _at, ...rest }: Record<string, unknown>) => rest;
+    expect(strip((await ok.json()) as Record<string, unknown>)).toEqual(strip(own.body));
+    expect((await get('/admin/api/experiments/career_model_ab/report')).status).toBe(400);
+    expect((await get('/admin/api/experiments/nope/report?client_id=c1')).status).toBe(404);
+    expect((await fetch(`${api.baseUrl}/admin/api/experiments/career_model_ab/report?client_id=c1`)).status).toBe(401);
+  });
 });

@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { GatewayError } from '../../../libs/errors/index.ts';
+import { getExperimentReport } from '../experimentHandlers.ts';
 import { sharedSummary, type DashboardSources } from './summary.ts';
 
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
@@ -29,6 +31,17 @@ export function dashboardRouter(sources: DashboardSources): express.Router {
   router.get('/api/summary', async (_req: Request, res: Response, next: NextFunction) => {
     try {
       res.json(await summary());
+    } catch (e) {
+      next(e);
+    }
+  });
+  // The A/B report a client reads at /v1/experiments/:id/report, of the client named in the query.
+  router.get('/api/experiments/:id/report', async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const clientId = req.query.client_id;
+      if (typeof clientId !== 'string' || clientId === '') throw new GatewayError('invalid_query', 'Name the client whose jobs to report on: ?client_id=<id>.', { status: 400 });
+      const answer = await getExperimentReport({ config: sources.config, store: sources.store, now: () => new Date(sources.now?.() ?? Date.now()) }, clientId, String(req.params.id), { since: req.query.since });
+      res.status(answer.status).json(answer.body);
     } catch (e) {
       next(e);
     }

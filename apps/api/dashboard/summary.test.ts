@@ -9,6 +9,7 @@ const NOW = Date.parse('2026-12-16T12:00:00.000Z');
 const cfg = loadConfig('config');
 
 const row = (overrides: Partial<FinishedRow>): FinishedRow => ({
+  client_id: 'c1',
   status: 'completed',
   provider: 'openai',
   experiment_id: 'career_model_ab',
@@ -37,7 +38,7 @@ describe('buildSummary', () => {
   it('reads every source once and puts the window, budget, queues, breakers, alerts and experiments together', async () => {
     const asked: unknown[] = [];
     const summary = await buildSummary({
-      store: { finishedRows: async (...args) => (asked.push(args), [row({}), row({ provider: 'anthropic', variant: 'claude', status: 'failed', cost_usd: null, error_code: 'provider_unavailable' })]) },
+      store: { experimentRows: async () => [], finishedRows: async (...args) => (asked.push(args), [row({}), row({ provider: 'anthropic', variant: 'claude', status: 'failed', cost_usd: null, error_code: 'provider_unavailable' })]) },
       budget,
       config: () => cfg,
       breaker: { state: async (p) => (p === 'openai' ? { state: 'open', openUntil: NOW + 30_000, consecutiveFailures: 5 } : { state: 'closed', consecutiveFailures: 0 }) },
@@ -63,7 +64,11 @@ describe('buildSummary', () => {
     ]);
     expect(summary.errors).toMatchObject({ failed: 1, outcomes: 2, rate: 0.5 });
     const [experiment] = summary.experiments;
-    expect(experiment).toMatchObject({ id: 'career_model_ab', report_path: '/v1/experiments/career_model_ab/report' });
+    expect(experiment).toMatchObject({
+      id: 'career_model_ab',
+      report_path: '/v1/experiments/career_model_ab/report',
+      reports: [{ client_id: 'c1', path: '/admin/api/experiments/career_model_ab/report?client_id=c1' }],
+    });
     expect(experiment!.variants.map((v) => [v.variant, v.jobs, v.failed, v.usd])).toEqual([
       ['gpt4', 1, 0, 0.02],
       ['claude', 1, 1, 0],
@@ -72,7 +77,7 @@ describe('buildSummary', () => {
 
   it('answers zeros for an idle gateway, and null webhooks without a webhook queue', async () => {
     const summary = await buildSummary({
-      store: { finishedRows: async () => [] },
+      store: { finishedRows: async () => [], experimentRows: async () => [] },
       budget,
       config: () => cfg,
       breaker: { state: async () => ({ state: 'closed', consecutiveFailures: 0 }) },
@@ -94,6 +99,7 @@ describe('sharedSummary', () => {
     let fail = false;
     const summary = sharedSummary({
       store: {
+        experimentRows: async () => [],
         finishedRows: async () => {
           reads += 1;
           if (fail) throw new Error('store down');

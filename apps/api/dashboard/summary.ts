@@ -13,7 +13,8 @@ import { getBudget } from '../budgetHandler.ts';
 
 /** Where the summary reads from. */
 export interface DashboardSources {
-  store: Pick<JobStore, 'finishedRows'>;
+  /** The finished jobs of the window, and each client's A/B report rows. */
+  store: Pick<JobStore, 'finishedRows' | 'experimentRows'>;
   budget: BudgetStore;
   config: () => GatewayConfig;
   breaker: Pick<SharedBreaker, 'state'>;
@@ -41,9 +42,11 @@ export interface ExperimentSummary {
   id: string;
   feature: string;
   status: string;
-  /** The A/B report of a client's jobs (needs that client's API key). */
+  /** The A/B report as a client reads it (with that client's API key). */
   report_path: string;
-  variants: Array<Omit<VariantLine, 'experiment'> & { provider: string; model: string; weight: number }>;
+  /** The same report of each client with jobs of the experiment in the window, under the operator credentials. */
+  reports: Array<{ client_id: string; path: string }>;
+  variants: Array<Omit<VariantLine, 'experiment' | 'clients'> & { provider: string; model: string; weight: number }>;
 }
 
 /** The summary document. */
@@ -141,6 +144,9 @@ export function experimentSummaries(cfg: GatewayConfig, lines: readonly VariantL
       feature: experiment.feature,
       status: experiment.status,
       report_path: `/v1/experiments/${encodeURIComponent(id)}/report`,
+      reports: [...new Set(lines.filter((l) => l.experiment === id).flatMap((l) => l.clients))]
+        .sort()
+        .map((client) => ({ client_id: client, path: `/admin/api/experiments/${encodeURIComponent(id)}/report?client_id=${encodeURIComponent(client)}` })),
       variants: experiment.variants.map((v) => {
         const line = lines.find((l) => l.experiment === id && l.variant === v.name);
         return {

@@ -115,11 +115,15 @@ function render(summary) {
 function experiment(summary, e, i) {
   const box = document.createElement('div');
   box.className = 'experiment';
-  const title = text('h3', `${e.id} · ${e.feature} · ${e.status} · `);
-  const link = text('a', 'report');
-  link.href = e.report_path;
-  link.title = 'The A/B report of one client: open it with that client\'s API key';
-  title.append(link);
+  const title = text('h3', `${e.id} · ${e.feature} · ${e.status} · report: `);
+  // One report per client (the A/B report is a client's own); a client reads it at report_path.
+  e.reports.forEach((r, k) => {
+    const link = text('a', r.client_id);
+    link.href = r.path;
+    link.className = 'report';
+    title.append(k ? ', ' : '', link);
+  });
+  if (e.reports.length === 0) title.append(`none in the window (clients read ${e.report_path})`);
   const table = document.createElement('table');
   const head = document.createElement('tr');
   for (const h of ['variant', 'model', 'weight', 'jobs', 'failed', 'USD', 'p50 ms', 'p95 ms']) head.append(text('th', h));
