@@ -32,7 +32,7 @@ export async function postFeedback(deps: ApiDeps, clientId: string, id: string, 
  * created since then (default 30 days ago). 404 `experiment_not_found` for an experiment not in
  * the running config; 400 `invalid_query` for a bad `since`.
  */
-export async function getExperimentReport(deps: ApiDeps, clientId: string, experimentId: string, query: { since?: unknown }): Promise<HandlerResult> {
+export async function getExperimentReport(deps: Pick<ApiDeps, 'config' | 'now'> & { store: Pick<ApiDeps['store'], 'experimentRows'> }, clientId: string, experimentId: string, query: { since?: unknown }): Promise<HandlerResult> {
   const experiments = deps.config().abTests.experiments;
   // hasOwn: an id like "constructor" must not find Object.prototype's.
   const experiment = Object.hasOwn(experiments, experimentId) ? experiments[experimentId] : undefined;

@@ -36,6 +36,8 @@ const prefix = queuePrefix(env.queuePrefix);
 const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix });
 const webhookQueue = new Queue(WEBHOOK_QUEUE, { connection, prefix });
 const budget = new BudgetStore(connection, prefix);
+const breaker = new SharedBreaker(connection, prefix);
+const alertStates = () => readAlertStates(connection, prefix);
 const guards = new IntakeGuards({
   config: () => config.current(),
   rateLimiter: new RateLimiter(connection, prefix),
@@ -69,11 +71,11 @@ const app = createApp({
   metrics: createApiMetrics({
     queue: queue as Queue,
     budget,
-    breaker: new SharedBreaker(connection, prefix),
+    breaker,
     config: () => config.current(),
     ping: () => connection.ping(),
     reloads: config,
-    alertStates: () => readAlertStates(connection, prefix),
+    alertStates,
   }),
   operator: {
     adminToken: env.adminToken,
@@ -81,6 +83,7 @@ const app = createApp({
     config: () => config.current(),
     queues: [queue as Queue, webhookQueue],
     audit,
+    dashboard: { store, budget, config: () => config.current(), breaker, queue: queue as Queue, webhooks: webhookQueue, alertStates },
     ...(env.webhookRetryDelaysMs ? { webhookAttempts: env.webhookRetryDelaysMs.length + 1 } : {}),
   },
   ready: () => checkReadiness({ redis: () => redisAnswers(connection), store: () => store.ping() }),

@@ -8,6 +8,8 @@ import type { GatewayConfig } from '../../libs/config/types.ts';
 import { isChangingMethod } from '../../libs/operator/roles.ts';
 import { bullBoards } from './bullBoards.ts';
 import { operatorAudit, operatorAuth, roleOf } from './operatorAuth.ts';
+import { dashboardRouter } from './dashboard/router.ts';
+import type { DashboardSources } from './dashboard/summary.ts';
 
 /** What the operator endpoints need. */
 export interface OperatorDeps {
@@ -26,6 +28,8 @@ export interface OperatorDeps {
   webhookAttempts?: number;
   /** Records logins, Bull Board actions and replays (libs/audit); without it none are recorded. */
   audit?: AuditSink;
+  /** What the dashboard at /admin reads (apps/api/dashboard); without it there is no dashboard. */
+  dashboard?: DashboardSources;
 }
 
 /**
@@ -37,6 +41,9 @@ export function operatorRouter(deps: OperatorDeps): express.Router {
   const audit = operatorAudit(deps.audit);
   // First: every route below sees res.locals.role, and a viewer's changes never reach them.
   router.use(operatorAuth({ tokens: { admin: deps.adminToken, viewer: deps.viewerToken }, audit: deps.audit }));
+
+  // The dashboard: GETs only, so every operator role may see it.
+  if (deps.dashboard) router.use(dashboardRouter(deps.dashboard));
 
   const boards = bullBoards({ queues: deps.queues, features: () => deps.config?.().features ?? {} });
   router.use('/queues', (req, res, next) => {

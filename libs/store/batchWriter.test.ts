@@ -42,6 +42,7 @@ function recordingStore(options: { fail?: boolean; refusal?: Refusal; failAfterR
     removeUnfinished: async () => false,
     unfinished: async () => [],
     spentMicros: async () => 0,
+    finishedRows: async () => [],
     ping: async () => true,
     close: async () => {},
   };

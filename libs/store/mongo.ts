@@ -9,6 +9,7 @@
 import mongoose, { type Connection, type Model } from 'mongoose';
 import { GatewayError } from '../errors/index.ts';
 import { toExperimentRow } from './experimentRow.ts';
+import { toFinishedRow } from './finishedRow.ts';
 import {
   FEEDBACK_COLLECTION,
   JOBS_COLLECTION,
@@ -18,6 +19,7 @@ import {
   createJobSchema,
   experimentRowsPipeline,
   spentMicrosPipeline,
+  finishedRowsPipeline,
   fromFeedbackDocument,
   fromJobDocument,
   toFeedbackDocument,
@@ -27,7 +29,7 @@ import { mongoWriteError } from './mongoErrors.ts';
 import { searchQueries } from './mongoSearch.ts';
 import { searchPage } from './searchPage.ts';
 import { DEFAULT_MONGO_DATABASE, DEFAULT_RETENTION_DAYS, checkRetentionDays, parseMongoUrl } from './mongoUrl.ts';
-import { TERMINAL_STATUSES, UNFINISHED_STATUSES, type JobStatus, type JobSearchPage, type JobSearchQuery, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
+import { TERMINAL_STATUSES, UNFINISHED_STATUSES, type JobStatus, type JobSearchPage, type JobSearchQuery, type FinishedRow, type ExperimentRow, type FeedbackRecord, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
 
 /** Options for MongoJobStore; each one given here overrides what the URL says. */
 export interface MongoJobStoreOptions {
@@ -217,6 +219,11 @@ export class MongoJobStore implements JobStore {
         }
       : undefined;
     return searchPage(docs.map(fromJobDocument), query.limit, lastExamined);
+  }
+
+  async finishedRows(fromIso: string, toIso: string, limit: number): Promise<FinishedRow[]> {
+    const docs = await this.#ready().jobs.aggregate<Record<string, unknown>>(finishedRowsPipeline(TERMINAL_STATUSES, fromIso, toIso, limit));
+    return docs.map(toFinishedRow);
   }
 
   async ping(): Promise<boolean> {

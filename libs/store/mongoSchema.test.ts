@@ -8,6 +8,7 @@ import {
   createFeedbackSchema,
   createJobSchema,
   experimentRowsPipeline,
+  finishedRowsPipeline,
   expiresAt,
   fromFeedbackDocument,
   fromJobDocument,
@@ -16,6 +17,7 @@ import {
 } from './mongoSchema.ts';
 import { makeFeedbackRecord } from '../../test/helpers/storeConformance.ts';
 import { toExperimentRow } from './experimentRow.ts';
+import { toFinishedRow } from './finishedRow.ts';
 
 const NOW = new Date('2026-01-10T12:00:00.000Z');
 
@@ -169,5 +171,32 @@ describe('experimentRowsPipeline', () => {
       rating: null,
     });
     expect(toExperimentRow({ variant: 'claude', status: 'completed', degraded: 1, cache: 'hit', rating: 5 })).toMatchObject({ degraded: true, cache: 'hit', rating: 5 });
+  });
+});
+
+describe('finishedRowsPipeline', () => {
+  it('matches terminal records completed in the window, newest first, capped, projecting only the row fields', () => {
+    const [match, sort, limit, project] = finishedRowsPipeline(['completed', 'failed'], '2026-12-01T00:00:00.000Z', '2026-12-02T00:00:00.000Z', 50) as unknown as Record<string, Record<string, unknown>>[];
+    expect(match).toEqual({ $match: { status: { $in: ['completed', 'failed'] }, completed_at: { $gte: '2026-12-01T00:00:00.000Z', $lt: '2026-12-02T00:00:00.000Z' } } });
+    expect(sort).toEqual({ $sort: { completed_at: -1 } });
+    expect(limit).toEqual({ $limit: 50 });
+    expect(project!.$project).toMatchObject({ _id: 0, provider: '$provider', variant: '$experiment.variant', error_code: '$error.code', provider_latency_ms: '$latency_ms.provider' });
+    expect(Object.values(project!.$project!)).not.toContain('$result');
+  });
+
+  it('a stored row with missing fields normalises to nulls', () => {
+    expect(toFinishedRow({ client_id: 'c1', status: 'cancelled', completed_at: '2026-12-01T10:00:00.000Z' })).toEqual({
+      client_id: 'c1',
+      status: 'cancelled',
+      provider: null,
+      experiment_id: null,
+      variant: null,
+      served_by: null,
+      cost_usd: null,
+      provider_latency_ms: null,
+      total_latency_ms: null,
+      error_code: null,
+      completed_at: '2026-12-01T10:00:00.000Z',
+    });
   });
 });

@@ -10,6 +10,7 @@
 import { type PipelineStage, Schema } from 'mongoose';
 import { GatewayError } from '../errors/index.ts';
 import { EXPERIMENT_ROW_PATHS } from './experimentRow.ts';
+import { FINISHED_ROW_PATHS } from './finishedRow.ts';
 import type { FeedbackRecord, JobRecord } from './types.ts';
 
 /** The collection job records live in. */
@@ -218,5 +219,20 @@ export function spentMicrosPipeline(terminal: readonly string[], fromIso: string
   return [
     { $match: { status: { $in: [...terminal] }, completed_at: { $gte: fromIso, $lt: toIso } } },
     { $group: { _id: null, micros: { $sum: { $round: [{ $multiply: [{ $ifNull: ['$cost_usd', 0] }, 1_000_000] }, 0] } } } },
+  ];
+}
+
+/**
+ * The aggregation behind finishedRows: terminal records completed in [`fromIso`, `toIso`), newest
+ * first, at most `limit` (served by the status_completed index), projected to the row's fields.
+ */
+export function finishedRowsPipeline(terminal: readonly string[], fromIso: string, toIso: string, limit: number): PipelineStage[] {
+  const fields: Record<string, unknown> = {};
+  for (const [name, path] of Object.entries(FINISHED_ROW_PATHS)) fields[name] = `$${path}`;
+  return [
+    { $match: { status: { $in: [...terminal] }, completed_at: { $gte: fromIso, $lt: toIso } } },
+    { $sort: { completed_at: -1 } },
+    { $limit: limit },
+    { $project: { ...fields, _id: 0 } },
   ];
 }

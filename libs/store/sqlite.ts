@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { GatewayError } from '../errors/index.ts';
 import { EXPERIMENT_ROW_PATHS, toExperimentRow } from './experimentRow.ts';
+import { FINISHED_ROW_PATHS, toFinishedRow } from './finishedRow.ts';
 import { classifySqliteError } from './sqliteErrors.ts';
 import { searchPage } from './searchPage.ts';
 import { searchSql } from './sqliteSearch.ts';
@@ -17,6 +18,7 @@ import {
   UNFINISHED_STATUSES,
   type ExperimentRow,
   type FeedbackRecord,
+  type FinishedRow,
   type JobRecord,
   type JobSearchPage,
   type JobSearchQuery,
@@ -99,6 +101,14 @@ const SPENT_MICROS = `
 SELECT COALESCE(SUM(CAST(ROUND(json_extract(doc, '$.cost_usd') * 1000000) AS INTEGER)), 0) AS micros
 FROM jobs WHERE status IN (${TERMINAL_LIST}) AND completed_at >= ? AND completed_at < ?`;
 
+// The dashboard's recent window, served by jobs_status_completed; only the fields it reads leave
+// SQLite (never the answer text).
+const FINISHED_ROWS = `
+SELECT json_extract(doc, ${Object.values(FINISHED_ROW_PATHS).map((p) => `'$.${p}'`).join(', ')}) AS fields
+FROM jobs WHERE status IN (${TERMINAL_LIST}) AND completed_at >= ? AND completed_at < ?
+ORDER BY completed_at DESC LIMIT ?`;
+const FINISHED_FIELDS = Object.keys(FINISHED_ROW_PATHS);
+
 const UPSERT_FEEDBACK = `
 INSERT INTO feedback (job_id, client_id, rating, helpful, comment, created_at)
 VALUES (?, ?, ?, ?, ?, ?)
@@ -142,6 +152,7 @@ interface Statements {
   removeUnfinished: StatementSync;
   unfinished: StatementSync;
   spentMicros: StatementSync;
+  finishedRows: StatementSync;
   ping: StatementSync;
 }
 
@@ -205,6 +216,7 @@ export class SqliteJobStore implements JobStore {
         removeUnfinished: db.prepare(`DELETE FROM jobs WHERE id = ? AND status NOT IN (${TERMINAL_LIST})`),
         unfinished: db.prepare(UNFINISHED),
         spentMicros: db.prepare(SPENT_MICROS),
+        finishedRows: db.prepare(FINISHED_ROWS),
         ping: db.prepare('SELECT 1 AS ok'),
       };
       this.#db = db;
@@ -318,6 +330,13 @@ export class SqliteJobStore implements JobStore {
       this.#searches.set(sql, stmt);
     }
     return stmt;
+  }
+
+  async finishedRows(fromIso: string, toIso: string, limit: number): Promise<FinishedRow[]> {
+    return this.#ready().stmts.finishedRows.all(fromIso, toIso, limit).map((row) => {
+      const values = JSON.parse(String(row.fields)) as unknown[];
+      return toFinishedRow(Object.fromEntries(FINISHED_FIELDS.map((name, i) => [name, values[i]])));
+    });
   }
 
   async ping(): Promise<boolean> {

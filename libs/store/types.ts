@@ -170,6 +170,27 @@ export interface JobSearchPage {
 }
 
 /**
+ * One finished job reduced to what the operator dashboard reads (see finishedRows). Fields a
+ * record lacks (a failed job has no cost) are null.
+ */
+export interface FinishedRow {
+  client_id: string;
+  status: JobStatus;
+  provider: string | null;
+  experiment_id: string | null;
+  variant: string | null;
+  served_by: ServedBy | null;
+  cost_usd: number | null;
+  /** Milliseconds. */
+  provider_latency_ms: number | null;
+  /** Milliseconds. */
+  total_latency_ms: number | null;
+  error_code: string | null;
+  /** ISO-8601 UTC. */
+  completed_at: string;
+}
+
+/**
  * Where finished jobs live. Adapters: SQLite (default) and MongoDB. Methods are async so
  * that a networked adapter fits the same port.
  */
@@ -218,6 +239,11 @@ export interface JobStore {
    * next page starts.
    */
   searchJobs(query: JobSearchQuery): Promise<JobSearchPage>;
+  /**
+   * Up to `limit` terminal records of any client whose `completed_at` lies in [`fromIso`, `toIso`)
+   * (ISO-8601 UTC), newest first, reduced to FinishedRow: the operator dashboard's recent window.
+   */
+  finishedRows(fromIso: string, toIso: string, limit: number): Promise<FinishedRow[]>;
   /** Answers true when the store can be used (readiness). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -137,6 +137,7 @@ export async function startInProcessApi<C extends string>(options: InProcessApiO
               config: () => config,
               queues: [queue as Queue, ...(webhooks ? [webhooks as Queue] : [])],
               ...(options.audit ? { audit: options.audit } : {}),
+              dashboard: { store, budget, config: () => config, breaker: new SharedBreaker(connection, queuePrefix(prefix)), queue: queue as Queue, alertStates: async () => ({}) },
             }
           : undefined,
       metrics: options.metrics

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExperimentRow, FeedbackRecord, JobRecord, JobStore } from '../../libs/store/types.ts';
+import type { ExperimentRow, FeedbackRecord, FinishedRow, JobRecord, JobStore } from '../../libs/store/types.ts';
 import { describeRecoveryConformance } from './storeRecoveryConformance.ts';
 import { describeSearchConformance } from './storeSearchConformance.ts';
 
@@ -302,6 +302,59 @@ export function describeJobStoreConformance(
       expect(await store.experimentRows('client-b', experimentId, at(5))).toEqual([expect.objectContaining({ variant: 'gpt4', rating: 1 })]);
       expect(await store.experimentRows('client-a', experimentId, at(45))).toEqual([]);
       expect(await store.experimentRows('client-a', `exp-${randomUUID()}`, at(0))).toEqual([]);
+    });
+
+    it('finishedRows answers terminal records of every client completed in a window, newest first, capped', async () => {
+      // A year no other test writes, so the window holds only these records.
+      const at = (minute: number) => `2031-07-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
+      const paid = makeJobRecord({ client_id: 'client-a', completed_at: at(10), served_by: 'provider', provider: 'openai', cost_usd: 0.039, latency_ms: { queue: 5, provider: 1800, total: 1850 } });
+      const failed = makeJobRecord({
+        client_id: 'client-b',
+        completed_at: at(20),
+        status: 'failed',
+        experiment: null,
+        provider: null,
+        served_by: null,
+        cost_usd: null,
+        latency_ms: null,
+        error: { code: 'provider_unavailable', message: 'down' },
+      });
+      const newest = makeJobRecord({ completed_at: at(30), served_by: 'cache', cost_usd: 0 });
+      const unfinished = makeJobRecord({ ...UNANSWERED, created_at: at(25) });
+      const before = makeJobRecord({ completed_at: at(4) });
+      const atEnd = makeJobRecord({ completed_at: at(40) });
+      await store.saveMany([paid, failed, newest, unfinished, before, atEnd]);
+
+      const rows = await store.finishedRows(at(5), at(40), 100);
+      expect(rows.map((r) => r.completed_at)).toEqual([at(30), at(20), at(10)]);
+      expect(rows[2]).toEqual({
+        client_id: 'client-a',
+        status: 'completed',
+        provider: 'openai',
+        experiment_id: 'gpt4-vs-sonnet',
+        variant: 'claude',
+        served_by: 'provider',
+        cost_usd: 0.039,
+        provider_latency_ms: 1800,
+        total_latency_ms: 1850,
+        error_code: null,
+        completed_at: at(10),
+      } satisfies FinishedRow);
+      expect(rows[1]).toEqual({
+        client_id: 'client-b',
+        status: 'failed',
+        provider: null,
+        experiment_id: null,
+        variant: null,
+        served_by: null,
+        cost_usd: null,
+        provider_latency_ms: null,
+        total_latency_ms: null,
+        error_code: 'provider_unavailable',
+        completed_at: at(20),
+      } satisfies FinishedRow);
+      expect((await store.finishedRows(at(5), at(40), 2)).map((r) => r.completed_at)).toEqual([at(30), at(20)]);
+      expect(await store.finishedRows(at(41), at(59), 10)).toEqual([]);
     });
   });
 }

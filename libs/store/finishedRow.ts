@@ -1,0 +1,43 @@
+/**
+ * The fields of a finished job the operator dashboard reads (spend, latency and errors over a
+ * recent window), and the one normalisation both adapters apply to what their database answers.
+ */
+import type { FinishedRow, JobStatus, ServedBy } from './types.ts';
+
+/**
+ * The record fields a FinishedRow is read from, as paths into a job record, in the order SQLite's
+ * multi-path json_extract answers them.
+ */
+export const FINISHED_ROW_PATHS = {
+  client_id: 'client_id',
+  status: 'status',
+  provider: 'provider',
+  experiment_id: 'experiment.id',
+  variant: 'experiment.variant',
+  served_by: 'served_by',
+  cost_usd: 'cost_usd',
+  provider_latency_ms: 'latency_ms.provider',
+  total_latency_ms: 'latency_ms.total',
+  error_code: 'error.code',
+  completed_at: 'completed_at',
+} as const satisfies Record<keyof FinishedRow, string>;
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** A FinishedRow from loosely typed fields; anything missing or mistyped becomes null. */
+export function toFinishedRow(raw: Record<string, unknown>): FinishedRow {
+  return {
+    client_id: str(raw.client_id) ?? '',
+    status: (str(raw.status) ?? 'failed') as JobStatus,
+    provider: str(raw.provider),
+    experiment_id: str(raw.experiment_id),
+    variant: str(raw.variant),
+    served_by: str(raw.served_by) as ServedBy | null,
+    cost_usd: num(raw.cost_usd),
+    provider_latency_ms: num(raw.provider_latency_ms),
+    total_latency_ms: num(raw.total_latency_ms),
+    error_code: str(raw.error_code),
+    completed_at: str(raw.completed_at) ?? '',
+  };
+}
