@@ -112,6 +112,9 @@ describe('the viewer token', () => {
       `/queues/api/queues/${LLM_QUEUE}/${ids.completed}`,
       `/queues/api/queues/${LLM_QUEUE}/${ids.failed}/logs`,
       `/queues/api/queues/${WEBHOOK_QUEUE}/${ids.delivery}`,
+      // The dashboard and its data.
+      '',
+      '/api/summary',
     ]) {
       const answer = await call(VIEWER, path);
       expect(answer.status, path).toBe(200);
