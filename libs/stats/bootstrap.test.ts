@@ -66,3 +66,28 @@ describe('bootstrapMean', () => {
     expect(() => bootstrapMean([1, 2, 3], { iterations: 3 })).toThrow(/iterations/);
   });
 });
+
+describe('large samples', () => {
+  // At n = 20,000 both ways are available: the closed forms must agree with the bootstrap.
+  const values = latencies(20_000, 21);
+
+  test('the order-statistic interval of p95 agrees with the bootstrap', () => {
+    const boot = bootstrapQuantile(values, 0.95, { iterations: 400 });
+    const closed = bootstrapQuantile(values, 0.95, { maxBootstrapN: 1000 });
+    expect(boot.method).toBe('bootstrap');
+    expect(closed.method).toBe('order_statistic');
+    expect(closed.estimate).toBe(boot.estimate);
+    const width = boot.upper! - boot.lower!;
+    expect(Math.abs(closed.lower! - boot.lower!)).toBeLessThanOrEqual(width / 2);
+    expect(Math.abs(closed.upper! - boot.upper!)).toBeLessThanOrEqual(width / 2);
+  });
+
+  test('the normal interval of the mean agrees with the bootstrap', () => {
+    const boot = bootstrapMean(values, { iterations: 400 });
+    const closed = bootstrapMean(values, { maxBootstrapN: 1000 });
+    expect(closed.method).toBe('normal');
+    const width = boot.upper! - boot.lower!;
+    expect(Math.abs(closed.lower! - boot.lower!)).toBeLessThan(width / 5);
+    expect(Math.abs(closed.upper! - boot.upper!)).toBeLessThan(width / 5);
+  });
+});

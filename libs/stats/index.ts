@@ -1,5 +1,6 @@
 /** The statistics behind the experiment report: intervals, tests, corrections, power and the verdict. */
-export { bootstrapMean, bootstrapQuantile, quantileSorted, type BootstrapInterval, type BootstrapOptions } from './bootstrap.ts';
+export { bootstrapMean, bootstrapQuantile, DEFAULT_MAX_BOOTSTRAP_N, quantileSorted, type BootstrapInterval, type BootstrapOptions } from './bootstrap.ts';
+export { normalMeanInterval, orderStatisticInterval } from './largeSample.ts';
 export { adjustPValues, benjaminiHochbergAdjust, holmAdjust, type Correction } from './corrections.ts';
 export { chiSquareUpper, normalCdf, normalQuantile, tCdf, tQuantile } from './distributions.ts';
 export { STATS_INVALID_INPUT } from './errors.ts';
