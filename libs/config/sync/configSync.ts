@@ -102,7 +102,14 @@ export async function startConfigSync(options: ConfigSyncOptions): Promise<Confi
     );
   });
   await guarded();
-  const timer = setInterval(() => void guarded(), options.pollMs ?? CONFIG_SYNC_POLL_MS);
+  // A poll still waiting on a slow Redis is not joined by more: they would pile up behind it.
+  let polling = false;
+  const tick = () => {
+    if (polling) return;
+    polling = true;
+    void guarded().finally(() => (polling = false));
+  };
+  const timer = setInterval(tick, options.pollMs ?? CONFIG_SYNC_POLL_MS);
   timer.unref();
 
   return {
