@@ -11,6 +11,8 @@ import { cancelJob, getJob, submitJob, type ApiDeps, type HandlerResult } from '
 import { searchJobs } from './searchHandler.ts';
 import { BODY_LIMIT, toGatewayError } from './errorMapping.ts';
 import { checkReadiness, type Readiness } from './health.ts';
+import type { ConfigVersion } from '../../libs/config/sync/version.ts';
+import { readyConfigView } from '../../libs/config/sync/process.ts';
 import type { Logger } from 'pino';
 import { assignRequestId, requestIdOf, requestLogging } from './requestLog.ts';
 
@@ -27,6 +29,8 @@ export interface AppDeps extends ApiDeps {
   log?: Logger;
   /** Whether Redis and the store can be used: true/false, or per dependency (see checkReadiness); asked with a 1 s deadline. */
   ready: () => Promise<boolean | Readiness>;
+  /** The version of the config this process runs, shown in /readyz as `config: {version, hash}`; omitted in tests that do not need it. */
+  configVersion?: () => ConfigVersion;
 }
 
 type Handler = (req: Request, clientId: string) => Promise<HandlerResult>;
@@ -65,7 +69,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     const answer = await readiness(deps);
-    res.status(answer.ready ? 200 : 503).json({ status: answer.ready ? 'ready' : 'not_ready', checks: answer.checks });
+    const config = deps.configVersion ? { config: readyConfigView(deps.configVersion()) } : {};
+    res.status(answer.ready ? 200 : 503).json({ status: answer.ready ? 'ready' : 'not_ready', checks: answer.checks, ...config });
   });
 
   const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {

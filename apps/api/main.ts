@@ -25,6 +25,7 @@ import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { WEBHOOK_QUEUE } from '../../libs/webhooks/queue.ts';
 import { AuditLog, configReloadEntry } from '../../libs/audit/auditLog.ts';
 import { DailyJsonlAppender, prepareTelemetryDir } from '../../libs/telemetry/dailyFile.ts';
+import { syncProcessConfig } from '../../libs/config/sync/process.ts';
 
 const { log, env, config } = await startGatewayProcess('api');
 const apiKeys: ApiKeyRegistry = await loadApiKeys(env);
@@ -38,6 +39,8 @@ const webhookQueue = new Queue(WEBHOOK_QUEUE, { connection, prefix });
 const budget = new BudgetStore(connection, prefix);
 const breaker = new SharedBreaker(connection, prefix);
 const alertStates = () => readAlertStates(connection, prefix);
+// One config everywhere: this process runs the newest version published through Redis, and publishes its own CONFIG_DIR's edits.
+const configSync = await syncProcessConfig({ config, redis: connection, prefix, log, processName: 'api', pollMs: env.configSyncPollMs });
 const guards = new IntakeGuards({
   config: () => config.current(),
   rateLimiter: new RateLimiter(connection, prefix),
@@ -75,6 +78,7 @@ const app = createApp({
     config: () => config.current(),
     ping: () => connection.ping(),
     reloads: config,
+    configVersion: config,
     alertStates,
   }),
   operator: {
@@ -83,10 +87,12 @@ const app = createApp({
     config: () => config.current(),
     queues: [queue as Queue, webhookQueue],
     audit,
+    configSync: { sync: configSync, files: () => config.files(), version: () => config.version() },
     dashboard: { store, budget, config: () => config.current(), breaker, queue: queue as Queue, webhooks: webhookQueue, alertStates },
     ...(env.webhookRetryDelaysMs ? { webhookAttempts: env.webhookRetryDelaysMs.length + 1 } : {}),
   },
   ready: () => checkReadiness({ redis: () => redisAnswers(connection), store: () => store.ping() }),
+  configVersion: () => config.version(),
   log,
 });
 const server = app.listen(env.port, env.host);
@@ -100,7 +106,7 @@ void checkRedisPersistence(env.redis, log);
 
 onShutdown(log, [
   ['http', () => new Promise((resolve) => server.close(resolve))],
-  ['config', async () => config.close()],
+  ['config', async () => (configSync.close(), config.close())],
   ['audit', () => audit.close()],
   ['telemetry', () => telemetry.close()],
   ['queue', () => queue.close()],

@@ -10,6 +10,10 @@ import { bullBoards } from './bullBoards.ts';
 import { operatorAudit, operatorAuth, roleOf } from './operatorAuth.ts';
 import { dashboardRouter } from './dashboard/router.ts';
 import type { DashboardSources } from './dashboard/summary.ts';
+import type { ConfigFiles } from '../../libs/config/load.ts';
+import type { ConfigSync } from '../../libs/config/sync/configSync.ts';
+import type { ConfigVersion } from '../../libs/config/sync/version.ts';
+import { CONFIG_UPDATE_LIMIT_BYTES, mergeConfigUpdate } from '../../libs/config/sync/operatorUpdate.ts';
 
 /** What the operator endpoints need. */
 export interface OperatorDeps {
@@ -30,6 +34,8 @@ export interface OperatorDeps {
   audit?: AuditSink;
   /** What the dashboard at /admin reads (apps/api/dashboard); without it there is no dashboard. */
   dashboard?: DashboardSources;
+  /** Config sync: `GET /admin/config` shows the running config, `PUT /admin/config` (admin) publishes a change; without it neither route exists. */
+  configSync?: { sync: Pick<ConfigSync, 'publish'>; files: () => ConfigFiles; version: () => ConfigVersion };
 }
 
 /**
@@ -56,6 +62,8 @@ export function operatorRouter(deps: OperatorDeps): express.Router {
     boards[roleOf(res)](req, res, next);
   });
 
+  if (deps.configSync) configRoutes(router, deps.configSync, audit);
+
   const webhooks = deps.queues.find((q) => q.name === 'webhooks');
   router.post('/webhooks/:jobId/replay', async (req, res, next) => {
     try {
@@ -72,4 +80,26 @@ export function operatorRouter(deps: OperatorDeps): express.Router {
     }
   });
   return router;
+}
+
+/** GET and PUT /admin/config: what this process runs, and an admin's change published to every process. */
+function configRoutes(router: express.Router, cs: NonNullable<OperatorDeps['configSync']>, audit: ReturnType<typeof operatorAudit>): void {
+  router.get('/config', (_req, res) => {
+    const v = cs.version();
+    res.json({ version: v.number, hash: v.hash, files: cs.files() });
+  });
+  // Viewers never get here: operatorAuth answers their PUT with 403.
+  router.put('/config', express.json({ limit: CONFIG_UPDATE_LIMIT_BYTES }), async (req, res, next) => {
+    const body: unknown = req.body;
+    const names = Object.keys((body as { files?: object } | null)?.files ?? {}).slice(0, 50);
+    try {
+      const version = await cs.sync.publish(mergeConfigUpdate(cs.files(), body), 'operator');
+      audit(req, res, { actor: roleOf(res), action: 'config_publish', target: '/admin/config', outcome: 'success', details: { version: version.number, hash: version.hash, files: names } });
+      res.json({ version: version.number, hash: version.hash });
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      audit(req, res, { actor: roleOf(res), action: 'config_publish', target: '/admin/config', outcome: 'failure', details: { files: names, code: typeof code === 'string' ? code : 'internal_error' } });
+      next(e);
+    }
+  });
 }

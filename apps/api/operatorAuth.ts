@@ -34,6 +34,7 @@ export function roleOf(res: Response): OperatorRole {
 
 /** The audit action a request under /admin would be: webhook replays are theirs, everything else Bull Board's. */
 function actionOf(path: string): AuditAction {
+  if (path === '/config') return 'config_publish';
   return path.startsWith('/webhooks/') ? 'webhook_replay' : 'bull_board_action';
 }
 

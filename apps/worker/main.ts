@@ -24,7 +24,8 @@ import { announceReady } from '../../libs/telemetry/logger.ts';
 import { checkRedisPersistence } from '../../libs/redis/persistence.ts';
 import { onShutdown } from '../../libs/lifecycle/shutdown.ts';
 import { startGatewayProcess } from '../../libs/lifecycle/startup.ts';
-import { countConfigReloads, createProcessRegistry, fresh } from '../../libs/telemetry/metrics/registry.ts';
+import { countConfigReloads, createProcessRegistry, fresh, reportConfigVersion } from '../../libs/telemetry/metrics/registry.ts';
+import { readyConfigView, syncProcessConfig } from '../../libs/config/sync/process.ts';
 import { createWorkerMetrics } from '../../libs/telemetry/metrics/worker.ts';
 import { startMetricsServer } from '../../libs/telemetry/metrics/server.ts';
 import { redisAnswers } from '../../libs/redis/client.ts';
@@ -50,6 +51,9 @@ const breaker = new SharedBreaker(connection, prefix);
 const metricsRegistry = createProcessRegistry('gateway_worker_');
 const metrics = createWorkerMetrics(metricsRegistry);
 countConfigReloads(metricsRegistry, config);
+reportConfigVersion(metricsRegistry, config);
+// One config everywhere: this worker runs the newest version published through Redis, and publishes its own CONFIG_DIR's edits.
+const configSync = await syncProcessConfig({ config, redis: connection, prefix, log, processName: 'worker', pollMs: env.configSyncPollMs });
 breaker.onTransition((provider, from, to) => log.warn({ event: 'breaker_transition', provider, from, to }, `circuit breaker for ${provider}: ${from} -> ${to}`));
 breaker.onTransition((provider, from, to) => metrics.breakerTransition(provider, from, to));
 const cache = new ResponseCache(connection, prefix);
@@ -187,6 +191,7 @@ const metricsServer = await startMetricsServer({
   port: env.workerMetricsPort,
   // Ready while Redis and the store both answer within 800 ms.
   ready: async () => (await fresh(async () => (await redisAnswers(connection)) && (await store.ping()), 800)) === true,
+  describe: () => ({ config: readyConfigView(config.version()) }),
 });
 announceReady(log, { concurrency: env.workerConcurrency, metricsPort: metricsServer.port }, 'worker ready');
 // Rebuilds what Redis lost (queued jobs, budget spend) from the result store.
@@ -204,7 +209,7 @@ onShutdown(log, [
   ['reconciler', () => reconciler.stop()],
   ['writer', () => writer.flush()],
   ['telemetry', () => telemetry.close()],
-  ['config', async () => config.close()],
+  ['config', async () => (configSync.close(), config.close())],
   ['cache', () => cache.close()],
   ['queues', () => Promise.all([webhookQueue.close(), llmQueue.close(), queueEvents.close()])],
   ['redis', () => Promise.all([connection.quit(), budgetConnection.quit()])],

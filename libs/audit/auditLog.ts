@@ -9,7 +9,7 @@ import { DailyJsonlAppender } from '../telemetry/dailyFile.ts';
 import { diffConfig } from './configDiff.ts';
 
 /** What an operator did. */
-export type AuditAction = 'config_reload' | 'webhook_replay' | 'bull_board_action' | 'admin_login';
+export type AuditAction = 'config_reload' | 'config_publish' | 'webhook_replay' | 'bull_board_action' | 'admin_login';
 
 /** How it ended: config reloads are `applied` or `refused`; other actions `success` or `failure`. */
 export type AuditOutcome = 'success' | 'failure' | 'applied' | 'refused';
@@ -72,11 +72,13 @@ export class AuditLog implements AuditSink {
  * many API processes each writes its own line, told apart by `details.host` and `details.pid`).
  */
 export function configReloadEntry(event: ConfigReloadEvent, configDir: string, processName: string): Omit<AuditEntry, 'ts'> {
-  const source = { process: processName, host: hostname(), pid: process.pid };
+  const source = { process: processName, host: hostname(), pid: process.pid, ...(event.version ? { version: event.version.number, hash: event.version.hash } : {}) };
+  // A version adopted from Redis came from another process: say so rather than name this CONFIG_DIR.
+  const actor = event.origin === 'published' ? 'config_sync' : 'config_dir';
   if (event.applied) {
     const { changes, omitted } = diffConfig(event.previous, event.config);
-    return { actor: 'config_dir', action: 'config_reload', target: configDir, outcome: 'applied', ip: null, request_id: null, details: { ...source, changes, omitted } };
+    return { actor, action: 'config_reload', target: configDir, outcome: 'applied', ip: null, request_id: null, details: { ...source, changes, omitted } };
   }
   const { code, message, details } = event.error;
-  return { actor: 'config_dir', action: 'config_reload', target: configDir, outcome: 'refused', ip: null, request_id: null, details: { ...source, error: { code, message, details } } };
+  return { actor, action: 'config_reload', target: configDir, outcome: 'refused', ip: null, request_id: null, details: { ...source, error: { code, message, details } } };
 }

@@ -31,6 +31,7 @@ describe('readEnv', () => {
       anthropicApiKey: undefined,
       providerApiKeys: {},
       configDir: './config',
+      configSyncPollMs: 500,
       workerConcurrency: 50,
       workerMetricsPort: 9101,
       workerLockMs: 30000,
@@ -101,6 +102,7 @@ describe('readEnv', () => {
       ANTHROPIC_API_KEY: 'sk-ant',
       AZURE_API_KEY: 'az',
       CONFIG_DIR: '/etc/gateway',
+      CONFIG_SYNC_POLL_MS: '250',
       WORKER_CONCURRENCY: '8',
       WORKER_METRICS_PORT: '0',
       WORKER_SHUTDOWN_GRACE_MS: '5000',
@@ -118,7 +120,7 @@ describe('readEnv', () => {
     expect(env.webhookSecrets).toEqual({ rails: ['whsec_old', 'whsec_new'], bench: ['whsec_b'] });
     expect(env.callbackAllowlist).toEqual(['localhost', '127.0.0.1', 'rails.local']);
     expect(env.providerApiKeys).toEqual({ OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: 'sk-ant', AZURE_API_KEY: 'az' });
-    expect(env).toMatchObject({ apiKeysFile: '/run/secrets/keys', configDir: '/etc/gateway', workerConcurrency: 8, workerMetricsPort: 0, workerShutdownGraceMs: 5000, logLevel: 'debug', queuePrefix: 'gw', telemetryDir: '/var/log/gateway' });
+    expect(env).toMatchObject({ apiKeysFile: '/run/secrets/keys', configDir: '/etc/gateway', configSyncPollMs: 250, workerConcurrency: 8, workerMetricsPort: 0, workerShutdownGraceMs: 5000, logLevel: 'debug', queuePrefix: 'gw', telemetryDir: '/var/log/gateway' });
   });
 
   test.each([
@@ -129,6 +131,8 @@ describe('readEnv', () => {
     ['HOST', { HOST: 'http://host' }],
     ['WORKER_CONCURRENCY', { WORKER_CONCURRENCY: '0' }],
     ['WORKER_METRICS_PORT', { WORKER_METRICS_PORT: '65536' }],
+    // Above a second, a change could take longer than the 2 s config sync promises.
+    ['CONFIG_SYNC_POLL_MS', { CONFIG_SYNC_POLL_MS: '1500' }],
     ['WORKER_SHUTDOWN_GRACE_MS', { WORKER_SHUTDOWN_GRACE_MS: '500' }],
     ['GATEWAY_API_KEYS', { GATEWAY_API_KEYS: 'rails-without-colon' }],
     ['GATEWAY_API_KEYS', { GATEWAY_API_KEYS: ':key' }],

@@ -26,6 +26,7 @@ export const ENV_VARS = [
   'ANTHROPIC_BASE_URL',
   'ANTHROPIC_API_KEY',
   'CONFIG_DIR',
+  'CONFIG_SYNC_POLL_MS',
   'WORKER_CONCURRENCY',
   'WORKER_METRICS_PORT',
   'WORKER_LOCK_MS',
@@ -98,6 +99,8 @@ export interface GatewayEnv {
   providerApiKeys: Record<string, string>;
   /** Directory of the JSON config. Default `./config`. */
   configDir: string;
+  /** Milliseconds between a process's reads of the config version published in Redis (config sync). Default 500. */
+  configSyncPollMs: number;
   /** Jobs one worker process runs at once. Default 50. */
   workerConcurrency: number;
   /** TCP port of a worker's /metrics, /healthz and /readyz; 0 lets the OS choose (logged as `metricsPort`). Default 9101. */
@@ -150,6 +153,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     anthropicApiKey: get('ANTHROPIC_API_KEY'),
     providerApiKeys: apiKeyVars(env),
     configDir: get('CONFIG_DIR') ?? './config',
+    configSyncPollMs: int(get('CONFIG_SYNC_POLL_MS') ?? '500', 'CONFIG_SYNC_POLL_MS', 50, 1000),
     workerConcurrency: int(get('WORKER_CONCURRENCY') ?? '50', 'WORKER_CONCURRENCY', 1, 10_000),
     workerMetricsPort: int(get('WORKER_METRICS_PORT') ?? '9101', 'WORKER_METRICS_PORT', 0, 65535),
     workerLockMs: int(get('WORKER_LOCK_MS') ?? '30000', 'WORKER_LOCK_MS', 1000, 3_600_000),

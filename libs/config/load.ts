@@ -40,6 +40,12 @@ function getValidators(): Record<SchemaKind, ValidateFunction> {
   return validators;
 }
 
+/** The top-level config files, relative to CONFIG_DIR (features/*.json come besides them). */
+export const TOP_CONFIG_FILES = ['provider_settings.json', 'ab_test_config.json', 'rate_limits.json', 'alerts.json'] as const;
+
+/** A config as its files' texts, keyed by path relative to CONFIG_DIR (`rate_limits.json`, `features/career.json`). */
+export type ConfigFiles = Readonly<Record<string, string>>;
+
 /**
  * Loads and validates every config file under `configDir`: provider_settings.json,
  * ab_test_config.json, rate_limits.json, alerts.json and features/*.json (keyed by their `name`).
@@ -47,14 +53,41 @@ function getValidators(): Record<SchemaKind, ValidateFunction> {
  * whose path is `<file>#<JSON pointer>`.
  */
 export function loadConfig(configDir: string): GatewayConfig {
-  const providers = readValid<ProviderSettingsFile>(configDir, 'provider_settings.json', 'providers');
-  const abTests = readValid<AbTestConfigFile>(configDir, 'ab_test_config.json', 'abTests');
-  const rateLimits = readValid<RateLimitsFile>(configDir, 'rate_limits.json', 'rateLimits');
-  const alerts = readValid<AlertsFile>(configDir, 'alerts.json', 'alerts');
+  return loadConfigFiles(readConfigFiles(configDir), configDir);
+}
+
+/**
+ * Reads the texts of the config files under `configDir` (a missing top-level file is left out,
+ * so loadConfigFiles names it). Throws `invalid_config` when features/ cannot be read.
+ */
+export function readConfigFiles(configDir: string): ConfigFiles {
+  const files: Record<string, string> = {};
+  for (const file of [...TOP_CONFIG_FILES, ...listFeatureFiles(configDir)]) {
+    const full = join(configDir, file);
+    try {
+      files[file] = readFileSync(full, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw invalid(file, [], `cannot be read: ${(e as Error).message}`);
+    }
+  }
+  return files;
+}
+
+/**
+ * Validates a config given as file texts, exactly as loadConfig validates a directory (same
+ * schemas, same cross-file checks); `where` names their origin in messages. Throws `invalid_config`.
+ */
+export function loadConfigFiles(files: ConfigFiles, where = 'the published config'): GatewayConfig {
+  const providers = readValid<ProviderSettingsFile>(files, where, 'provider_settings.json', 'providers');
+  const abTests = readValid<AbTestConfigFile>(files, where, 'ab_test_config.json', 'abTests');
+  const rateLimits = readValid<RateLimitsFile>(files, where, 'rate_limits.json', 'rateLimits');
+  const alerts = readValid<AlertsFile>(files, where, 'alerts.json', 'alerts');
   const features: Record<string, FeatureConfig> = {};
   const featureFiles: Record<string, string> = {};
-  for (const file of listFeatureFiles(configDir)) {
-    const feature = readValid<FeatureConfig>(configDir, file, 'feature');
+  const featureNames = Object.keys(files).filter((n) => /^features\/[^/]+\.json$/.test(n)).sort();
+  for (const file of featureNames) {
+    const feature = readValid<FeatureConfig>(files, where, file, 'feature');
     const expected = file.slice('features/'.length, -'.json'.length);
     if (feature.name !== expected) {
       throw invalid(file, [{ path: `${file}#/name`, message: `must be '${expected}', the file's name` }]);
@@ -81,16 +114,9 @@ function listFeatureFiles(configDir: string): string[] {
   return names.filter((n) => n.endsWith('.json')).sort().map((n) => `features/${n}`);
 }
 
-function readValid<T>(configDir: string, file: string, kind: SchemaKind): T {
-  const full = join(configDir, file);
-  let text: string;
-  try {
-    text = readFileSync(full, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? `is missing (looked for ${full})` : `cannot be read: ${(e as Error).message}`;
-    throw invalid(file, [], why);
-  }
+function readValid<T>(files: ConfigFiles, where: string, file: string, kind: SchemaKind): T {
+  const text = Object.hasOwn(files, file) ? files[file] : undefined;
+  if (text === undefined) throw invalid(file, [], `is missing (looked for ${join(where, file)})`);
   let data: unknown;
   try {
     data = JSON.parse(text);

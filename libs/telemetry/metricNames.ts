@@ -31,6 +31,7 @@ export const GATEWAY_METRICS: Readonly<Record<string, MetricSpec>> = Object.free
   gateway_webhook_dead_letters_total: { type: 'counter', labels: [], process: 'worker' },
   gateway_cache_lookups_total: { type: 'counter', labels: ['result', 'kind'], process: 'worker' },
   gateway_config_reloads_total: { type: 'counter', labels: ['result'], process: 'both' },
+  gateway_config_version_info: { type: 'gauge', labels: ['version', 'hash'], process: 'both' },
   gateway_rate_limit_waits_total: { type: 'counter', labels: ['provider'], process: 'worker' },
   gateway_rate_limit_wait_seconds_total: { type: 'counter', labels: ['provider'], process: 'worker' },
   // API

@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { BudgetStore } from '../../budget/budgetStore.ts';
 import type { SharedBreaker } from '../../resilience/sharedBreaker.ts';
 import type { GatewayConfig } from '../../config/types.ts';
-import { COLLECT_TIMEOUT_MS, countConfigReloads, createProcessRegistry, fresh, type ReloadSource } from './registry.ts';
+import { COLLECT_TIMEOUT_MS, countConfigReloads, createProcessRegistry, fresh, reportConfigVersion, type ConfigVersionSource, type ReloadSource } from './registry.ts';
 import { HTTP_SECONDS_BUCKETS } from './buckets.ts';
 import { budgetFigures } from './budget.ts';
 
@@ -18,6 +18,8 @@ export interface ApiMetricsSources {
   ping?: () => Promise<unknown>;
   /** Config reloads to count in `gateway_config_reloads_total`; absent, that counter is not registered. */
   reloads?: ReloadSource;
+  /** The running config's version for `gateway_config_version_info`; absent, that gauge is not registered. */
+  configVersion?: ConfigVersionSource;
   /**
    * The built-in alerts' states (alert name to firing), for `gateway_alert_state`. @defaultValue
    * none: the gauge reports no series
@@ -116,6 +118,7 @@ export function createApiMetrics(sources: ApiMetricsSources): ApiMetrics {
     });
   }
   if (sources.reloads) countConfigReloads(registry, sources.reloads);
+  if (sources.configVersion) reportConfigVersion(registry, sources.configVersion);
   return { registry, http };
 }
 

@@ -1,5 +1,6 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConfigReloadEvent } from '../../config/watch.ts';
+import type { ConfigVersion } from '../../config/sync/version.ts';
 
 // prom-client's default metrics include three gauges named `..._total`, which Prometheus
 // conventions (and `promtool check metrics`) reserve for counters.
@@ -45,4 +46,24 @@ export function countConfigReloads(registry: Registry, source: ReloadSource): Co
   reloads.inc({ result: 'refused' }, 0);
   source.onReload((event) => reloads.inc({ result: event.applied ? 'applied' : 'refused' }));
   return reloads;
+}
+
+/** Where the running config's version is read (ConfigHolder.version). */
+export interface ConfigVersionSource {
+  version(): ConfigVersion;
+}
+
+/** Registers `gateway_config_version_info{version,hash}`: one series, value 1, naming the config this process runs at scrape time. */
+export function reportConfigVersion(registry: Registry, source: ConfigVersionSource): Gauge<'version' | 'hash'> {
+  return new Gauge({
+    name: 'gateway_config_version_info',
+    help: 'The config this process runs: publication number (0 before its first publication) and content hash; always 1.',
+    labelNames: ['version', 'hash'] as const,
+    registers: [registry],
+    collect() {
+      const v = source.version();
+      this.reset();
+      this.set({ version: String(v.number), hash: v.hash }, 1);
+    },
+  });
 }

@@ -13,6 +13,8 @@ export interface MetricsServerOptions {
   host?: string;
   /** Whether the process can do its work (Redis, the store); /readyz answers 503 when false or when it throws. */
   ready: () => Promise<boolean>;
+  /** More fields for the /readyz body (e.g. the running config's version). @defaultValue none */
+  describe?: () => Record<string, unknown>;
 }
 
 /** A listening metrics server. */
@@ -40,7 +42,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     if (path === '/readyz') {
       ready()
         .catch(() => false)
-        .then((ok) => reply(ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ready' : 'not_ready' })));
+        .then((ok) => reply(ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ready' : 'not_ready', ...options.describe?.() })));
       return;
     }
     reply(404, 'application/json', '{"error":{"code":"not_found"}}');

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { JobRecord } from '../../store/types.ts';
 import type { ConfigReloadEvent } from '../../config/watch.ts';
-import { countConfigReloads, createProcessRegistry } from './registry.ts';
+import { countConfigReloads, createProcessRegistry, reportConfigVersion } from './registry.ts';
 import { createWorkerMetrics } from './worker.ts';
 import { startMetricsServer } from './server.ts';
 
@@ -24,6 +24,10 @@ describe('worker metrics', () => {
     const metrics = createWorkerMetrics(registry);
     let observer: ((e: ConfigReloadEvent) => void) | undefined;
     countConfigReloads(registry, { onReload: (o) => (observer = o) });
+    let running = { number: 3, hash: 'abc' };
+    reportConfigVersion(registry, { version: () => running });
+    expect(await registry.metrics()).toContain('gateway_config_version_info{version="3",hash="abc"} 1');
+    running = { number: 4, hash: 'def' };
     metrics.jobFinished(record);
     metrics.providerCall({ provider: 'openai', model: 'm', outcome: 'error', code: 'provider_timeout', seconds: 2.5 });
     metrics.cacheLookup('miss', 'response');
@@ -48,9 +52,12 @@ describe('worker metrics', () => {
       'gateway_webhook_dead_letters_total 1',
       'gateway_config_reloads_total{result="refused"} 1',
       'gateway_config_reloads_total{result="applied"} 0',
+      'gateway_config_version_info{version="4",hash="def"} 1',
     ]) {
       expect(text).toContain(line);
     }
+    // Only the running version: the one before is gone.
+    expect(text).not.toContain('version="3"');
     // Gauges named like counters are left out (promtool refuses them).
     expect(text).not.toContain('nodejs_active_handles_total');
   });
