@@ -146,7 +146,7 @@ export interface FeatureConfig {
   /** JSON Schema of the job's `input`. */
   input_schema: Record<string, unknown>;
   prompts: { active: string; versions: Record<string, PromptVersion> };
-  output: { max_output_tokens: number; temperature: number };
+  output: FeatureOutputSettings;
   cache: FeatureCacheSettings;
   /** How the generic answer per category is written; absent: no generic answers, outages get the degraded answer. */
   category_fallback?: CategoryFallbackSettings;
@@ -154,6 +154,18 @@ export interface FeatureConfig {
   degraded_fallback: { text: string };
   /** Which fields of a job are personal, hidden from read-only operators; absent: its whole input, metadata and answer. */
   privacy?: FeaturePrivacySettings;
+}
+
+/** Generation parameters, sent identically to whichever provider and model serves a job. */
+export interface FeatureOutputSettings {
+  /** Most output tokens an answer may have; also what a budget hold reserves for. */
+  max_output_tokens: number;
+  /** Sampling temperature, 0-2. */
+  temperature: number;
+  /** Nucleus sampling mass, 0-1; absent: the providers' default (1). @defaultValue undefined */
+  top_p?: number;
+  /** Up to 4 sequences that end an answer. @defaultValue [] */
+  stop?: string[];
 }
 
 /** The personal fields of a feature's jobs, redacted wherever a viewer (GATEWAY_VIEWER_TOKEN) sees job data. */

@@ -15,6 +15,7 @@ import { costMicros, priceAt } from '../budget/cost.ts';
 import { budgetLimits, estimatePromptTokens } from '../budget/reservation.ts';
 import { allCandidates, candidateWorstCase, chainCallBudgetMs, chainWithinBudget, chainWorstCase, failoverChain, modelServedBy, type Candidate } from './route.ts';
 import { callChain } from './callChain.ts';
+import { generationParams } from '../providers/params.ts';
 import { isCategoryJob } from './categoryAnswer.ts';
 import { leavesHeadroom } from '../budget/admission.ts';
 import { GatewayError } from '../errors/index.ts';
@@ -171,7 +172,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   try {
     outcome = await callChain(
       chain,
-      { system: plan.system, user: plan.user, maxOutputTokens: maxOut, temperature: plan.feature.output.temperature, jobId: plan.jobId },
+      { ...generationParams(plan.feature.output), system: plan.system, user: plan.user, jobId: plan.jobId },
       { providers: deps.providers, breaker: deps.breaker, beforeTry: rateLimit, onPaidIncomplete, signal, ...(deps.metrics ? { metrics: deps.metrics } : {}) },
       attempts,
     );
