@@ -71,6 +71,8 @@ export interface Variant {
   model: string;
   /** Relative weight; weights need not sum to 100. */
   weight: number;
+  /** The feature's prompt version this variant is served with; absent: the feature's active one. @defaultValue undefined */
+  prompt_version?: string;
 }
 
 export interface CategoryOverride {
@@ -82,14 +84,21 @@ export interface CategoryOverride {
 
 export interface Experiment {
   feature: string;
-  /** 'running' assigns by weight; 'paused' sends everyone to the first variant. */
+  /** 'running' assigns by weight; 'paused' sends everyone to the first variant, outside the comparison. */
   status: 'running' | 'paused';
   /** Which request field makes assignment sticky. */
   unit: 'user_id';
   /** Mixed into the hash so that experiments assign independently. */
   salt: string;
+  /** The first variant is the control: what requests outside the experiment (paused, schedule, holdout) get. */
   variants: Variant[];
   overrides: CategoryOverride[];
+  /** ISO 8601 time assignment starts (inclusive); before it every request gets the control. @defaultValue undefined (no start) */
+  starts_at?: string;
+  /** ISO 8601 time assignment ends (exclusive); from then on every request gets the control. @defaultValue undefined (no end) */
+  ends_at?: string;
+  /** Share of units (0-1) kept out of the experiment and served by the control. @defaultValue 0 */
+  holdout?: number;
 }
 
 export interface AbTestConfigFile {

@@ -46,6 +46,8 @@ export interface JobPlan {
   category: Category;
   /** Seconds a computed answer stays fresh in the cache. */
   cacheTtlSeconds: number;
+  /** Whether the job is one of the experiment's units (false: paused, out of schedule, held out, or a category job). @defaultValue true */
+  inExperiment?: boolean;
 }
 
 /** What obtaining an answer needs from its process. */
