@@ -22,7 +22,7 @@ function parseJson(raw: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-const KNOWN_PATHS = new Set(['/healthz', '/admin/knobs', '/admin/calls', '/admin/calls/timestamps', '/admin/calls/billed', '/admin/reset']);
+const KNOWN_PATHS = new Set(['/healthz', '/admin/knobs', '/admin/calls', '/admin/calls/timestamps', '/admin/calls/billed', '/admin/calls/received', '/admin/reset']);
 
 /** Answers an admin or health request, or returns undefined when the path is not one of them. */
 export function handleAdmin(state: SimulatorState, method: string, path: string, raw: string): Reply | undefined {
@@ -40,6 +40,9 @@ export function handleAdmin(state: SimulatorState, method: string, path: string,
     case 'GET /admin/calls/billed':
       // Tokens of every answer sent, per model: what the providers would bill, priced by the caller.
       return json(200, state.counters.billedSnapshot());
+    case 'GET /admin/calls/received':
+      // Generation parameters per call, normalised across both formats: proof that both arms were asked alike.
+      return json(200, state.received.snapshot());
     case 'PUT /admin/knobs':
     case 'PATCH /admin/knobs': {
       const parsed = parseJson(raw);

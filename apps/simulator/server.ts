@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.ts';
 import { careerPlan } from './careerPlan.ts';
 import type { CallCounts } from './counters.ts';
+import type { CallsReceived } from './received.ts';
 import { defaultKnobs, mergeKnobs, type Knobs, type MergeResult, type PartialKnobs, type Provider } from './knobs.ts';
 import { decideOutcome } from './outcome.ts';
 import { SimulatorState } from './state.ts';
@@ -35,7 +36,9 @@ export interface Simulator {
   knobs(): Knobs;
   /** The call counters, as GET /admin/calls returns them. */
   calls(): CallCounts;
-  /** Zeroes the counters; with `{knobs: true}` also restores the start knobs. */
+  /** Generation parameters of the last calls, as GET /admin/calls/received returns them. */
+  received(): CallsReceived;
+  /** Zeroes the counters and forgets received calls; with `{knobs: true}` also restores the start knobs. */
   reset(options?: { knobs?: boolean }): void;
 }
 
@@ -79,6 +82,8 @@ function handleProvider(state: SimulatorState, provider: Provider, req: Incoming
     if (knobs.down) return send(res, errorReply(provider, 503));
     const parsed = parseRequest(provider, raw);
     if (!parsed.ok) return send(res, errorReply(provider, 400, parsed.message));
+    const job = Array.isArray(jobHeader) ? jobHeader[0] : jobHeader;
+    state.received.record({ provider, model: parsed.request.model, job_id: job ?? null, at: Date.now(), ...parsed.request.received });
     const outcome = decideOutcome(knobs, state.rng(provider));
     if (outcome.kind === 'hang' || outcome.kind === 'down') {
       if (outcome.kind === 'down') send(res, errorReply(provider, 503));
@@ -137,6 +142,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setKnobs: (patch) => state.setKnobs(patch),
     knobs: () => state.knobs,
     calls: () => state.counters.snapshot(),
+    received: () => state.received.snapshot(),
     reset: (opts) => state.reset(opts),
   };
 }

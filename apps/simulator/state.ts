@@ -2,12 +2,15 @@
  * The simulator's mutable state: current knobs, one PRNG per provider, and the call counters.
  */
 import { CallCounters } from './counters.ts';
+import { ReceivedLog } from './received.ts';
 import { PROVIDERS, mergeKnobs, type Knobs, type MergeResult, type Provider } from './knobs.ts';
 import { createRng, fnv1a, type Rng } from './random.ts';
 
 /** Knobs plus the random sources and counters that go with them. */
 export class SimulatorState {
   readonly counters = new CallCounters();
+  /** Generation parameters of the last calls, per provider. */
+  readonly received = new ReceivedLog();
   private current: Knobs;
   private readonly initial: Knobs;
   private rngs: Record<Provider, Rng>;
@@ -43,9 +46,10 @@ export class SimulatorState {
     return result;
   }
 
-  /** Zeroes the counters; with `knobs` also restores the knobs given at start and reseeds. */
+  /** Zeroes the counters and forgets received calls; with `knobs` also restores the knobs given at start and reseeds. */
   reset(options: { knobs?: boolean } = {}): void {
     this.counters.reset();
+    this.received.reset();
     if (options.knobs) {
       this.current = this.initial;
       this.rngs = SimulatorState.seedRngs(this.initial.seed);

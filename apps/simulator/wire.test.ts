@@ -10,6 +10,22 @@ describe('parseRequest', () => {
     expect(result).toMatchObject({ ok: true, request: { inputChars: 8, maxTokens: 10, prompt: 'abcd\nefgh' } });
   });
 
+  it('normalises the generation parameters of both formats into one shape', () => {
+    const openai = parseRequest('openai', JSON.stringify({
+      model: 'gpt-4', messages: [{ role: 'system', content: 'sys' }, { role: 'user', content: 'hi' }],
+      max_completion_tokens: 800, temperature: 0.4, top_p: 0.9, stop: 'END',
+    }));
+    const anthropic = parseRequest('anthropic', JSON.stringify({
+      model: 'claude', system: [{ type: 'text', text: 'sys' }], messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 800, temperature: 0.4, top_p: 0.9, stop_sequences: ['END'],
+    }));
+    const expected = { system: 'sys', user: 'hi', temperature: 0.4, top_p: 0.9, max_tokens: 800, stop: ['END'] };
+    expect(openai).toMatchObject({ ok: true, request: { received: expected } });
+    expect(anthropic).toMatchObject({ ok: true, request: { received: expected } });
+    expect(parseRequest('anthropic', JSON.stringify({ model: 'c', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })))
+      .toMatchObject({ ok: true, request: { received: { system: '', temperature: null, top_p: null, stop: [] } } });
+  });
+
   it('prefers max_completion_tokens for openai and allows no limit', () => {
     const messages = [{ role: 'system', content: 'sys' }, { role: 'user', content: 'hi' }];
     expect(parseRequest('openai', JSON.stringify({ model: 'm', messages, max_completion_tokens: 5, max_tokens: 9 })))
@@ -35,7 +51,7 @@ describe('replies', () => {
   });
 
   it('reports length / max_tokens when truncated', () => {
-    const req = { model: 'm', prompt: 'p', inputChars: 1, maxTokens: 1 };
+    const req = { model: 'm', prompt: 'p', inputChars: 1, maxTokens: 1, received: { system: '', user: 'p', temperature: null, top_p: null, max_tokens: 1, stop: [] } };
     expect(JSON.parse(successReply('openai', req, 'long answer').body).choices[0].finish_reason).toBe('length');
     expect(JSON.parse(successReply('anthropic', req, 'long answer').body).stop_reason).toBe('max_tokens');
   });

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Provider } from './knobs.ts';
+import type { GenerationReceived } from './received.ts';
 
 /** An HTTP answer ready to write. */
 export interface Reply {
@@ -21,6 +22,8 @@ export interface ParsedRequest {
   inputChars: number;
   /** Output limit in tokens; undefined when the request sets none (OpenAI only). */
   maxTokens: number | undefined;
+  /** The generation parameters as sent, normalised across the two formats. */
+  received: GenerationReceived;
 }
 
 /** A request that parsed, or the 400 message to send back. */
@@ -66,7 +69,25 @@ export function parseRequest(provider: Provider, raw: string): ParseResult {
   }
   const inputChars = texts.reduce((sum, t) => sum + t.length, 0);
   const prompt = texts.filter((t) => t !== '').join('\n');
-  return { ok: true, request: { model: body.model, prompt, inputChars, maxTokens: (maxTokens as number | null) ?? undefined } };
+  return { ok: true, request: { model: body.model, prompt, inputChars, maxTokens: (maxTokens as number | null) ?? undefined, received: generationOf(provider, body) } };
+}
+
+const numberOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+/** The generation parameters of a parsed body, in one shape for both providers. */
+function generationOf(provider: Provider, body: Record<string, unknown>): GenerationReceived {
+  const messages = body.messages as Record<string, unknown>[];
+  const textOf = (roles: string[]) => messages.filter((m) => roles.includes(String(m.role))).map((m) => contentText(m.content)).join('\n');
+  const stop = provider === 'anthropic' ? body.stop_sequences : body.stop;
+  const max = provider === 'anthropic' ? body.max_tokens : (body.max_completion_tokens ?? body.max_tokens);
+  return {
+    system: provider === 'anthropic' ? contentText(body.system) : textOf(['system', 'developer']),
+    user: textOf(['user']),
+    temperature: numberOrNull(body.temperature),
+    top_p: numberOrNull(body.top_p),
+    max_tokens: numberOrNull(max),
+    stop: typeof stop === 'string' ? [stop] : Array.isArray(stop) ? stop.filter((s): s is string => typeof s === 'string') : [],
+  };
 }
 
 /** Tokens for a text length: one token per four characters, rounded up. */

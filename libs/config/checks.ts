@@ -5,6 +5,7 @@
  */
 import type { ErrorDetail } from '../errors/index.ts';
 import { createAjv } from './ajv.ts';
+import { matchProblems } from '../features/category.ts';
 import type { GatewayConfig, FeatureConfig } from './types.ts';
 
 const PROVIDERS = 'provider_settings.json';
@@ -83,7 +84,20 @@ function checkExperiments(config: GatewayConfig): ErrorDetail[] {
     if (exp.variants.every((v) => v.weight === 0)) {
       out.push({ path: `${at}/variants`, message: 'at least one variant needs a weight above 0' });
     }
+    const feature = Object.hasOwn(config.features, exp.feature) ? config.features[exp.feature] : undefined;
+    exp.variants.forEach((v, i) => {
+      if (v.prompt_version !== undefined && feature && !Object.hasOwn(feature.prompts.versions, v.prompt_version)) {
+        out.push({ path: `${at}/variants/${i}/prompt_version`, message: `prompt version '${v.prompt_version}' is not under prompts.versions of features/${exp.feature}.json` });
+      }
+    });
+    if (exp.starts_at !== undefined && exp.ends_at !== undefined && Date.parse(exp.starts_at) >= Date.parse(exp.ends_at)) {
+      out.push({ path: `${at}/ends_at`, message: 'must be later than starts_at' });
+    }
     exp.overrides.forEach((o, i) => {
+      // A misspelt key or value would be accepted and never match: the override would silently do nothing.
+      for (const problem of feature ? matchProblems(o.match, feature.input_schema) : []) {
+        out.push({ path: `${at}/overrides/${i}/match/${esc(problem.key)}`, message: problem.message });
+      }
       for (const name of Object.keys(o.weights)) {
         if (!names.has(name)) out.push({ path: `${at}/overrides/${i}/weights/${esc(name)}`, message: `'${name}' is not a variant of this experiment` });
       }
@@ -149,13 +163,14 @@ function checkFeature(config: GatewayConfig, f: FeatureConfig, file: string): Er
     if (!fields.has(top)) out.push({ path: `${file}#/cache/key_fields/${i}`, message: `'${path}' names no input_schema property` });
   });
   if (f.cache.enabled) {
-    // A field that shapes the prompt but not the cache key would serve one user's answer to another.
-    const active = f.prompts.versions[f.prompts.active];
-    const uncovered = placeholders(active?.user_template ?? '').filter(
+    // A field that shapes the prompt but not the cache key would serve one user's answer to another:
+    // every version in use counts, the active one and those the experiment's variants name.
+    const inUse = new Set([f.prompts.active, ...(experiment?.variants ?? []).map((v) => v.prompt_version ?? f.prompts.active)]);
+    const uncovered = [...inUse].flatMap((version) => placeholders(f.prompts.versions[version]?.user_template ?? '')).filter(
       (path) => !f.cache.key_fields.some((k) => path === k || path.startsWith(`${k}.`)),
     );
     if (uncovered.length > 0) {
-      out.push({ path: `${file}#/cache/key_fields`, message: `must cover every field the active prompt uses; missing: ${uncovered.join(', ')}` });
+      out.push({ path: `${file}#/cache/key_fields`, message: `must cover every field the prompts in use (active and variants') use; missing: ${[...new Set(uncovered)].join(', ')}` });
     }
   }
   return out;

@@ -64,6 +64,12 @@ describe('each schema refuses a broken copy', () => {
     ['features/career_path_navigator.json', 'an unknown top-level field', (j) => (j.extra = true), ''],
     ['features/career_path_navigator.json', 'a personal field outside the request', (j) => (j.privacy.personal_fields = ['answer.text']), '/privacy/personal_fields/0'],
     ['features/career_path_navigator.json', 'privacy without its field list', (j) => (j.privacy = { answer_is_personal: false }), '/privacy'],
+    ['features/career_path_navigator.json', 'a top_p above 1', (j) => (j.output.top_p = 1.5), '/output/top_p'],
+    ['features/career_path_navigator.json', 'five stop sequences', (j) => (j.output.stop = ['a', 'b', 'c', 'd', 'e']), '/output/stop'],
+    ['features/career_path_navigator.json', 'a blank stop sequence', (j) => (j.output.stop = [' ']), '/output/stop/0'],
+    ['ab_test_config.json', 'a prompt version that is no version name', (j) => (j.experiments.career_model_ab.variants[0].prompt_version = 'v 2'), '/experiments/career_model_ab/variants/0/prompt_version'],
+    ['ab_test_config.json', 'a start time that is no date-time', (j) => (j.experiments.career_model_ab.starts_at = 'tomorrow'), '/experiments/career_model_ab/starts_at'],
+    ['ab_test_config.json', 'a holdout of everyone', (j) => (j.experiments.career_model_ab.holdout = 1), '/experiments/career_model_ab/holdout'],
   ];
   test.each(cases)('%s with %s', (file, _what, change, pointer) => {
     const t = fresh();
@@ -73,6 +79,38 @@ describe('each schema refuses a broken copy', () => {
     expect(e.status).toBe(500);
     expect(e.message).toContain(file);
     expect(e.details.map((d) => d.path)).toContain(`${file}#${pointer}`);
+  });
+});
+
+describe('experiments with prompt versions, a schedule and a holdout', () => {
+  test('a variant may name its own prompt version; the error names file and path when an override is misspelt', () => {
+    const t = fresh();
+    t.edit('features/career_path_navigator.json', (j) => (j.prompts.versions.v2 = { ...j.prompts.versions.v1, system: 'Answer in five steps.' }));
+    t.edit('ab_test_config.json', (j) => Object.assign(j.experiments.career_model_ab, {
+      variants: [{ name: 'v1', provider: 'openai', model: 'gpt-4', weight: 50 }, { name: 'v2', provider: 'openai', model: 'gpt-4', prompt_version: 'v2', weight: 50 }],
+      overrides: [],
+      starts_at: '2026-11-01T00:00:00Z',
+      ends_at: '2026-12-31T00:00:00Z',
+      holdout: 0.1,
+    }));
+    const exp = loadConfig(t.dir).abTests.experiments['career_model_ab'];
+    expect(exp?.variants[1]?.prompt_version).toBe('v2');
+    expect(exp?.holdout).toBe(0.1);
+    t.edit('ab_test_config.json', (j) => (j.experiments.career_model_ab.overrides = [{ match: { sectr: 'healthcare' }, weights: { v2: 1 } }]));
+    expect(loadError(t.dir).message).toMatch(/ab_test_config\.json#\/experiments\/career_model_ab\/overrides\/0\/match\/sectr.*not a category field/);
+  });
+
+  test("the cache key must cover the fields of a variant's prompt version, not only the active one's", () => {
+    const t = fresh();
+    t.edit('features/career_path_navigator.json', (j) => {
+      j.prompts.versions.v1.user_template = j.prompts.versions.v1.user_template.replace('{{market_data}}', '');
+      j.cache.key_fields = j.cache.key_fields.filter((k: string) => k !== 'market_data');
+      j.prompts.versions.v2 = { system: 'Be brief.', user_template: 'Role: {{current_role}}. Salary: {{market_data.median_salary_usd}}' };
+    });
+    expect(() => loadConfig(t.dir)).not.toThrow();
+    t.edit('ab_test_config.json', (j) => (j.experiments.career_model_ab.variants[1].prompt_version = 'v2'));
+    const e = loadError(t.dir);
+    expect(e.details).toContainEqual(expect.objectContaining({ path: 'features/career_path_navigator.json#/cache/key_fields', message: expect.stringContaining('market_data.median_salary_usd') }));
   });
 });
 
@@ -117,6 +155,12 @@ describe('cross-file checks', () => {
     ['features/career_path_navigator.json', 'a placeholder with no input field', (j) => (j.prompts.versions.v1.user_template += ' {{salary}}'), 'features/career_path_navigator.json#/prompts/versions/v1/user_template'],
     ['features/career_path_navigator.json', 'a cache key missing a prompt field', (j) => (j.cache.key_fields = ['current_role']), 'features/career_path_navigator.json#/cache/key_fields'],
     ['features/career_path_navigator.json', 'a personal field with no input field', (j) => (j.privacy.personal_fields = ['input.gaols']), 'features/career_path_navigator.json#/privacy/personal_fields/0'],
+    ['ab_test_config.json', 'a variant on a prompt version the feature lacks', (j) => (j.experiments.career_model_ab.variants[1].prompt_version = 'v2'), 'ab_test_config.json#/experiments/career_model_ab/variants/1/prompt_version'],
+    ['ab_test_config.json', 'an end before the start', (j) => Object.assign(j.experiments.career_model_ab, { starts_at: '2026-12-01T00:00:00Z', ends_at: '2026-11-01T00:00:00Z' }), 'ab_test_config.json#/experiments/career_model_ab/ends_at'],
+    ['ab_test_config.json', 'an override key that is no category field', (j) => (j.experiments.career_model_ab.overrides[0].match = { sectr: 'healthcare' }), 'ab_test_config.json#/experiments/career_model_ab/overrides/0/match/sectr'],
+    ['ab_test_config.json', 'an override sector not in slug form', (j) => (j.experiments.career_model_ab.overrides[0].match = { sector: 'Healthcare' }), 'ab_test_config.json#/experiments/career_model_ab/overrides/0/match/sector'],
+    ['ab_test_config.json', 'an override degree level the input schema lacks', (j) => (j.experiments.career_model_ab.overrides[0].match = { degree_level: 'phd' }), 'ab_test_config.json#/experiments/career_model_ab/overrides/0/match/degree_level'],
+    ['ab_test_config.json', 'an override experience band that is none', (j) => (j.experiments.career_model_ab.overrides[0].match = { experience_band: '5-10' }), 'ab_test_config.json#/experiments/career_model_ab/overrides/0/match/experience_band'],
     ['features/career_path_navigator.json', 'more output than the models allow', (j) => (j.output.max_output_tokens = 9000), 'features/career_path_navigator.json#/output/max_output_tokens'],
   ];
   test.each(cases)('%s with %s', (file, _what, change, path) => {

@@ -71,6 +71,8 @@ export interface Variant {
   model: string;
   /** Relative weight; weights need not sum to 100. */
   weight: number;
+  /** The feature's prompt version this variant is served with; absent: the feature's active one. @defaultValue undefined */
+  prompt_version?: string;
 }
 
 export interface CategoryOverride {
@@ -82,14 +84,21 @@ export interface CategoryOverride {
 
 export interface Experiment {
   feature: string;
-  /** 'running' assigns by weight; 'paused' sends everyone to the first variant. */
+  /** 'running' assigns by weight; 'paused' sends everyone to the first variant, outside the comparison. */
   status: 'running' | 'paused';
   /** Which request field makes assignment sticky. */
   unit: 'user_id';
   /** Mixed into the hash so that experiments assign independently. */
   salt: string;
+  /** The first variant is the control: what requests outside the experiment (paused, schedule, holdout) get. */
   variants: Variant[];
   overrides: CategoryOverride[];
+  /** ISO 8601 time assignment starts (inclusive); before it every request gets the control. @defaultValue undefined (no start) */
+  starts_at?: string;
+  /** ISO 8601 time assignment ends (exclusive); from then on every request gets the control. @defaultValue undefined (no end) */
+  ends_at?: string;
+  /** Share of units (0-1) kept out of the experiment and served by the control. @defaultValue 0 */
+  holdout?: number;
 }
 
 export interface AbTestConfigFile {
@@ -146,7 +155,7 @@ export interface FeatureConfig {
   /** JSON Schema of the job's `input`. */
   input_schema: Record<string, unknown>;
   prompts: { active: string; versions: Record<string, PromptVersion> };
-  output: { max_output_tokens: number; temperature: number };
+  output: FeatureOutputSettings;
   cache: FeatureCacheSettings;
   /** How the generic answer per category is written; absent: no generic answers, outages get the degraded answer. */
   category_fallback?: CategoryFallbackSettings;
@@ -154,6 +163,18 @@ export interface FeatureConfig {
   degraded_fallback: { text: string };
   /** Which fields of a job are personal, hidden from read-only operators; absent: its whole input, metadata and answer. */
   privacy?: FeaturePrivacySettings;
+}
+
+/** Generation parameters, sent identically to whichever provider and model serves a job. */
+export interface FeatureOutputSettings {
+  /** Most output tokens an answer may have; also what a budget hold reserves for. */
+  max_output_tokens: number;
+  /** Sampling temperature, 0-2. */
+  temperature: number;
+  /** Nucleus sampling mass, 0-1; absent: the providers' default (1). @defaultValue undefined */
+  top_p?: number;
+  /** Up to 4 sequences that end an answer. @defaultValue [] */
+  stop?: string[];
 }
 
 /** The personal fields of a feature's jobs, redacted wherever a viewer (GATEWAY_VIEWER_TOKEN) sees job data. */

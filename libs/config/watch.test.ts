@@ -32,6 +32,21 @@ describe('ConfigHolder', () => {
     expect(log.errors[0]).toMatch(/refused.*rate_limits\.json/);
   });
 
+  test('refuses at reload an override whose match is misspelt, naming file and path', () => {
+    tmp = tempConfig();
+    const log = recordingLogger();
+    holder = new ConfigHolder(tmp.dir, log);
+    const before = holder.current();
+    for (const match of [{ sectr: 'healthcare' }, { sector: 'Healthcare' }]) {
+      tmp.edit('ab_test_config.json', (j) => (j.experiments.career_model_ab.overrides[0].match = match));
+      const result = holder.reload();
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error.details[0]?.path).toBe(`ab_test_config.json#/experiments/career_model_ab/overrides/0/match/${Object.keys(match)[0]}`);
+      expect(holder.current()).toBe(before);
+    }
+    expect(log.errors).toHaveLength(2);
+  });
+
   test('picks up a valid change and tells listeners', () => {
     tmp = tempConfig();
     holder = new ConfigHolder(tmp.dir);

@@ -32,13 +32,59 @@ export function pickWeighted(variants: Variant[], weights: Map<string, number>, 
   return variants.at(-1) ?? first;
 }
 
-/**
- * The variant for one request: sticky per unit id (a user), by weight; a paused experiment sends
- * everyone to its first variant.
- */
-export function assignVariant(experiment: Experiment, unitId: string, category: Record<string, string> = {}): Variant {
+/** Why a request got its variant: only `assigned` requests take part in the experiment's comparison. */
+export type AssignmentReason = 'assigned' | 'paused' | 'not_started' | 'ended' | 'holdout';
+
+/** The variant a request is served by, and whether it counts as one of the experiment's units. */
+export interface Assignment {
+  variant: Variant;
+  reason: AssignmentReason;
+  /** True only for `assigned`: every other request gets the control and stays out of the report. */
+  inExperiment: boolean;
+}
+
+/** The control: the first variant, what requests outside the experiment are served by. */
+export function controlOf(experiment: Experiment): Variant {
   const first = experiment.variants[0];
   if (!first) throw new Error('experiment has no variants');
-  if (experiment.status === 'paused') return first;
-  return pickWeighted(experiment.variants, effectiveWeights(experiment, category), bucketOf(experiment.salt, unitId));
+  return first;
+}
+
+/**
+ * Whether `at` falls outside the experiment's schedule: before `starts_at` (inclusive start) or at
+ * or after `ends_at`; null when inside it (or the experiment has no schedule).
+ */
+export function outsideSchedule(experiment: Pick<Experiment, 'starts_at' | 'ends_at'>, at: Date): 'not_started' | 'ended' | null {
+  if (experiment.starts_at !== undefined && at.getTime() < Date.parse(experiment.starts_at)) return 'not_started';
+  if (experiment.ends_at !== undefined && at.getTime() >= Date.parse(experiment.ends_at)) return 'ended';
+  return null;
+}
+
+/**
+ * The assignment of one request made at `at` (its submission time, so a retry is assigned alike):
+ * paused or outside the schedule, the control; else a unit whose holdout bucket (hashed apart
+ * from the variant bucket, so the split among the others keeps its weights) falls under the
+ * holdout share gets the control too; else sticky per unit id, by weight after overrides.
+ */
+export function assign(experiment: Experiment, unitId: string, category: Record<string, string>, at: Date): Assignment {
+  const control = controlOf(experiment);
+  if (experiment.status === 'paused') return { variant: control, reason: 'paused', inExperiment: false };
+  const outside = outsideSchedule(experiment, at);
+  if (outside) return { variant: control, reason: outside, inExperiment: false };
+  if ((experiment.holdout ?? 0) > 0 && bucketOf(`${experiment.salt}:holdout`, unitId) < experiment.holdout!) {
+    return { variant: control, reason: 'holdout', inExperiment: false };
+  }
+  const variant = pickWeighted(experiment.variants, effectiveWeights(experiment, category), bucketOf(experiment.salt, unitId));
+  return { variant, reason: 'assigned', inExperiment: true };
+}
+
+/**
+ * The variant for one request: sticky per unit id (a user), by weight; a paused experiment sends
+ * everyone to its first variant, and so do the schedule and the holdout when `at` is given.
+ */
+export function assignVariant(experiment: Experiment, unitId: string, category: Record<string, string> = {}, at?: Date): Variant {
+  if (at === undefined && experiment.status === 'running') {
+    return pickWeighted(experiment.variants, effectiveWeights(experiment, category), bucketOf(experiment.salt, unitId));
+  }
+  return assign(experiment, unitId, category, at ?? new Date()).variant;
 }

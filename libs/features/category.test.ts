@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { deriveCategory, experienceBand, MAX_SLUG_LENGTH, slug } from './category.ts';
+import { deriveCategory, experienceBand, knownDegreeLevels, matchProblems, MAX_SLUG_LENGTH, slug } from './category.ts';
 
 const input = {
   current_role: 'Registered Nurse',
@@ -60,5 +60,29 @@ describe('experienceBand', () => {
     expect(experienceBand(-1)).toBe('unknown');
     expect(experienceBand(Number.NaN)).toBe('unknown');
     expect(experienceBand(undefined)).toBe('unknown');
+  });
+});
+
+describe('matchProblems', () => {
+  const schema = { type: 'object', properties: { degree: { type: 'object', properties: { level: { type: 'string', enum: ['none', 'bachelor', 'master'] } } } } };
+
+  test.each([
+    ['a sound match', { sector: 'healthcare', degree_level: 'master', experience_band: '20+' }, []],
+    ['a misspelt key', { sectr: 'healthcare' }, ['sectr']],
+    ['a sector not in slug form', { sector: 'Healthcare' }, ['sector']],
+    ['a sector that slugs to nothing', { sector: '--' }, ['sector']],
+    ['a degree level outside the schema enum', { degree_level: 'phd' }, ['degree_level']],
+    ['an experience band that is not one', { experience_band: '2-5' }, ['experience_band']],
+  ] as const)('%s', (_name, match, keys) => {
+    expect(matchProblems(match, schema).map((p) => p.key)).toEqual(keys);
+  });
+
+  test('names the slug a sector should have been written as', () => {
+    expect(matchProblems({ sector: 'Renewable Energy' }, schema)[0]?.message).toContain("'renewable_energy'");
+  });
+
+  test('without a degree enum in the schema, any degree level slug is accepted', () => {
+    expect(knownDegreeLevels({ properties: {} })).toBeNull();
+    expect(matchProblems({ degree_level: 'phd' }, { properties: {} })).toEqual([]);
   });
 });

@@ -64,3 +64,43 @@ export function deriveCategory(input: Record<string, unknown>): Category {
     experience_band: experienceBand(input['years_experience']),
   };
 }
+
+/** The fields of a Category, which override `match` keys may name. */
+export const CATEGORY_FIELDS: readonly (keyof Category)[] = ['sector', 'degree_level', 'experience_band'];
+
+/** One problem with a `match` object: the key it concerns and what is wrong. */
+export interface MatchProblem {
+  key: string;
+  message: string;
+}
+
+/** The degree levels a feature's input schema allows (`degree.level`'s enum), slugged; null when it declares none. */
+export function knownDegreeLevels(inputSchema: Record<string, unknown>): string[] | null {
+  const props = (inputSchema['properties'] ?? {}) as Record<string, { properties?: Record<string, { enum?: unknown[] }> }>;
+  const levels = props['degree']?.properties?.['level']?.enum;
+  return Array.isArray(levels) ? levels.filter((v): v is string => typeof v === 'string').map(slug) : null;
+}
+
+/**
+ * The problems of an override's `match` against the category fields: a key that is no category
+ * field (a typo such as `sectr` would never match), or a value deriveCategory can never produce: a
+ * sector not in slug form (`Healthcare` for `healthcare`), a degree level outside the input
+ * schema's enum, an experience band not in EXPERIENCE_BANDS or TOP_BAND. [] when sound.
+ */
+export function matchProblems(match: Record<string, string>, inputSchema: Record<string, unknown>): MatchProblem[] {
+  const out: MatchProblem[] = [];
+  const bands = [...EXPERIENCE_BANDS.map((b) => b.band), TOP_BAND];
+  const levels = knownDegreeLevels(inputSchema);
+  for (const [key, value] of Object.entries(match)) {
+    if (!(CATEGORY_FIELDS as readonly string[]).includes(key)) {
+      out.push({ key, message: `'${key}' is not a category field (one of ${CATEGORY_FIELDS.join(', ')})` });
+    } else if (key === 'sector' && (slug(value) !== value || value === UNKNOWN)) {
+      out.push({ key, message: `sector '${value}' never matches: sectors are compared as slugs${slug(value) === UNKNOWN ? '' : ` ('${slug(value)}')`}` });
+    } else if (key === 'degree_level' && levels !== null && !levels.includes(value)) {
+      out.push({ key, message: `degree level '${value}' is not one of ${levels.join(', ')}` });
+    } else if (key === 'experience_band' && !bands.includes(value)) {
+      out.push({ key, message: `experience band '${value}' is not one of ${bands.join(', ')}` });
+    }
+  }
+  return out;
+}

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import { isRecordRefused, type JobRecord, type SaveOutcome } from '../store/types.ts';
 import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
-import { assignVariant } from '../experiments/assign.ts';
+import { assign } from '../experiments/assign.ts';
+import { promptFor } from '../prompts/select.ts';
 import { renderTemplate } from '../prompts/render.ts';
 import { deriveCategory } from '../features/category.ts';
 import { cacheKey, cacheScope, categoryKey } from '../cache/key.ts';
@@ -59,9 +60,9 @@ export function planJob(cfg: GatewayConfig, jobId: string, attempt: number, data
   const scope = cacheScope(data.clientId, feature.cache.scope);
   if (isCategoryJob(data)) return planCategoryJob(feature, experiment, scope, jobId, attempt, data);
   const category = deriveCategory(data.input);
-  const variant = assignVariant(experiment, data.userId ?? jobId, { sector: category.sector, degree_level: category.degree_level, experience_band: category.experience_band });
-  const promptVersion = feature.prompts.active;
-  const prompt = feature.prompts.versions[promptVersion]!;
+  // Assigned as of submission, so a retry after the experiment's end stays in its arm.
+  const { variant, inExperiment } = assign(experiment, data.userId ?? jobId, { sector: category.sector, degree_level: category.degree_level, experience_band: category.experience_band }, new Date(data.createdAt));
+  const { version: promptVersion, prompt } = promptFor(feature, variant);
   const keyParts = { scope, feature: feature.name, promptVersion, variant: variant.name };
   return {
     jobId,
@@ -74,9 +75,11 @@ export function planJob(cfg: GatewayConfig, jobId: string, attempt: number, data
     system: prompt.system,
     user: renderTemplate(prompt.user_template, data.input),
     cacheKey: cacheKey({ ...keyParts, input: data.input, keyFields: feature.cache.key_fields }),
-    categoryKey: categoryKey(keyParts, category),
+    // Generic answers come from the category prompt, keyed (as the category job writes them) by the active version.
+    categoryKey: categoryKey({ ...keyParts, promptVersion: feature.prompts.active }, category),
     category,
     cacheTtlSeconds: feature.cache.ttl_seconds,
+    inExperiment,
   };
 }
 
@@ -97,8 +100,9 @@ function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan |
     data: job.data,
     attempt,
     processedOn: job.processedOn ?? Date.now(),
-    // A category job serves no experiment arm: it stays out of the A/B report.
-    experimentId: plan && !isCategoryJob(job.data) ? plan.feature.experiment : '',
+    // A category job serves no experiment arm, nor does a request outside the experiment (paused,
+    // out of schedule, held out): both stay out of the A/B report.
+    experimentId: plan && !isCategoryJob(job.data) && plan.inExperiment !== false ? plan.feature.experiment : '',
     variant: plan?.variant.name,
     attempts: [],
   };

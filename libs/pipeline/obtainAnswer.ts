@@ -12,9 +12,10 @@ import type { ProviderRegistry } from '../providers/registry.ts';
 import type { SharedBreaker } from '../resilience/sharedBreaker.ts';
 import { BudgetRefusedError, RateLimitWaitError, RunAbortedError } from './errors.ts';
 import { costMicros, priceAt } from '../budget/cost.ts';
-import { budgetLimits, chooseDowngrade, estimatePromptTokens } from '../budget/reservation.ts';
-import { allCandidates, candidateWorstCase, chainCallBudgetMs, chainWorstCase, failoverChain, type Candidate } from './route.ts';
+import { budgetLimits, estimatePromptTokens } from '../budget/reservation.ts';
+import { allCandidates, candidateWorstCase, chainCallBudgetMs, chainWithinBudget, chainWorstCase, failoverChain, modelServedBy, type Candidate } from './route.ts';
 import { callChain } from './callChain.ts';
+import { generationParams } from '../providers/params.ts';
 import { isCategoryJob } from './categoryAnswer.ts';
 import { leavesHeadroom } from '../budget/admission.ts';
 import { GatewayError } from '../errors/index.ts';
@@ -45,6 +46,8 @@ export interface JobPlan {
   category: Category;
   /** Seconds a computed answer stays fresh in the cache. */
   cacheTtlSeconds: number;
+  /** Whether the job is one of the experiment's units (false: paused, out of schedule, held out, or a category job). @defaultValue true */
+  inExperiment?: boolean;
 }
 
 /** What obtaining an answer needs from its process. */
@@ -134,12 +137,12 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   let reservedMicros = chainWorstCase(chain, inputTokens, maxOut, at);
   let held = await reserve(reservedMicros);
   if (!held.ok && budget.on_exhausted === 'downgrade' && !background) {
-    const options = allCandidates(cfg).map((c) => ({ ...c, worstCaseMicros: candidateWorstCase(c, inputTokens, maxOut, at) }));
-    const cheaper = chooseDowngrade(options, held.availableMicros);
-    if (cheaper) {
-      chain = [cheaper];
-      downgraded = true;
-      reservedMicros = cheaper.worstCaseMicros;
+    const priced = (c: Candidate) => ({ ...c, worstCaseMicros: candidateWorstCase(c, inputTokens, maxOut, at) });
+    const within = chainWithinBudget(fullChain.map(priced), allCandidates(cfg).map(priced), held.availableMicros);
+    if (within) {
+      chain = within.chain;
+      downgraded = within.downgraded;
+      reservedMicros = Math.max(...within.chain.map((c) => c.worstCaseMicros));
       held = await reserve(reservedMicros);
     }
   }
@@ -171,7 +174,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   try {
     outcome = await callChain(
       chain,
-      { system: plan.system, user: plan.user, maxOutputTokens: maxOut, temperature: plan.feature.output.temperature, jobId: plan.jobId },
+      { ...generationParams(plan.feature.output), system: plan.system, user: plan.user, jobId: plan.jobId },
       { providers: deps.providers, breaker: deps.breaker, beforeTry: rateLimit, onPaidIncomplete, signal, ...(deps.metrics ? { metrics: deps.metrics } : {}) },
       attempts,
     );
@@ -189,11 +192,11 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
     if (incompleteMicros > 0) await notePaid(job, incompleteMicros, deps.log);
     throw error;
   }
-  const { candidate, index, result } = outcome;
+  const { candidate, result } = outcome;
   const answer: KeptAnswer = {
     holdId: hold.id,
     costMicros: incompleteMicros + costMicros(result, priceAt(candidate.settings.models[candidate.model]!, new Date(startedAt))),
-    servedBy: downgraded ? 'downgrade' : index === 0 && candidate.provider === plan.variant.provider ? 'provider' : 'failover',
+    servedBy: modelServedBy(plan.variant, candidate, downgraded),
     cache: 'miss',
     degraded: false,
     attempts: [...attempts],

@@ -1,6 +1,6 @@
 import type { Experiment, GatewayConfig, ProviderSettings, Variant } from '../config/types.ts';
 import { priceAt } from '../budget/cost.ts';
-import { worstCaseMicros } from '../budget/reservation.ts';
+import { chooseDowngrade, worstCaseMicros } from '../budget/reservation.ts';
 import { RETRY_AFTER_JITTER_MS } from '../resilience/backoff.ts';
 
 /** One provider and model the pipeline may call for a job. */
@@ -24,6 +24,38 @@ export function failoverChain(cfg: GatewayConfig, experiment: Experiment, varian
     if (model && settings.models[model]) chain.push({ provider: name, model, settings });
   }
   return chain;
+}
+
+/** A candidate with what calling it may cost at most, in micro-dollars. */
+export type PricedCandidate = Candidate & { worstCaseMicros: number };
+
+/** The chain a budget hold can pay for; `downgraded` when the variant's own model had to give way. */
+export interface BudgetChain {
+  chain: PricedCandidate[];
+  downgraded: boolean;
+}
+
+/**
+ * What to call when the hold for the whole chain was refused with `availableMicros` left: the
+ * variant's own model, with only the failover candidates the budget still covers, when it fits
+ * (the answer then stays in the model comparison); else the cheapest candidate anywhere that fits
+ * (a downgrade); else null.
+ */
+export function chainWithinBudget(chain: readonly PricedCandidate[], everyCandidate: readonly PricedCandidate[], availableMicros: number): BudgetChain | null {
+  const fits = chain.filter((c) => c.worstCaseMicros <= availableMicros);
+  if (fits.length > 0 && fits[0] === chain[0]) return { chain: fits, downgraded: false };
+  const cheaper = chooseDowngrade(everyCandidate, availableMicros);
+  return cheaper ? { chain: [cheaper], downgraded: true } : null;
+}
+
+/**
+ * How a model-served answer is labelled: `provider` whenever the variant's own provider and model
+ * answered (whatever the budget did), `downgrade` when the budget put another model in its place,
+ * else `failover`.
+ */
+export function modelServedBy(variant: Pick<Variant, 'provider' | 'model'>, answered: Pick<Candidate, 'provider' | 'model'>, downgraded: boolean): 'provider' | 'failover' | 'downgrade' {
+  if (answered.provider === variant.provider && answered.model === variant.model) return 'provider';
+  return downgraded ? 'downgrade' : 'failover';
 }
 
 /** Every configured provider and model, cheapest worst case first: what `downgrade` chooses from. */

@@ -21,6 +21,10 @@ export class AnthropicProvider implements ProviderClient {
         system: req.system,
         messages: [{ role: 'user', content: req.user }],
         max_tokens: req.maxOutputTokens,
+        ...(req.stop && req.stop.length > 0 ? { stop_sequences: [...req.stop] } : {}),
+        // Left out of the SDK's 1.x params type, still read by the Messages API: without them
+        // Claude would sample at its default temperature 1.0 while the other arm runs at ours.
+        ...({ temperature: req.temperature, ...(req.topP !== undefined ? { top_p: req.topP } : {}) } as object),
       },
       { timeout: req.timeoutMs, signal: req.signal, headers: { 'x-gateway-job-id': req.jobId } },
     );

@@ -22,6 +22,8 @@ export class OpenAiProvider implements ProviderClient {
         ],
         max_completion_tokens: req.maxOutputTokens,
         temperature: req.temperature,
+        ...(req.topP !== undefined ? { top_p: req.topP } : {}),
+        ...(req.stop && req.stop.length > 0 ? { stop: [...req.stop] } : {}),
       },
       { timeout: req.timeoutMs, signal: req.signal, headers: { 'x-gateway-job-id': req.jobId } },
     );

@@ -6,7 +6,12 @@ export interface CompletionRequest {
   user: string;
   /** Upper bound on output tokens. */
   maxOutputTokens: number;
+  /** Sampling temperature, 0-2; sent to every provider so that no arm runs at its provider's default. */
   temperature: number;
+  /** Nucleus sampling mass, 0-1; left out when undefined (the provider's default, 1). @defaultValue undefined */
+  topP?: number;
+  /** Sequences that end the answer (OpenAI `stop`, Anthropic `stop_sequences`); none when empty. @defaultValue [] */
+  stop?: readonly string[];
   /** Sent as `x-gateway-job-id` so the provider side (the simulator) can count calls per job. */
   jobId: string;
   /** Aborts the HTTP request. */

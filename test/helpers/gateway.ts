@@ -12,6 +12,7 @@ import { loadConfig } from '../../libs/config/load.ts';
 import { planJob } from '../../libs/pipeline/llmJob.ts';
 import type { LlmJobData } from '../../libs/queue/jobs.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
+import type { CallsReceived, ReceivedCall } from '../../apps/simulator/received.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -80,6 +81,10 @@ export class SimulatorAdmin {
   }
   async calls(): Promise<SimulatorCalls> {
     return (await (await fetch(`${this.url}/admin/calls`)).json()) as SimulatorCalls;
+  }
+  /** Generation parameters of the last calls, as each provider received them (GET /admin/calls/received). */
+  async received(): Promise<ReceivedCall[]> {
+    return ((await (await fetch(`${this.url}/admin/calls/received`)).json()) as CallsReceived).calls;
   }
   async reset(): Promise<void> {
     await fetch(`${this.url}/admin/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
