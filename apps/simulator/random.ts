@@ -2,20 +2,12 @@
  * A small seedable PRNG so that fault injection and latency are reproducible in tests.
  */
 
-/** A source of uniform numbers in [0, 1). */
-export type Rng = () => number;
+import { seededRng, type Rng } from '../../libs/stats/rng.ts';
 
-/** mulberry32: fast, 32-bit state, good enough for simulation (not for anything secret). */
-export function createRng(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type { Rng };
+
+/** mulberry32 (the statistics library's generator): fast, 32-bit state, good enough for simulation (not for anything secret). */
+export const createRng = (seed: number): Rng => seededRng(seed);
 
 /** True with probability `rate`; exact at 0 (never) and 1 (always) because rng() is in [0, 1). */
 export function chance(rng: Rng, rate: number): boolean {
