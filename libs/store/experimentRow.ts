@@ -2,6 +2,7 @@
  * The fields of a job the A/B report reads, and the one normalisation both adapters apply to what
  * their database hands back (SQLite answers booleans as 0/1, MongoDB omits missing fields).
  */
+import { UNKNOWN } from '../features/category.ts';
 import type { ExperimentRow, JobStatus, ServedBy } from './types.ts';
 
 /**
@@ -21,7 +22,15 @@ export const EXPERIMENT_ROW_PATHS = {
   output_tokens: 'usage.output_tokens',
   provider_latency_ms: 'latency_ms.provider',
   total_latency_ms: 'latency_ms.total',
-} as const satisfies Record<Exclude<keyof ExperimentRow, 'rating'>, string>;
+  queue_latency_ms: 'latency_ms.queue',
+  created_at: 'created_at',
+  user_id: 'user_id',
+  job_id: 'id',
+  sector: 'category.sector',
+  degree_level: 'category.degree_level',
+  experience_band: 'category.experience_band',
+  holdout: 'experiment.holdout',
+} as const satisfies Record<Exclude<keyof ExperimentRow, 'rating' | 'unit'> | 'user_id' | 'job_id', string>;
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -43,5 +52,12 @@ export function toExperimentRow(raw: Record<string, unknown>): ExperimentRow {
     provider_latency_ms: num(raw.provider_latency_ms),
     total_latency_ms: num(raw.total_latency_ms),
     rating: num(raw.rating),
+    queue_latency_ms: num(raw.queue_latency_ms),
+    created_at: str(raw.created_at) ?? '',
+    unit: str(raw.user_id) ?? str(raw.job_id) ?? '',
+    sector: str(raw.sector) ?? UNKNOWN,
+    degree_level: str(raw.degree_level) ?? UNKNOWN,
+    experience_band: str(raw.experience_band) ?? UNKNOWN,
+    holdout: raw.holdout === true || raw.holdout === 1,
   };
 }

@@ -1,6 +1,7 @@
 /** The job record, the JobStore port every result-store adapter implements, and its errors. */
 import { GatewayError } from '../errors/index.ts';
 import type { WebhookState } from '../webhooks/types.ts';
+import type { Category } from '../features/category.ts';
 
 export type JobStatus = 'queued' | 'active' | 'completed' | 'failed' | 'rejected' | 'cancelled';
 
@@ -48,7 +49,10 @@ export interface JobRecord {
   status: JobStatus;
   feature: string;
   prompt_version: string | null;
-  experiment: { id: string; variant: string } | null;
+  /** The experiment the job is a unit of; `holdout` marks a unit the holdout served with the control (outside the comparison). */
+  experiment: { id: string; variant: string; holdout?: boolean } | null;
+  /** The request's coarse category (sector, degree level, experience band): what reports group by. Absent on older records. */
+  category?: Category | null;
   provider: string | null;
   model: string | null;
   result: { text: string } | null;
@@ -125,6 +129,18 @@ export interface ExperimentRow {
   total_latency_ms: number | null;
   /** The job's feedback rating (1-5), or null when nobody rated it. */
   rating: number | null;
+  /** Milliseconds the job waited in the queue before its (last) attempt started. */
+  queue_latency_ms: number | null;
+  /** ISO-8601 UTC submission time. */
+  created_at: string;
+  /** The assignment unit (the user id, or the job id for a request without one): SRM counts units, not jobs. */
+  unit: string;
+  /** The request's category (see libs/features/category.ts); `unknown` on records written before it was stored. */
+  sector: string;
+  degree_level: string;
+  experience_band: string;
+  /** True for a unit the holdout kept out of the experiment (served by the control, outside the comparison). */
+  holdout: boolean;
 }
 
 /** A job's place in search order (created_at, then id): where the next page resumes. */
@@ -214,10 +230,10 @@ export interface JobStore {
   /** The feedback on a job, or null. Scoped to a client like get(). */
   getFeedback(clientId: string, jobId: string): Promise<FeedbackRecord | null>;
   /**
-   * One row per job of `clientId` in experiment `experimentId` created at or after `sinceIso`
+   * One row per job of `clientId` (every client when null: the operator's report) in experiment `experimentId` created at or after `sinceIso`
    * (an ISO-8601 UTC timestamp), with the job's rating if it has feedback. In no particular order.
    */
-  experimentRows(clientId: string, experimentId: string, sinceIso: string): Promise<ExperimentRow[]>;
+  experimentRows(clientId: string | null, experimentId: string, sinceIso: string): Promise<ExperimentRow[]>;
   /**
    * Deletes the record of job `id` only while it is not terminal (a submission that was answered
    * 503 after its intake record was written); true when a record was deleted.
