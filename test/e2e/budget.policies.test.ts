@@ -41,7 +41,7 @@ describe('when the budget is exhausted', () => {
     console.log(JSON.stringify({ dueAt: new Date(dueAt).toISOString(), delayMs: job.delay }));
   });
 
-  test('downgrade: a GPT-4 user on a budget that affords only Claude is served by Claude, no OpenAI call', async () => {
+  test('downgrade: a GPT-4 user on a budget that affords only Claude is served by Claude (a downgrade); a Claude user keeps Claude (served_by provider)', async () => {
     const submission = submissionFor('gpt4', 1);
     let worst: WorstCases | undefined;
     let limitMicros = 0;
@@ -71,5 +71,16 @@ describe('when the budget is exhausted', () => {
     expect(budget.month.spent).toBeLessThanOrEqual(limitMicros);
     expect(budget).toMatchObject({ holds: 0, month: { reserved: 0 } });
     console.log(JSON.stringify({ inputTokens: worst!.inputTokens, claudeWorst: claude, gpt4Worst: gpt4, limitMicros, costMicros: budget.month.spent }));
+
+    // A Claude user on the same budget: the hold for Claude's whole chain (GPT-4 as its failover)
+    // is refused, but Claude itself fits, so Claude answers as the variant's own model and the
+    // job stays in the model comparison.
+    const claudeId = await gw.client.submit(submissionFor('claude', 2));
+    const [claudeJob] = (await finishedJobs(gw.client, [claudeId], 20_000)) as [BudgetJob];
+    expect(claudeJob).toMatchObject({ status: 'completed', provider: 'anthropic', experiment: { variant: 'claude' }, served_by: 'provider' });
+    expect((await gw.simulator.calls()).total).toEqual({ openai: 0, anthropic: 2 });
+    const after = await probe.store.snapshot();
+    expect(after.month.spent).toBe(costMicrosOf(job) + costMicrosOf(claudeJob));
+    expect(after.month.spent).toBeLessThanOrEqual(limitMicros);
   });
 });
