@@ -76,7 +76,7 @@ function empty(o: Required<BootstrapOptions>): BootstrapInterval {
 }
 
 /** Bootstrap interval of the mean of `values` (any unit; the interval has the same unit). */
-export function bootstrapMean(values: readonly number[], options: BootstrapOptions = {}): BootstrapInterval {
+export function bootstrapMean(values: ArrayLike<number>, options: BootstrapOptions = {}): BootstrapInterval {
   const o = settle(options);
   const n = values.length;
   if (n === 0) return empty(o);
@@ -88,12 +88,14 @@ export function bootstrapMean(values: readonly number[], options: BootstrapOptio
     for (let j = 0; j < n; j++) sum += values[Math.floor(rng() * n)]!;
     replicates[i] = sum / n;
   }
-  const estimate = values.reduce((s, v) => s + v, 0) / n;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += values[i]!;
+  const estimate = total / n;
   return percentileInterval(estimate, replicates, o);
 }
 
 /** Bootstrap interval of quantile `q` (0..1, e.g. 0.95 for p95) of `values`. */
-export function bootstrapQuantile(values: readonly number[], q: number, options: BootstrapOptions = {}): BootstrapInterval {
+export function bootstrapQuantile(values: ArrayLike<number>, q: number, options: BootstrapOptions = {}): BootstrapInterval {
   if (!(q >= 0 && q <= 1)) throw invalidInput(`quantile must be within [0, 1], got ${q}`);
   const o = settle(options);
   const n = values.length;
