@@ -21,7 +21,7 @@ describe('categoryBreakdowns', () => {
 
   test("all p-values of one field are Holm-corrected together; the raw ones are kept; winners follow the corrected ones", () => {
     expect(sector!.correction).toBe('holm');
-    const tested = sector!.rows.flatMap((r) => r.tests).filter((t) => t.raw_p_value !== undefined);
+    const tested = sector!.rows.flatMap((r) => r.tests).filter((t) => t.raw_p_value !== null);
     // Latency, error rate and both costs in each of two sectors (no ratings: no rating p-value).
     expect(tested).toHaveLength(8);
     expect(tested.map((t) => t.p_value)).toEqual(holmAdjust(tested.map((t) => t.raw_p_value!)));

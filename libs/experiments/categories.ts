@@ -30,20 +30,12 @@ function correctWithHolm(rows: CategoryRow[], a: string, b: string): void {
       test.note = [test.note, 'Significant before the Holm correction only: treat as a lead to confirm, not a finding.'].filter(Boolean).join(' ');
     }
   });
+  for (const test of rows.flatMap((row) => row.tests)) test.raw_p_value ??= null;
   for (const row of rows) row.winners = Object.fromEntries(row.tests.flatMap((t) => (t.winner === null ? [] : [[t.metric, t.winner]])));
 }
 
-/** One field's breakdown: values with jobs in both variants (arm indices a and b), by name, Holm-corrected together. */
-function breakdown(table: RowTable, field: CategoryField, a: number, b: number, confidence: number): CategoryBreakdown {
-  const { names, index } = table.categories[field];
-  // One cell per value and compared variant: 2·value + (0 for a, 1 for b).
-  const cellOfRow = new Int32Array(table.rows);
-  for (let i = 0; i < table.rows; i++) {
-    const arm = table.arm[i];
-    cellOfRow[i] = arm === a ? 2 * index[i]! : arm === b ? 2 * index[i]! + 1 : -1;
-  }
-  const samples = cellSamples(table, 2 * names.length, cellOfRow);
-  const [nameA, nameB] = [table.variants[a]!, table.variants[b]!];
+/** One field's breakdown from its cells (2·value for a, 2·value + 1 for b): values with jobs in both, by name, Holm-corrected together. */
+function breakdown(field: CategoryField, names: readonly string[], samples: readonly ArmSample[], nameA: string, nameB: string, confidence: number): CategoryBreakdown {
   const rows: CategoryRow[] = [];
   const byName = names.map((value, v) => ({ value, v })).sort((x, y) => (x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
   for (const { value, v } of byName) {
@@ -59,5 +51,25 @@ function breakdown(table: RowTable, field: CategoryField, a: number, b: number, 
 
 /** Per-category comparisons of the variants at arm indices `a` and `b`; no rows without a second variant. */
 export function categoryBreakdowns(table: RowTable, a: number, b: number | undefined, confidence: number): CategoryBreakdown[] {
-  return CATEGORY_FIELDS.map((field) => (b === undefined ? { field, correction: 'holm', rows: [] } : breakdown(table, field, a, b, confidence)));
+  if (b === undefined) return CATEGORY_FIELDS.map((field) => ({ field, correction: 'holm', rows: [] }));
+  // Every field's cells in one numbering (field after field, two per value), so one pass fills all.
+  const offsets: number[] = [];
+  let cells = 0;
+  const groupings = CATEGORY_FIELDS.map((field) => {
+    const { names, index } = table.categories[field];
+    const offset = cells;
+    offsets.push(offset);
+    cells += 2 * names.length;
+    const grouping = new Int32Array(table.rows);
+    for (let i = 0; i < table.rows; i++) {
+      const arm = table.arm[i];
+      grouping[i] = arm === a ? offset + 2 * index[i]! : arm === b ? offset + 2 * index[i]! + 1 : -1;
+    }
+    return grouping;
+  });
+  const samples = cellSamples(table, cells, groupings);
+  return CATEGORY_FIELDS.map((field, f) => {
+    const names = table.categories[field].names;
+    return breakdown(field, names, samples.slice(offsets[f], offsets[f]! + 2 * names.length), table.variants[a]!, table.variants[b]!, confidence);
+  });
 }

@@ -68,7 +68,7 @@ describe('analyseExperiment', () => {
     expect(report.verdict.text).toContain('80% CI');
   });
 
-  it('analyses 300,000 rows in two variants with ~20 values per category field', () => {
+  it('analyses 300,000 rows in two variants with ~20 values per category field', { timeout: 60_000 }, () => {
     const rows = seededExperimentRows(300_000);
     const report = analyseExperiment('e', experiment, rows, NOW, { since: SINCE });
     expect(report.variants.reduce((sum, v) => sum + v.jobs, 0)).toBe(300_000);

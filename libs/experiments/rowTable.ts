@@ -16,8 +16,11 @@ export type CategoryField = (typeof CATEGORY_FIELDS)[number];
 /** The paths that can answer a job, in report order; a row's `servedBy` code indexes it. */
 export const SERVED_BY_KEYS = ['provider', 'failover', 'downgrade', 'cache', 'stale_cache', 'category_cache', 'degraded', 'unknown'] as const satisfies readonly ServedByKey[];
 
-const SERVED_BY_CODE = new Map<string, number>(SERVED_BY_KEYS.filter((k) => k !== 'unknown').map((k, i) => [k, i]));
-const UNKNOWN_SERVED_BY = SERVED_BY_KEYS.indexOf('unknown');
+/** Index of `servedBy` in SERVED_BY_KEYS (`unknown` for null or a value it does not list); a scan, since most rows match the first. */
+function servedByCode(servedBy: string | null): number {
+  for (let k = 0; k < SERVED_BY_KEYS.length - 1; k++) if (SERVED_BY_KEYS[k] === servedBy) return k;
+  return SERVED_BY_KEYS.length - 1;
+}
 
 /** Status codes of the `status` column. */
 export const STATUS = { other: 0, completed: 1, failed: 2, rejected: 3 } as const;
@@ -85,7 +88,9 @@ function coder(): { code: (s: string) => number; names: string[] } {
   };
 }
 
-const STATUS_CODE: Record<string, number> = { completed: STATUS.completed, failed: STATUS.failed, rejected: STATUS.rejected };
+function statusCode(status: string): number {
+  return status === 'completed' ? STATUS.completed : status === 'failed' ? STATUS.failed : status === 'rejected' ? STATUS.rejected : STATUS.other;
+}
 
 /** The table of `rows`; `configuredVariants` get the first arm indices, in order, even without rows. */
 export function rowTable(rows: readonly ExperimentRow[], configuredVariants: readonly string[]): RowTable {
@@ -123,8 +128,8 @@ export function rowTable(rows: readonly ExperimentRow[], configuredVariants: rea
     sectorIndex[i] = sectorCode(row.sector);
     degreeIndex[i] = degreeCode(row.degree_level);
     bandIndex[i] = bandCode(row.experience_band);
-    t.status[i] = STATUS_CODE[row.status] ?? STATUS.other;
-    t.servedBy[i] = (row.served_by === null ? undefined : SERVED_BY_CODE.get(row.served_by)) ?? UNKNOWN_SERVED_BY;
+    t.status[i] = statusCode(row.status);
+    t.servedBy[i] = servedByCode(row.served_by);
     t.degraded[i] = row.status === 'completed' && row.degraded ? 1 : 0;
     t.cost[i] = row.cost_usd ?? 0;
     if (!servedByOwnModel(row)) continue;

@@ -58,7 +58,7 @@ export interface VariantFiguresInput {
 export function variantFigures(input: VariantFiguresInput): VariantFigures {
   const { name, sample: s, config, totalWeight, confidence } = input;
   const settings = bootstrapSettings(confidence);
-  const percentile = (q: number) => toEstimate(bootstrapQuantile(s.sortedLatencies, q, settings));
+  const percentile = (q: number) => toEstimate(bootstrapQuantile(s.sortedLatencies, q, { ...settings, sorted: true }));
   const total = s.jobCosts.reduce((sum, c) => sum + c, 0);
   return {
     variant: name,
