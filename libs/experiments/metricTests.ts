@@ -25,9 +25,6 @@ import { roundUsd } from './variantFigures.ts';
 /** A difference is significant (and has a winner) when its p-value is below this. */
 export const SIGNIFICANCE_LEVEL = 0.05;
 
-/** The metrics compared, in report order. */
-export const METRICS = ['provider_latency_ms', 'error_rate', 'cost_per_job_usd', 'cost_per_successful_job_usd', 'rating'] as const;
-
 /** One side of a comparison. */
 export interface ComparedArm {
   name: string;
@@ -138,7 +135,7 @@ function meanTest(metric: string, better: MetricTest['better'], a: Float64Array,
   };
 }
 
-/** Every metric of a against b, in METRICS order, with winners at the uncorrected p-value. */
+/** Every metric of a against b (latency, error rate, cost per job, cost per successful job, rating), with winners at the uncorrected p-value. */
 export function metricTests(a: ComparedArm, b: ComparedArm, confidence: number): MetricTest[] {
   const untested = [
     latencyTest(a, b),
