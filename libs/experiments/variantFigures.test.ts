@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { experimentRow as row, twoVariantExperiment } from '../../test/helpers/experimentRows.ts';
 import { variantSamples } from './armSample.ts';
 import { rowTable } from './rowTable.ts';
-import { variantFigures } from './variantFigures.ts';
+import { bootstrapQuantile, seededRng } from '../stats/index.ts';
+import { REPORT_MAX_BOOTSTRAP_N, variantFigures } from './variantFigures.ts';
 
 const experiment = twoVariantExperiment();
 
@@ -68,6 +69,21 @@ describe('variantFigures', () => {
     expect(gpt4!.cost_usd.per_job.estimate).toBe(0.015);
     expect(gpt4!.cost_usd.per_successful_job.estimate).toBe(0.02);
     expect(gpt4).toMatchObject({ failed: 1, rejected: 1, error_rate: { count: 1, of: 4 } });
+  });
+});
+
+describe('REPORT_MAX_BOOTSTRAP_N', () => {
+  test('just above it, the order-statistic interval of a latency percentile agrees with the bootstrap', () => {
+    const rng = seededRng(5);
+    const latencies = Array.from({ length: REPORT_MAX_BOOTSTRAP_N + 500 }, () => Math.round(Math.exp(6.5 + (rng() + rng() + rng() - 1.5))));
+    const [gpt4] = figures(latencies.map((ms) => row('gpt4', { provider_latency_ms: ms })));
+    for (const [q, shown] of [[0.5, gpt4!.provider_latency_ms.p50], [0.99, gpt4!.provider_latency_ms.p99]] as const) {
+      const boot = bootstrapQuantile(latencies, q, { maxBootstrapN: Infinity });
+      expect(shown.method).toBe('order_statistic');
+      const width = boot.upper! - boot.lower!;
+      expect(Math.abs(shown.lower! - boot.lower!)).toBeLessThan(width / 5);
+      expect(Math.abs(shown.upper! - boot.upper!)).toBeLessThan(width / 5);
+    }
   });
 });
 
