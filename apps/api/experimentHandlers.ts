@@ -44,5 +44,5 @@ export async function getExperimentReport(deps: Pick<ApiDeps, 'config' | 'now'> 
   const now = deps.now?.() ?? new Date();
   const since = reportSince(query.since, now);
   const rows = await deps.store.experimentRows(clientId, experimentId, since);
-  return { status: 200, body: analyseExperiment(experimentId, rows, now, { since, variants: experiment.variants.map((v) => v.name) }) };
+  return { status: 200, body: analyseExperiment(experimentId, experiment, rows, now, { since }) };
 }

@@ -10,10 +10,15 @@ export function bucketOf(salt: string, unitId: string): number {
   return digest.readUInt32BE(0) / 0x1_0000_0000;
 }
 
+/** Index in `experiment.overrides` of the first override whose every field matches `category`, or -1 for none. */
+export function matchingOverrideIndex(experiment: Pick<Experiment, 'overrides'>, category: Record<string, string>): number {
+  return experiment.overrides.findIndex((o) => Object.entries(o.match).every(([k, v]) => category[k] === v));
+}
+
 /** Variant weights for a request, after the first category override that matches it. */
 export function effectiveWeights(experiment: Experiment, category: Record<string, string>): Map<string, number> {
   const weights = new Map(experiment.variants.map((v) => [v.name, v.weight]));
-  const override = experiment.overrides.find((o) => Object.entries(o.match).every(([k, v]) => category[k] === v));
+  const override = experiment.overrides[matchingOverrideIndex(experiment, category)];
   if (override) for (const [name, w] of Object.entries(override.weights)) if (weights.has(name)) weights.set(name, w);
   return weights;
 }

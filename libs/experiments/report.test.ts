@@ -1,157 +1,89 @@
 import { describe, expect, it } from 'vitest';
 import type { ExperimentRow } from '../store/types.ts';
-import { MODEL_ONLY_NOTE, analyseExperiment, reportSince, welchTest } from './report.ts';
+import { experimentRow as row, seededExperimentRows, twoVariantExperiment } from '../../test/helpers/experimentRows.ts';
+import { MODEL_ONLY_NOTE, analyseExperiment, reportSince, servedByOwnModel } from './report.ts';
+import { MISMATCH_WARNING } from './reportVerdict.ts';
 
 const NOW = new Date('2026-03-31T12:00:00.000Z');
+const SINCE = '2026-03-01T12:00:00.000Z';
+const experiment = twoVariantExperiment();
 
-/** A completed job the variant's own model answered; override any field. */
-function row(variant: string, overrides: Partial<ExperimentRow> = {}): ExperimentRow {
-  return {
-    variant,
-    status: 'completed',
-    provider: variant === 'gpt4' ? 'openai' : 'anthropic',
-    model: variant === 'gpt4' ? 'gpt-4' : 'claude-3-5-sonnet',
-    served_by: 'provider',
-    cache: 'miss',
-    degraded: false,
-    cost_usd: 0.01,
-    input_tokens: 500,
-    output_tokens: 400,
-    provider_latency_ms: 1000,
-    total_latency_ms: 1100,
-    rating: null,
-    ...overrides,
-  };
+/** 30 rated answers per variant from distinct users: gpt4 rated 5/3 (mean 4), claude 4/2 (mean 3). */
+function ratedRows(): ExperimentRow[] {
+  const rated = (variant: string, high: number, low: number) => Array.from({ length: 30 }, (_, i) => row(variant, { rating: i % 2 ? low : high, unit: `${variant}-${i}` }));
+  return [...rated('gpt4', 5, 3), ...rated('claude', 4, 2)];
 }
 
-/** Rows rated with `ratings`, one per value. */
-const rated = (variant: string, ratings: number[]) => ratings.map((rating) => row(variant, { rating }));
-const repeat = (value: number, times: number) => Array<number>(times).fill(value);
-
-describe('welchTest', () => {
-  it('matches hand-computed t and two-sided normal p-values', () => {
-    // Means 4 and 3, sample variances 30/29 each, n = 30: t = 1 / sqrt(2/29) = 3.8079, p = 0.000140.
-    const strong = welchTest([...repeat(5, 15), ...repeat(3, 15)], [...repeat(4, 15), ...repeat(2, 15)]);
-    expect(strong?.t).toBeCloseTo(3.8078866, 6);
-    expect(strong?.p).toBeCloseTo(0.00014016, 6);
-    // Means 3.5 and 3.3: t = 1.588, p = 0.1123.
-    const weak = welchTest([...repeat(4, 15), ...repeat(3, 15)], [...repeat(4, 9), ...repeat(3, 21)]);
-    expect(weak?.t).toBeCloseTo(1.5879985, 6);
-    expect(weak?.p).toBeCloseTo(0.1122867, 5);
+describe('analyseExperiment', () => {
+  it('assembles every section: figures per variant, control against each other variant, SRM, verdict, categories, cost', () => {
+    const withHoldout = twoVariantExperiment({ holdout: 0.02 });
+    const report = analyseExperiment('career_model_ab', withHoldout, [...ratedRows(), row('', { status: 'failed', served_by: null }), row('gpt4', { holdout: true, unit: 'h' })], NOW, { since: SINCE });
+    expect(report).toMatchObject({ experiment: 'career_model_ab', since: SINCE, generated_at: NOW.toISOString(), confidence: 0.95, note: MODEL_ONLY_NOTE, unassigned_jobs: 1, holdout_jobs: 1 });
+    expect(report.variants.map((v) => [v.variant, v.jobs, v.units])).toEqual([
+      ['gpt4', 30, 30],
+      ['claude', 30, 30],
+    ]);
+    expect(report.comparisons).toHaveLength(1);
+    expect(report.comparisons[0]!.a).toBe('gpt4');
+    expect(report.comparisons[0]!.tests.map((t) => t.metric)).toEqual(['provider_latency_ms', 'error_rate', 'cost_per_job_usd', 'cost_per_successful_job_usd', 'rating']);
+    expect(report.sample_ratio).toMatchObject({ counted: 'units', observed: { gpt4: 30, claude: 30, holdout: 1 }, mismatch: false });
+    expect(report.categories.map((c) => c.field)).toEqual(['sector', 'degree_level', 'experience_band']);
+    expect(report.cost.by_variant.map((v) => v.variant)).toEqual(['gpt4', 'claude']);
   });
 
-  it('is symmetric in its p-value and undefined without variation or with one value', () => {
-    const a = [...repeat(5, 10), ...repeat(4, 10)];
-    const b = [...repeat(3, 10), ...repeat(4, 10)];
-    expect(welchTest(b, a)?.p).toBeCloseTo(welchTest(a, b)?.p ?? -1, 12);
-    expect(welchTest(b, a)?.t).toBeCloseTo(-(welchTest(a, b)?.t ?? 0), 12);
-    expect(welchTest(repeat(4, 30), repeat(4, 30))).toBeNull();
-    expect(welchTest([4], [3, 5])).toBeNull();
+  it('the verdict names the winner with its interval and says what the rest still needs', () => {
+    const { verdict } = analyseExperiment('e', experiment, ratedRows(), NOW, { since: SINCE });
+    const rating = verdict.findings.find((f) => f.metric === 'rating')!;
+    expect(rating).toMatchObject({ winner: 'gpt4', confidence: 'high' });
+    expect(rating.sentence).toMatch(/^gpt4 is rated higher by 1 \(95% CI 0\.\d+ to 1\.\d+\), p < 0\.001/);
+    expect(verdict.text).toContain('gpt4 is rated higher by 1');
+    expect(verdict.text).toMatch(/no detectable difference in error rate/);
+    expect(verdict.text.startsWith(MISMATCH_WARNING)).toBe(false);
+  });
+
+  it('a sample-ratio mismatch leads the verdict with a warning', () => {
+    const lopsided = [...Array.from({ length: 600 }, (_, i) => row('gpt4', { unit: `a-${i}` })), ...Array.from({ length: 400 }, (_, i) => row('claude', { unit: `b-${i}` }))];
+    const report = analyseExperiment('e', experiment, lopsided, NOW, { since: SINCE });
+    expect(report.sample_ratio.mismatch).toBe(true);
+    expect(report.verdict.text.startsWith(MISMATCH_WARNING)).toBe(true);
+  });
+
+  it('one variant, or none with rows: figures without comparisons, and nothing to compare', () => {
+    const single = twoVariantExperiment({ variants: [experiment.variants[0]!] });
+    const report = analyseExperiment('e', single, [row('gpt4')], NOW, { since: SINCE });
+    expect(report.comparisons).toEqual([]);
+    expect(report.verdict.text).toBe('Nothing to compare yet.');
+    expect(report.categories.every((c) => c.rows.length === 0)).toBe(true);
+    const empty = analyseExperiment('e', experiment, [], NOW, { since: SINCE });
+    expect(empty.variants.map((v) => v.jobs)).toEqual([0, 0]);
+    expect(empty.verdict.findings.every((f) => f.winner === null)).toBe(true);
+  });
+
+  it('honours the confidence level in every interval', () => {
+    const report = analyseExperiment('e', experiment, ratedRows(), NOW, { since: SINCE, confidence: 0.8 });
+    const wide = analyseExperiment('e', experiment, ratedRows(), NOW, { since: SINCE });
+    expect(report.confidence).toBe(0.8);
+    const width = (r: typeof report) => r.variants[0]!.rating.mean.upper! - r.variants[0]!.rating.mean.lower!;
+    expect(width(report)).toBeLessThan(width(wide));
+    expect(report.verdict.text).toContain('80% CI');
+  });
+
+  it('analyses 300,000 rows in two variants with ~20 values per category field', { timeout: 60_000 }, () => {
+    const rows = seededExperimentRows(300_000);
+    const report = analyseExperiment('e', experiment, rows, NOW, { since: SINCE });
+    expect(report.variants.reduce((sum, v) => sum + v.jobs, 0)).toBe(300_000);
+    expect(report.variants[0]!.provider_latency_ms.p95.method).toBe('order_statistic');
+    expect(report.categories[0]!.rows).toHaveLength(20);
+    expect(report.comparisons[0]!.tests.find((t) => t.metric === 'provider_latency_ms')!.winner).toBe('gpt4');
   });
 });
 
-describe('analyseExperiment', () => {
-  it('counts outcomes, paths, cost and tokens per variant in the configured order', () => {
-    const rows: ExperimentRow[] = [
-      row('gpt4', { cost_usd: 0.1, rating: 5 }),
-      row('gpt4', { cost_usd: 0.2, rating: 3 }),
-      row('gpt4', { served_by: 'cache', cache: 'hit', cost_usd: 0, provider_latency_ms: 0, rating: 1 }),
-      row('gpt4', { status: 'failed', served_by: null, provider: null, model: null, cost_usd: null, input_tokens: null, output_tokens: null, provider_latency_ms: null }),
-      row('claude', { served_by: 'failover', provider: 'openai', rating: 1 }),
-      row('claude', { served_by: 'degraded', degraded: true, cost_usd: 0, input_tokens: 0, output_tokens: 0 }),
-      row('claude', { status: 'rejected', served_by: null, cost_usd: null, input_tokens: null, output_tokens: null }),
-      row('claude', { served_by: null }),
-      row('', { status: 'failed', served_by: null }),
-    ];
-    const report = analyseExperiment('career_model_ab', rows, NOW, { variants: ['gpt4', 'claude'] });
-    expect(report).toMatchObject({ experiment: 'career_model_ab', since: '2026-03-01T12:00:00.000Z', generated_at: NOW.toISOString(), note: MODEL_ONLY_NOTE, unassigned_jobs: 1 });
-    expect(report.variants.map((v) => v.variant)).toEqual(['gpt4', 'claude']);
-    const [gpt4, claude] = report.variants;
-    expect(gpt4).toEqual({
-      variant: 'gpt4',
-      jobs: 4,
-      completed: 3,
-      failed: 1,
-      rejected: 0,
-      completion_rate: 0.75,
-      served_by: { provider: 2, failover: 0, downgrade: 0, cache: 1, stale_cache: 0, category_cache: 0, degraded: 0, unknown: 0 },
-      cost_usd: { total: 0.3, per_completed_job: 0.1 },
-      tokens: { input: 1500, output: 1200 },
-      provider_latency_ms: { p50: 1000, p95: 1000 },
-      // The cache hit's rating of 1 is not the model's: only 5 and 3 count.
-      rating: { n: 2, mean: 4, stdev: Math.SQRT2 },
-    });
-    expect(claude).toMatchObject({
-      jobs: 4,
-      completed: 3,
-      failed: 0,
-      rejected: 1,
-      served_by: { provider: 0, failover: 1, degraded: 1, unknown: 1 },
-      cost_usd: { total: 0.02, per_completed_job: 0.006667 },
-      provider_latency_ms: { p50: null, p95: null },
-      rating: { n: 0, mean: null, stdev: null },
-    });
-    expect(report.comparison).toMatchObject({ metric: 'rating', a: 'gpt4', b: 'claude', difference: null, p_value: null, significant: false });
-    expect(report.comparison.note).toContain('at least 30');
-  });
-
-  it('takes latency percentiles over answers of the variant’s own model only', () => {
-    const own = [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000].map((ms) => row('gpt4', { provider_latency_ms: ms }));
-    const others = [row('gpt4', { served_by: 'failover', provider_latency_ms: 9000 }), row('gpt4', { served_by: 'downgrade', provider_latency_ms: 9000 })];
-    const [gpt4] = analyseExperiment('e', [...own, ...others], NOW, { variants: ['gpt4'] }).variants;
-    expect(gpt4?.provider_latency_ms.p50).toBe(550);
-    expect(gpt4?.provider_latency_ms.p95).toBeCloseTo(955, 6);
-  });
-
-  it('compares the first two variants with Welch’s t-test once both have 30 ratings', () => {
-    const rows = [
-      ...rated('claude', [...repeat(4, 15), ...repeat(2, 15)]),
-      ...rated('gpt4', [...repeat(5, 15), ...repeat(3, 15)]),
-      // Not the model's answers: they must not move the means.
-      ...rated('claude', repeat(5, 10)).map((r) => ({ ...r, served_by: 'stale_cache' as const })),
-    ];
-    const report = analyseExperiment('career_model_ab', rows, NOW, { variants: ['gpt4', 'claude'], since: '2026-01-01T00:00:00.000Z' });
-    expect(report.since).toBe('2026-01-01T00:00:00.000Z');
-    expect(report.variants.map((v) => [v.variant, v.rating.n, v.rating.mean])).toEqual([
-      ['gpt4', 30, 4],
-      ['claude', 30, 3],
-    ]);
-    expect(report.variants[0]?.rating.stdev).toBeCloseTo(1.0170953, 6);
-    expect(report.comparison).toMatchObject({ metric: 'rating', a: 'gpt4', b: 'claude', difference: 1, significant: true });
-    expect(report.comparison.p_value).toBeCloseTo(0.00014016, 6);
-    expect(report.comparison.note).toMatch(/Welch.*significant at 0.05/);
-  });
-
-  it('a small difference is not significant', () => {
-    const rows = [...rated('gpt4', [...repeat(4, 15), ...repeat(3, 15)]), ...rated('claude', [...repeat(4, 9), ...repeat(3, 21)])];
-    const { comparison } = analyseExperiment('e', rows, NOW, { variants: ['gpt4', 'claude'] });
-    expect(comparison.difference).toBeCloseTo(0.2, 12);
-    expect(comparison.p_value).toBeCloseTo(0.1122867, 5);
-    expect(comparison.significant).toBe(false);
-    expect(comparison.note).toContain('not significant');
-  });
-
-  it('reports configured variants without jobs, and variants seen only in rows after them', () => {
-    const report = analyseExperiment('e', [row('legacy'), row('gpt4')], NOW, { variants: ['gpt4', 'claude'] });
-    expect(report.variants.map((v) => [v.variant, v.jobs, v.completion_rate])).toEqual([
-      ['gpt4', 1, 1],
-      ['claude', 0, null],
-      ['legacy', 1, 1],
-    ]);
-    expect(report.variants[1]?.cost_usd).toEqual({ total: 0, per_completed_job: null });
-  });
-
-  it('needs two variants to compare', () => {
-    const { comparison } = analyseExperiment('e', [row('gpt4', { rating: 4 })], NOW);
-    expect(comparison).toMatchObject({ a: 'gpt4', b: null, difference: null, p_value: null, significant: false });
-    expect(analyseExperiment('e', [], NOW).comparison).toMatchObject({ a: null, b: null });
-  });
-
-  it('gives no p-value when no rating varies', () => {
-    const rows = [...rated('gpt4', repeat(4, 30)), ...rated('claude', repeat(3, 30))];
-    const { comparison } = analyseExperiment('e', rows, NOW, { variants: ['gpt4', 'claude'] });
-    expect(comparison).toMatchObject({ difference: 1, p_value: null, significant: false });
-    expect(comparison.note).toContain('do not vary');
+describe('servedByOwnModel', () => {
+  it('is true only for completed, provider-served, not degraded answers', () => {
+    expect(servedByOwnModel(row('gpt4'))).toBe(true);
+    expect(servedByOwnModel(row('gpt4', { served_by: 'failover' }))).toBe(false);
+    expect(servedByOwnModel(row('gpt4', { degraded: true }))).toBe(false);
+    expect(servedByOwnModel(row('gpt4', { status: 'failed' }))).toBe(false);
   });
 });
 

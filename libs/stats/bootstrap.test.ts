@@ -91,3 +91,15 @@ describe('large samples', () => {
     expect(Math.abs(closed.upper! - boot.upper!)).toBeLessThan(width / 5);
   });
 });
+
+describe('bootstrapQuantile of presorted values', () => {
+  test('answers what it answers for the same values unsorted, below and above maxBootstrapN', () => {
+    const rng = seededRng(11);
+    const values = Array.from({ length: 3000 }, () => Math.round(1000 * rng()));
+    const ascending = Float64Array.from(values).sort();
+    for (const maxBootstrapN of [5000, 1000]) {
+      expect(bootstrapQuantile(ascending, 0.95, { maxBootstrapN, sorted: true })).toEqual(bootstrapQuantile(values, 0.95, { maxBootstrapN }));
+    }
+  });
+});
+

@@ -5,8 +5,8 @@ export { adjustPValues, benjaminiHochbergAdjust, holmAdjust, type Correction } f
 export { chiSquareUpper, normalCdf, normalQuantile, tCdf, tQuantile } from './distributions.ts';
 export { STATS_INVALID_INPUT } from './errors.ts';
 export { fisherExact, type TwoByTwo } from './fisher.ts';
-export { mannWhitneyU, type MannWhitneyOptions, type MannWhitneyResult } from './mannWhitney.ts';
-export { additionalNeeded, cohensDFromDifference, cohensH, sampleSizeFromH, sampleSizeMeans, sampleSizeProportions, tTestPower, type PowerOptions } from './power.ts';
+export { mannWhitneyU, mannWhitneyUSorted, type MannWhitneyOptions, type MannWhitneyResult } from './mannWhitney.ts';
+export { additionalNeeded, cohensDFromDifference, cohensH, sampleSizeFromH, sampleSizeMannWhitney, sampleSizeMeans, sampleSizeProportions, tTestPower, type PowerOptions } from './power.ts';
 export { wilsonInterval, type ProportionInterval } from './proportion.ts';
 export { seededRng, type Rng } from './rng.ts';
 export { chiSquareGoodnessOfFit, sampleRatioMismatch, sharesFromWeights, SRM_ALPHA, type GoodnessOfFit, type SrmResult, type SrmSegment } from './srm.ts';

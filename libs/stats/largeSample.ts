@@ -7,7 +7,7 @@ import { normalQuantile } from './distributions.ts';
 import { invalidInput } from './errors.ts';
 
 /** Mean ± z·s/√n of `values` (sample standard deviation). */
-export function normalMeanInterval(values: readonly number[], confidence: number): { estimate: number; lower: number; upper: number } {
+export function normalMeanInterval(values: ArrayLike<number>, confidence: number): { estimate: number; lower: number; upper: number } {
   const n = values.length;
   if (n < 2) throw invalidInput('a normal interval needs at least 2 values');
   let mean = 0;

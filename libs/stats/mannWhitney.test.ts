@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { mannWhitneyU } from './mannWhitney.ts';
+import { mannWhitneyU, mannWhitneyUSorted } from './mannWhitney.ts';
+import { seededRng } from './rng.ts';
 
 describe('mannWhitneyU', () => {
   // SciPy documentation of scipy.stats.mannwhitneyu, Examples (ages of males and females):
@@ -49,5 +50,21 @@ describe('mannWhitneyU', () => {
     const r = mannWhitneyU(a, b);
     expect(r.pValue).toBeLessThan(1e-6);
     expect(r.rankBiserial).toBeLessThan(-0.5);
+  });
+
+  test('the merge of sorted samples ranks exactly as the pooled sort, ties included', () => {
+    const rng = seededRng(7);
+    const a = Array.from({ length: 500 }, () => Math.round(rng() * 60));
+    const b = Array.from({ length: 300 }, () => Math.round(rng() * 60) + 3);
+    const sorted = mannWhitneyUSorted(Float64Array.from(a).sort(), Float64Array.from(b).sort());
+    // Reference: average ranks over the pooled sample, computed the slow way.
+    const pooled = [...a, ...b].sort((x, y) => x - y);
+    const rankOf = (v: number) => (pooled.indexOf(v) + 1 + pooled.lastIndexOf(v) + 1) / 2;
+    expect(sorted.rankSumA).toBeCloseTo(a.reduce((s, v) => s + rankOf(v), 0), 6);
+    expect(sorted).toEqual(mannWhitneyU(a, b));
+  });
+
+  test('refuses NaN rather than ranking it', () => {
+    expect(() => mannWhitneyUSorted(Float64Array.of(1, NaN), Float64Array.of(2))).toThrow(/NaN/);
   });
 });

@@ -32,25 +32,38 @@ export interface MannWhitneyOptions {
 
 /** Mann–Whitney U test of `a` against `b` (two-sided). Both samples need at least one value. */
 export function mannWhitneyU(a: readonly number[], b: readonly number[], options: MannWhitneyOptions = {}): MannWhitneyResult {
+  return mannWhitneyUSorted(Float64Array.from(a).sort(), Float64Array.from(b).sort(), options);
+}
+
+/**
+ * mannWhitneyU of samples already sorted ascending (as a report holds them for its percentiles):
+ * ranks come from one merge of the two, so no pooled sort is needed (a native typed-array sort
+ * per sample and a linear merge are several times faster than sorting the pooled indices).
+ */
+export function mannWhitneyUSorted(a: Float64Array, b: Float64Array, options: MannWhitneyOptions = {}): MannWhitneyResult {
   const nA = a.length;
   const nB = b.length;
   if (nA === 0 || nB === 0) throw invalidInput('Mann–Whitney needs at least one value in each sample');
   const n = nA + nB;
-  // Pooled values tagged by group; sort once, then give ties their average rank.
-  const pooled = new Float64Array(n);
-  pooled.set(a, 0);
-  pooled.set(b, nA);
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => pooled[i]! - pooled[j]!);
   let rankSumA = 0;
   let tieTerm = 0;
-  for (let start = 0; start < n; ) {
-    let end = start + 1;
-    while (end < n && pooled[order[end]!] === pooled[order[start]!]) end++;
-    const averageRank = (start + 1 + end) / 2;
-    const t = end - start;
+  let i = 0;
+  let j = 0;
+  let ranked = 0;
+  // Each step takes every value equal to the smallest remaining one from both samples: one tie group.
+  while (i < nA || j < nB) {
+    const value = j >= nB || (i < nA && a[i]! <= b[j]!) ? a[i]! : b[j]!;
+    let inA = 0;
+    while (i + inA < nA && a[i + inA] === value) inA++;
+    let inB = 0;
+    while (j + inB < nB && b[j + inB] === value) inB++;
+    i += inA;
+    j += inB;
+    const t = inA + inB;
+    if (t === 0) throw invalidInput('Mann–Whitney needs numbers, got NaN');
+    rankSumA += inA * (ranked + (t + 1) / 2);
     tieTerm += t * t * t - t;
-    for (let k = start; k < end; k++) if (order[k]! < nA) rankSumA += averageRank;
-    start = end;
+    ranked += t;
   }
   const u = rankSumA - (nA * (nA + 1)) / 2;
   const mean = (nA * nB) / 2;

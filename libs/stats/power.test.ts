@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { additionalNeeded, cohensH, sampleSizeFromH, sampleSizeMeans, sampleSizeProportions, tTestPower } from './power.ts';
+import { additionalNeeded, cohensH, sampleSizeFromH, sampleSizeMannWhitney, sampleSizeMeans, sampleSizeProportions, tTestPower } from './power.ts';
 
 describe('sampleSizeMeans (two-sided two-sample t-test, alpha 0.05, power 0.8)', () => {
   // G*Power 3 ("t tests – Means: difference between two independent means", a priori), and
@@ -60,5 +60,18 @@ describe('additionalNeeded', () => {
     expect(additionalNeeded(400, 250, 300)).toBe(150);
     expect(additionalNeeded(400, 500, 450)).toBe(0);
     expect(additionalNeeded(null, 1, 1)).toBeNull();
+  });
+});
+
+describe('sampleSizeMannWhitney (Noether 1987, equal groups, alpha 0.05, power 0.8)', () => {
+  test('P(a > b) = 0.6 needs (1.959964 + 0.841621)² / (3 · 0.1²) / 2 = 130.8, so 131 per group', () => {
+    expect(sampleSizeMannWhitney(0.6)).toBe(131);
+    // Symmetric in the direction of the effect.
+    expect(sampleSizeMannWhitney(0.4)).toBe(131);
+  });
+
+  test('no effect needs no sample size; a probability outside [0, 1] is refused', () => {
+    expect(sampleSizeMannWhitney(0.5)).toBeNull();
+    expect(() => sampleSizeMannWhitney(1.2)).toThrow(/probability/);
   });
 });

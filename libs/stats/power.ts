@@ -86,3 +86,15 @@ export function additionalNeeded(requiredPerGroup: number | null, nA: number, nB
   if (requiredPerGroup === null) return null;
   return Math.max(0, requiredPerGroup - Math.min(nA, nB));
 }
+
+/**
+ * Observations per group for a two-sided Mann–Whitney test to detect a probability of
+ * superiority P(a > b) + P(a = b)/2 = `p` (0.5: no effect), by Noether's (1987) formula with
+ * equal groups: N_total = (z₁₋α/₂ + z_power)² / (3·(p − 0.5)²); null when p = 0.5.
+ */
+export function sampleSizeMannWhitney(p: number, options: PowerOptions = {}): number | null {
+  if (!(p >= 0 && p <= 1)) throw invalidInput(`probability of superiority must be within [0, 1], got ${p}`);
+  const { zSum } = levels(options);
+  if (p === 0.5) return null;
+  return Math.ceil(zSum ** 2 / (3 * (p - 0.5) ** 2) / 2);
+}

@@ -32,7 +32,7 @@ export interface WelchResult {
 }
 
 /** n, mean and sample variance of `values` (variance 0 for a single value). */
-export function summarize(values: readonly number[]): SampleSummary {
+export function summarize(values: ArrayLike<number>): SampleSummary {
   const n = values.length;
   if (n === 0) return { n: 0, mean: NaN, variance: NaN };
   let mean = 0;

@@ -12,6 +12,7 @@ import { startInProcessApi, type InProcessApi } from '../helpers/inProcessApi.ts
 import type { IntakeGuards } from '../../apps/api/guards.ts';
 import { submitJob } from '../../apps/api/handlers.ts';
 import type { BudgetStore } from '../../libs/budget/budgetStore.ts';
+import type { ExperimentReport } from '../../libs/experiments/reportTypes.ts';
 
 const ADMIN_TOKEN = 'admin-token-0123456789';
 // A stand-in for DNS, so the SSRF tests need no network: names that resolve to forbidden addresses.
@@ -391,8 +392,8 @@ describe('POST /v1/jobs/:id/feedback', () => {
 });
 
 describe('GET /v1/experiments/:id/report', () => {
-  type VariantAnswer = { variant: string; jobs: number; completed: number; failed: number; rejected: number; served_by: Record<string, number>; rating: { n: number; mean: number | null; stdev: number | null }; provider_latency_ms: { p50: number | null } };
-  type ReportAnswer = { experiment: string; since: string; note: string; variants: VariantAnswer[]; comparison: Record<string, unknown> };
+  type ReportAnswer = ExperimentReport;
+  const ratingTest = (report: ReportAnswer) => report.comparisons[0]?.tests.find((t) => t.metric === 'rating');
   const carol = () => new GatewayClient(baseUrl, keys.carol);
 
   test("analyses the client's jobs of the experiment: counts, model-only means and Welch's comparison", async () => {
@@ -421,10 +422,12 @@ describe('GET /v1/experiments/:id/report', () => {
     expect(Date.parse(answer.body.since)).toBeCloseTo(Date.now() - 30 * 86_400_000, -5);
     expect(answer.body.note).toContain('served_by = provider');
     const [a, b] = answer.body.variants;
-    expect(a).toMatchObject({ variant: 'gpt4', jobs: 32, completed: 31, failed: 1, rejected: 0, served_by: { provider: 30, cache: 1 }, rating: { n: 30, mean: 4 }, provider_latency_ms: { p50: 1500 } });
-    expect(b).toMatchObject({ variant: 'claude', jobs: 32, completed: 32, failed: 0, served_by: { provider: 30, failover: 2 }, rating: { n: 30, mean: 3 } });
-    expect(answer.body.comparison).toMatchObject({ metric: 'rating', a: 'gpt4', b: 'claude', difference: 1, p_value: expect.any(Number), significant: true, note: expect.stringContaining('Welch') });
-    expect(answer.body.comparison.p_value as number).toBeLessThan(0.001);
+    expect(a).toMatchObject({ variant: 'gpt4', jobs: 32, completed: 31, failed: 1, rejected: 0, served_by: { provider: 30, cache: 1 }, rating: { n: 30, mean: { estimate: 4 } }, provider_latency_ms: { p50: { estimate: 1500 } } });
+    expect(b).toMatchObject({ variant: 'claude', jobs: 32, completed: 32, failed: 0, served_by: { provider: 30, failover: 2 }, rating: { n: 30, mean: { estimate: 3 } } });
+    expect(answer.body.comparisons[0]).toMatchObject({ a: 'gpt4', b: 'claude' });
+    expect(ratingTest(answer.body)).toMatchObject({ test: 'welch_t', difference: 1, winner: 'gpt4' });
+    expect(ratingTest(answer.body)!.p_value!).toBeLessThan(0.001);
+    expect(answer.body.verdict.text).toContain('gpt4 is rated higher by 1');
 
     // An older `since` brings the old job in; another client sees none of carol's jobs.
     const wider = await carol().request<ReportAnswer>('GET', `/v1/experiments/career_model_ab/report?since=${new Date(Date.now() - 90 * 86_400_000).toISOString().slice(0, 10)}`);
@@ -432,7 +435,7 @@ describe('GET /v1/experiments/:id/report', () => {
     const bobs = await bob.request<ReportAnswer>('GET', '/v1/experiments/career_model_ab/report');
     expect(bobs.status).toBe(200);
     expect(bobs.body.variants.map((v) => v.jobs)).toEqual([0, 0]);
-    expect(bobs.body.comparison).toMatchObject({ p_value: null, significant: false });
+    expect(ratingTest(bobs.body)).toMatchObject({ p_value: null, winner: null });
   });
 
   test('answers 404 experiment_not_found for an experiment not in the running config', async () => {
