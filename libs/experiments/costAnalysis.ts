@@ -10,7 +10,7 @@ import type { CostAnalysis, TimePercentiles } from './reportTypes.ts';
 /** What the cost analysis needs beyond the rows. */
 export interface CostInput {
   /** The experiment's variants in configured order, with their configured weights (any scale). */
-  variants: { name: string; weight: number }[];
+  variants: readonly { name: string; weight: number }[];
   /** The moment the analysis is made: its UTC month is the one projected. */
   now: Date;
   /** ISO-8601 UTC start of the report window (rows are created at or after it). */
