@@ -7,7 +7,7 @@
 import type { Rng } from '../../libs/stats/index.ts';
 
 /** Mean rating (1-5) of each variant's answers before the sector's adjustment. */
-export const VARIANT_MEAN: Readonly<Record<string, number>> = { gpt4: 3.7, claude: 4.2 };
+export const VARIANT_MEAN: Readonly<Record<string, number>> = { gpt4: 3.4, claude: 4.1 };
 
 /** Mean of a variant not in VARIANT_MEAN. */
 const OTHER_MEAN = 3.8;
@@ -15,7 +15,7 @@ const OTHER_MEAN = 3.8;
 /** Added to a variant's mean in a sector (slugged, as the report's categories are). */
 export const SECTOR_EFFECT: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   // In healthcare the simulated users prefer gpt4: the per-category table should show it.
-  healthcare: { gpt4: 0.9, claude: -0.2 },
+  healthcare: { gpt4: 1.1, claude: -0.3 },
 };
 
 /** Standard deviation of one rating around its mean, before rounding to a whole star. */
