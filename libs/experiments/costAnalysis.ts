@@ -18,6 +18,7 @@ export interface CostInput {
 }
 
 const DAY_MS = 86_400_000;
+const MICROS_PER_USD = 1_000_000;
 const CATEGORY_FIELDS = ['sector', 'degree_level', 'experience_band'] as const;
 const CACHE_PATHS: ReadonlySet<ServedBy> = new Set(['cache', 'stale_cache', 'category_cache']);
 
@@ -41,7 +42,7 @@ const CACHE_PATHS: ReadonlySet<ServedBy> = new Set(['cache', 'stale_cache', 'cat
  * - `cache_saved_usd`: completed cache-served jobs (`cache`, `stale_cache`, `category_cache`, or
  *   cache = hit) × their variant's mean cost of jobs its own model served.
  * - `time_ms`: over completed rows; gateway time = total − queue − provider, at least 0.
- * Money is rounded to the micro-dollar.
+ * Money is summed in integer micro-dollars and answered in dollars rounded to the micro-dollar.
  */
 export function analyseCosts(rows: readonly ExperimentRow[], input: CostInput): CostAnalysis {
   const names = input.variants.map((v) => v.name);
@@ -51,14 +52,15 @@ export function analyseCosts(rows: readonly ExperimentRow[], input: CostInput): 
   const byDay = new Map<string, DayTally>();
   let dayTally: DayTally | undefined;
   const month = input.now.toISOString().slice(0, 7);
-  let monthSpent = 0;
+  let monthSpentMicros = 0;
   let firstDayThisMonth: string | null = null;
   let firstCreated: string | null = null;
   let assignedJobs = 0;
   const times = new TimeSamples(rows.length);
 
   for (const row of rows) {
-    const cost = row.cost_usd ?? 0;
+    // Integer micro-dollars: sums stay exact however many rows are added.
+    const cost = Math.round((row.cost_usd ?? 0) * MICROS_PER_USD);
     if (firstCreated === null || row.created_at < firstCreated) firstCreated = row.created_at;
     addTo(byCategory[0]!, row.sector, cost);
     addTo(byCategory[1]!, row.degree_level, cost);
@@ -67,12 +69,12 @@ export function analyseCosts(rows: readonly ExperimentRow[], input: CostInput): 
     if (dayTally === undefined || !row.created_at.startsWith(dayTally.day)) {
       const day = row.created_at.slice(0, 10);
       dayTally = byDay.get(day);
-      if (!dayTally) byDay.set(day, (dayTally = { day, usd: 0, byVariant: new Map() }));
+      if (!dayTally) byDay.set(day, (dayTally = { day, micros: 0, byVariant: new Map() }));
     }
     const day = dayTally.day;
-    dayTally.usd += cost;
+    dayTally.micros += cost;
     if (day.startsWith(month)) {
-      monthSpent += cost;
+      monthSpentMicros += cost;
       if (firstDayThisMonth === null || day < firstDayThisMonth) firstDayThisMonth = day;
     }
     if (row.status === 'completed') times.add(row);
@@ -81,43 +83,43 @@ export function analyseCosts(rows: readonly ExperimentRow[], input: CostInput): 
     addTo(dayTally.byVariant, row.variant, cost);
     let tally = variants.get(row.variant);
     if (!tally) variants.set(row.variant, (tally = newTally()));
-    tally.usd += cost;
+    tally.micros += cost;
     tally.jobs++;
     if (!row.holdout) assignedJobs++;
     if (row.status !== 'completed') continue;
     if (CACHE_PATHS.has(row.served_by as ServedBy) || row.cache === 'hit') tally.cacheServed++;
     else if (row.served_by === 'provider' && !row.degraded) {
       tally.modelServed++;
-      tally.modelServedUsd += cost;
+      tally.modelServedMicros += cost;
     }
   }
 
   const daysInMonth = daysInUtcMonth(input.now);
   const today = input.now.getUTCDate();
   const daysElapsed = firstDayThisMonth === null ? 1 : Math.max(1, today - Number(firstDayThisMonth.slice(8, 10)) + 1);
-  const dailyRate = monthSpent / daysElapsed;
+  const dailyRateMicros = monthSpentMicros / daysElapsed;
   const windowStartMs = Math.max(Date.parse(input.since), firstCreated === null ? -Infinity : Date.parse(firstCreated));
   const windowDays = Math.max(1, (input.now.getTime() - windowStartMs) / DAY_MS);
   const monthlyJobs = (assignedJobs / windowDays) * daysInMonth;
 
   const variantNames = [...variants.keys()];
   return {
-    by_variant: variantNames.map((variant) => ({ variant, usd: roundUsd(variants.get(variant)!.usd) })),
-    by_category: CATEGORY_FIELDS.flatMap((field, i) => [...byCategory[i]!].map(([value, usd]) => ({ field, value, usd: roundUsd(usd) }))),
+    by_variant: variantNames.map((variant) => ({ variant, usd: usdOf(variants.get(variant)!.micros) })),
+    by_category: CATEGORY_FIELDS.flatMap((field, i) => [...byCategory[i]!].map(([value, micros]) => ({ field, value, usd: usdOf(micros) }))),
     by_day: [...byDay]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([day, t]) => ({ day, usd: roundUsd(t.usd), by_variant: Object.fromEntries(variantNames.map((v) => [v, roundUsd(t.byVariant.get(v) ?? 0)])) })),
+      .map(([day, t]) => ({ day, usd: usdOf(t.micros), by_variant: Object.fromEntries(variantNames.map((v) => [v, usdOf(t.byVariant.get(v) ?? 0)])) })),
     month: {
       month,
-      spent_usd: roundUsd(monthSpent),
-      daily_rate_usd: roundUsd(dailyRate),
-      projected_usd: roundUsd(monthSpent + dailyRate * (daysInMonth - today)),
+      spent_usd: usdOf(monthSpentMicros),
+      daily_rate_usd: usdOf(dailyRateMicros),
+      projected_usd: usdOf(monthSpentMicros + dailyRateMicros * (daysInMonth - today)),
       days_elapsed: daysElapsed,
       days_in_month: daysInMonth,
     },
     alternative_splits: alternativeSplits(input.variants, variants, monthlyJobs),
-    cache_saved_usd: roundUsd(
-      [...variants.values()].reduce((sum, t) => sum + (t.modelServed > 0 ? t.cacheServed * (t.modelServedUsd / t.modelServed) : 0), 0),
+    cache_saved_usd: usdOf(
+      [...variants.values()].reduce((sum, t) => sum + (t.modelServed > 0 ? t.cacheServed * (t.modelServedMicros / t.modelServed) : 0), 0),
     ),
     time_ms: times.percentiles(),
   };
@@ -126,24 +128,24 @@ export function analyseCosts(rows: readonly ExperimentRow[], input: CostInput): 
 interface DayTally {
   /** YYYY-MM-DD (UTC). */
   day: string;
-  usd: number;
+  micros: number;
   byVariant: Map<string, number>;
 }
 
 interface VariantTally {
-  usd: number;
+  micros: number;
   jobs: number;
   modelServed: number;
-  modelServedUsd: number;
+  modelServedMicros: number;
   cacheServed: number;
 }
 
 function newTally(): VariantTally {
-  return { usd: 0, jobs: 0, modelServed: 0, modelServedUsd: 0, cacheServed: 0 };
+  return { micros: 0, jobs: 0, modelServed: 0, modelServedMicros: 0, cacheServed: 0 };
 }
 
-function addTo(map: Map<string, number>, key: string, usd: number): void {
-  map.set(key, (map.get(key) ?? 0) + usd);
+function addTo(map: Map<string, number>, key: string, micros: number): void {
+  map.set(key, (map.get(key) ?? 0) + micros);
 }
 
 /** The parts of completed jobs' time, in preallocated arrays (no growth while collecting). */
@@ -186,20 +188,20 @@ function alternativeSplits(configured: CostInput['variants'], tallies: ReadonlyM
       if (share === 0) continue;
       const tally = tallies.get(name);
       if (!tally || tally.jobs === 0) return null;
-      perJob += share * (tally.usd / tally.jobs);
+      perJob += share * (tally.micros / tally.jobs);
     }
     return monthlyJobs * perJob;
   };
   const seen = new Set<string>();
   const priced = candidates.flatMap((shares) => {
     const key = names.map((n) => shares[n]!.toFixed(9)).join('/');
-    const usd = monthly(shares);
-    if (seen.has(key) || usd === null) return [];
+    const micros = monthly(shares);
+    if (seen.has(key) || micros === null) return [];
     seen.add(key);
-    return [{ shares, usd }];
+    return [{ shares, micros }];
   });
   const current = weightSum > 0 ? monthly(candidates[0]!) : null;
-  return priced.map(({ shares, usd }) => ({ shares, monthly_usd: roundUsd(usd), saving_vs_current_usd: current === null ? 0 : roundUsd(current - usd) }));
+  return priced.map(({ shares, micros }) => ({ shares, monthly_usd: usdOf(micros), saving_vs_current_usd: current === null ? 0 : usdOf(current - micros) }));
 }
 
 /**
@@ -229,7 +231,7 @@ function daysInUtcMonth(now: Date): number {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).getUTCDate();
 }
 
-/** US dollars rounded to the micro-dollar, so float sums do not show as 0.30000000000000004. */
-function roundUsd(usd: number): number {
-  return Math.round(usd * 1e6) / 1e6;
+/** Micro-dollars (possibly fractional, from a mean) as US dollars rounded to the micro-dollar. */
+function usdOf(micros: number): number {
+  return Math.round(micros) / MICROS_PER_USD;
 }
