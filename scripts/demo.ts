@@ -1,5 +1,7 @@
 // `npm run demo`: start the whole system, submit career-path requests as the Rails app would,
-// wait for the answers by polling, and print what they cost. Options: --jobs N (default 200).
+// wait for the answers by polling, print what they cost, and have each simulated user rate its
+// answer (simulated ratings, for the A/B report). Options: --jobs N (default 200). The results stay
+// in ./data/demo.sqlite (or DATABASE_URL) for `npm run report`; the next run starts afresh.
 import { parseArgs } from 'node:util';
 import { rmSync } from 'node:fs';
 import { exitUnlessRedis } from '../libs/redis/connection.ts';
@@ -7,6 +9,7 @@ import { startSystem } from '../libs/devkit/system.ts';
 import { GatewayClient } from '../libs/client/gatewayClient.ts';
 import { careerSubmission } from './demo/profiles.ts';
 import { formatSummary, summarise } from './demo/summary.ts';
+import { rateAnswers } from './demo/rate.ts';
 import { obliterateQueues } from '../libs/devkit/cleanup.ts';
 
 const { values } = parseArgs({
@@ -19,7 +22,10 @@ if (!Number.isInteger(total) || total < 1) {
 }
 const redis = await exitUnlessRedis();
 
-const databasePath = process.env.DATABASE_URL ?? './data/demo.sqlite';
+const DEMO_DATABASE_PATH = './data/demo.sqlite';
+const databasePath = process.env.DATABASE_URL ?? DEMO_DATABASE_PATH;
+// The previous run's results go now, not at its end, so that `npm run report` can read the last run.
+if (!process.env.DATABASE_URL) for (const suffix of ['', '-wal', '-shm']) rmSync(`${DEMO_DATABASE_PATH}${suffix}`, { force: true });
 console.log(`Starting simulator, worker and API (results in ${databasePath}) ...`);
 const system = await startSystem({
   env: { DATABASE_URL: databasePath, LOG_LEVEL: 'warn' },
@@ -45,6 +51,9 @@ try {
   console.log(formatSummary(summarise(jobs)));
   const sample = jobs.find((j) => j.status === 'completed') as { id: string; provider: string; model: string; result: { text: string } } | undefined;
   if (sample) console.log(`\nSample answer (job ${sample.id}, ${sample.provider} / ${sample.model}):\n\n${sample.result.text}\n`);
+  const rated = await rateAnswers(client, jobs);
+  console.log(`${rated} completed answers rated by their simulated users (1-5 stars). The ratings are SIMULATED: drawn at random, with a mean set per variant and sector in scripts/demo/ratings.ts; they measure neither model.`);
+  console.log(`\nResults kept in ${databasePath}. See the A/B report: npm run report -- career_model_ab`);
   if (completed !== total) exitCode = 1;
 } catch (e) {
   console.error(`demo failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -53,7 +62,6 @@ try {
   await system.stop();
   await obliterateQueues(redis, system.queuePrefix);
 }
-if (process.env.DEMO_KEEP_DB !== '1' && !process.env.DATABASE_URL) rmSync('./data/demo.sqlite', { force: true });
 process.exit(exitCode);
 
 /** A one-line progress bar on a terminal; a line per 10% elsewhere. */

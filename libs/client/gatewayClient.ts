@@ -35,12 +35,26 @@ export class GatewayClient {
    * was enqueued) is retried after its Retry-After, up to `retries` times. @defaultValue retries 3
    */
   async submit(submission: unknown, { retries = 3 }: { retries?: number } = {}): Promise<string> {
+    const answer = await this.#retrying<{ id: string; error?: { code?: string } }>('POST', '/v1/jobs', submission, retries, (a) => a.status === 503 && a.body.error?.code === 'redis_unavailable');
+    if (answer.status === 202) return answer.body.id;
+    throw new Error(`submit answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  }
+
+  /**
+   * POST /v1/jobs/:id/feedback: a user's rating (1-5) of a completed job's answer; throws unless
+   * the gateway recorded it (201). A 429 (the client's read budget is spent) is retried after its
+   * Retry-After, up to `retries` times. @defaultValue retries 5
+   */
+  async feedback(id: string, feedback: { rating: number; helpful?: boolean; comment?: string }, { retries = 5 }: { retries?: number } = {}): Promise<void> {
+    const answer = await this.#retrying('POST', `/v1/jobs/${encodeURIComponent(id)}/feedback`, feedback, retries, (a) => a.status === 429);
+    if (answer.status !== 201) throw new Error(`feedback on ${id} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  }
+
+  /** Sends a request, and again after the answer's Retry-After (seconds, default 1) while `retryable` says so, at most `retries` more times. */
+  async #retrying<T>(method: string, path: string, body: unknown, retries: number, retryable: (answer: ApiAnswer<T>) => boolean): Promise<ApiAnswer<T>> {
     for (let attempt = 0; ; attempt++) {
-      const answer = await this.request<{ id: string; error?: { code?: string } }>('POST', '/v1/jobs', submission);
-      if (answer.status === 202) return answer.body.id;
-      if (answer.status !== 503 || answer.body.error?.code !== 'redis_unavailable' || attempt >= retries) {
-        throw new Error(`submit answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-      }
+      const answer = await this.request<T>(method, path, body);
+      if (!retryable(answer) || attempt >= retries) return answer;
       await new Promise((resolve) => setTimeout(resolve, (Number(answer.headers.get('retry-after')) || 1) * 1000));
     }
   }
