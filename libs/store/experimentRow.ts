@@ -35,29 +35,48 @@ export const EXPERIMENT_ROW_PATHS = {
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+type RowField = keyof typeof EXPERIMENT_ROW_PATHS | 'rating';
+
 /** An ExperimentRow from loosely typed fields; anything missing or mistyped becomes null. */
 export function toExperimentRow(raw: Record<string, unknown>): ExperimentRow {
-  const cache = raw.cache === 'hit' || raw.cache === 'miss' ? raw.cache : null;
+  return normalise((name) => raw[name]);
+}
+
+const FIELD_INDEX = Object.fromEntries(Object.keys(EXPERIMENT_ROW_PATHS).map((name, i) => [name, i])) as Record<keyof typeof EXPERIMENT_ROW_PATHS, number>;
+
+/**
+ * An ExperimentRow from the values of EXPERIMENT_ROW_PATHS in their order (SQLite's multi-path
+ * json_extract) and the rating: as toExperimentRow, without building an object of the fields
+ * first (a report reads hundreds of thousands of rows).
+ */
+export function experimentRowFromValues(values: readonly unknown[], rating: unknown): ExperimentRow {
+  return normalise((name) => (name === 'rating' ? rating : values[FIELD_INDEX[name]]));
+}
+
+function normalise(field: (name: RowField) => unknown): ExperimentRow {
+  const cache = field('cache');
+  const degraded = field('degraded');
+  const holdout = field('holdout');
   return {
-    variant: str(raw.variant) ?? '',
-    status: (str(raw.status) ?? 'failed') as JobStatus,
-    provider: str(raw.provider),
-    model: str(raw.model),
-    served_by: str(raw.served_by) as ServedBy | null,
-    cache,
-    degraded: raw.degraded === true || raw.degraded === 1,
-    cost_usd: num(raw.cost_usd),
-    input_tokens: num(raw.input_tokens),
-    output_tokens: num(raw.output_tokens),
-    provider_latency_ms: num(raw.provider_latency_ms),
-    total_latency_ms: num(raw.total_latency_ms),
-    rating: num(raw.rating),
-    queue_latency_ms: num(raw.queue_latency_ms),
-    created_at: str(raw.created_at) ?? '',
-    unit: str(raw.user_id) ?? str(raw.job_id) ?? '',
-    sector: str(raw.sector) ?? UNKNOWN,
-    degree_level: str(raw.degree_level) ?? UNKNOWN,
-    experience_band: str(raw.experience_band) ?? UNKNOWN,
-    holdout: raw.holdout === true || raw.holdout === 1,
+    variant: str(field('variant')) ?? '',
+    status: (str(field('status')) ?? 'failed') as JobStatus,
+    provider: str(field('provider')),
+    model: str(field('model')),
+    served_by: str(field('served_by')) as ServedBy | null,
+    cache: cache === 'hit' || cache === 'miss' ? cache : null,
+    degraded: degraded === true || degraded === 1,
+    cost_usd: num(field('cost_usd')),
+    input_tokens: num(field('input_tokens')),
+    output_tokens: num(field('output_tokens')),
+    provider_latency_ms: num(field('provider_latency_ms')),
+    total_latency_ms: num(field('total_latency_ms')),
+    rating: num(field('rating')),
+    queue_latency_ms: num(field('queue_latency_ms')),
+    created_at: str(field('created_at')) ?? '',
+    unit: str(field('user_id')) ?? str(field('job_id')) ?? '',
+    sector: str(field('sector')) ?? UNKNOWN,
+    degree_level: str(field('degree_level')) ?? UNKNOWN,
+    experience_band: str(field('experience_band')) ?? UNKNOWN,
+    holdout: holdout === true || holdout === 1,
   };
 }

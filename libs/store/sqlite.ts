@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { GatewayError } from '../errors/index.ts';
-import { EXPERIMENT_ROW_PATHS, toExperimentRow } from './experimentRow.ts';
+import { EXPERIMENT_ROW_PATHS, experimentRowFromValues } from './experimentRow.ts';
 import { FINISHED_ROW_PATHS, toFinishedRow } from './finishedRow.ts';
 import { classifySqliteError } from './sqliteErrors.ts';
 import { searchPage } from './searchPage.ts';
@@ -170,7 +170,6 @@ ON CONFLICT (job_id) DO UPDATE SET
   comment = excluded.comment,
   created_at = excluded.created_at`;
 
-const ROW_FIELDS = Object.keys(EXPERIMENT_ROW_PATHS);
 
 // Both served by experiment_rows' primary key: one client's report reads the experiment's rows of
 // the window and keeps its own, a bound no worse than the operator's report of every client (an
@@ -346,10 +345,7 @@ export class SqliteJobStore implements JobStore {
     const out: ExperimentRow[] = new Array(rows.length);
     for (let r = 0; r < rows.length; r++) {
       const [fields, rating] = rows[r]!;
-      const values = JSON.parse(fields) as unknown[];
-      const raw: Record<string, unknown> = { rating };
-      for (let i = 0; i < ROW_FIELDS.length; i++) raw[ROW_FIELDS[i]!] = values[i];
-      out[r] = toExperimentRow(raw);
+      out[r] = experimentRowFromValues(JSON.parse(fields) as unknown[], rating);
     }
     return out;
   }
