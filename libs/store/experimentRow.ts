@@ -35,48 +35,44 @@ export const EXPERIMENT_ROW_PATHS = {
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-type RowField = keyof typeof EXPERIMENT_ROW_PATHS | 'rating';
+const FIELDS = Object.keys(EXPERIMENT_ROW_PATHS) as (keyof typeof EXPERIMENT_ROW_PATHS)[];
+const at = Object.fromEntries(FIELDS.map((name, i) => [name, i])) as Record<keyof typeof EXPERIMENT_ROW_PATHS, number>;
 
 /** An ExperimentRow from loosely typed fields; anything missing or mistyped becomes null. */
 export function toExperimentRow(raw: Record<string, unknown>): ExperimentRow {
-  return normalise((name) => raw[name]);
+  return experimentRowFromValues(FIELDS.map((name) => raw[name]), raw.rating);
 }
-
-const FIELD_INDEX = Object.fromEntries(Object.keys(EXPERIMENT_ROW_PATHS).map((name, i) => [name, i])) as Record<keyof typeof EXPERIMENT_ROW_PATHS, number>;
 
 /**
- * An ExperimentRow from the values of EXPERIMENT_ROW_PATHS in their order (SQLite's multi-path
- * json_extract) and the rating: as toExperimentRow, without building an object of the fields
- * first (a report reads hundreds of thousands of rows).
+ * An ExperimentRow from the values of EXPERIMENT_ROW_PATHS in their order (what SQLite's
+ * multi-path json_extract answers) and the rating; anything missing or mistyped becomes null.
+ * Read by position, with no object of the fields built first: a report decodes hundreds of
+ * thousands of rows.
  */
-export function experimentRowFromValues(values: readonly unknown[], rating: unknown): ExperimentRow {
-  return normalise((name) => (name === 'rating' ? rating : values[FIELD_INDEX[name]]));
-}
-
-function normalise(field: (name: RowField) => unknown): ExperimentRow {
-  const cache = field('cache');
-  const degraded = field('degraded');
-  const holdout = field('holdout');
+export function experimentRowFromValues(v: readonly unknown[], rating: unknown): ExperimentRow {
+  const cache = v[at.cache];
+  const degraded = v[at.degraded];
+  const holdout = v[at.holdout];
   return {
-    variant: str(field('variant')) ?? '',
-    status: (str(field('status')) ?? 'failed') as JobStatus,
-    provider: str(field('provider')),
-    model: str(field('model')),
-    served_by: str(field('served_by')) as ServedBy | null,
+    variant: str(v[at.variant]) ?? '',
+    status: (str(v[at.status]) ?? 'failed') as JobStatus,
+    provider: str(v[at.provider]),
+    model: str(v[at.model]),
+    served_by: str(v[at.served_by]) as ServedBy | null,
     cache: cache === 'hit' || cache === 'miss' ? cache : null,
     degraded: degraded === true || degraded === 1,
-    cost_usd: num(field('cost_usd')),
-    input_tokens: num(field('input_tokens')),
-    output_tokens: num(field('output_tokens')),
-    provider_latency_ms: num(field('provider_latency_ms')),
-    total_latency_ms: num(field('total_latency_ms')),
-    rating: num(field('rating')),
-    queue_latency_ms: num(field('queue_latency_ms')),
-    created_at: str(field('created_at')) ?? '',
-    unit: str(field('user_id')) ?? str(field('job_id')) ?? '',
-    sector: str(field('sector')) ?? UNKNOWN,
-    degree_level: str(field('degree_level')) ?? UNKNOWN,
-    experience_band: str(field('experience_band')) ?? UNKNOWN,
+    cost_usd: num(v[at.cost_usd]),
+    input_tokens: num(v[at.input_tokens]),
+    output_tokens: num(v[at.output_tokens]),
+    provider_latency_ms: num(v[at.provider_latency_ms]),
+    total_latency_ms: num(v[at.total_latency_ms]),
+    rating: num(rating),
+    queue_latency_ms: num(v[at.queue_latency_ms]),
+    created_at: str(v[at.created_at]) ?? '',
+    unit: str(v[at.user_id]) ?? str(v[at.job_id]) ?? '',
+    sector: str(v[at.sector]) ?? UNKNOWN,
+    degree_level: str(v[at.degree_level]) ?? UNKNOWN,
+    experience_band: str(v[at.experience_band]) ?? UNKNOWN,
     holdout: holdout === true || holdout === 1,
   };
 }
