@@ -1,7 +1,8 @@
 // `npm run bench`: measures the gateway against the performance targets of the README (Benchmarks), each figure
 // beside a baseline measured in the same run, and prints one table with PASS/FAIL per target.
 // Targets are reported, not enforced: the exit code is 0 unless the bench itself fails.
-// Options: --only budget,intake,e2e   --jobs N (e2e, default 10000)   --workers N (default 1)
+// Options: --only budget,intake,e2e,report   --jobs N (e2e, default 10000)   --workers N (default 1)
+//          --report (the report section alone, as --only report)   --report-jobs N (300000)
 //          --worker-concurrency N (200)   --connections N (64)   --rate N (budget, 1000/s)
 //          --budget-seconds S (5)   --warmup S (intake, 5)   --measure S (intake, 10)
 import { parseArgs } from 'node:util';
@@ -13,8 +14,9 @@ import { formatTable, type Row } from './bench/stats.ts';
 import { runBudget } from './bench/budget.ts';
 import { runIntake } from './bench/intake.ts';
 import { runE2e } from './bench/e2e.ts';
+import { runReport } from './bench/report.ts';
 
-const SECTIONS = ['budget', 'intake', 'e2e'] as const;
+const SECTIONS = ['budget', 'intake', 'e2e', 'report'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -28,6 +30,8 @@ const { values } = parseArgs({
     'budget-seconds': { type: 'string', default: '5' },
     warmup: { type: 'string', default: '5' },
     measure: { type: 'string', default: '10' },
+    report: { type: 'boolean', default: false },
+    'report-jobs': { type: 'string', default: '300000' },
   },
 });
 
@@ -39,7 +43,7 @@ function positive(name: string, raw: string | undefined, integer = true): number
   }
   return n;
 }
-const only = (values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const only = (values.only ?? (values.report ? 'report' : SECTIONS.join(','))).split(',').map((s) => s.trim()).filter(Boolean);
 for (const s of only) {
   if (!SECTIONS.includes(s as Section)) {
     console.error(`--only takes a comma-separated list of ${SECTIONS.join(', ')}; "${s}" is none of them`);
@@ -55,6 +59,7 @@ const opts = {
   budgetMs: positive('budget-seconds', values['budget-seconds'], false) * 1000,
   warmupMs: Number(values.warmup) * 1000,
   measureMs: positive('measure', values.measure, false) * 1000,
+  reportJobs: positive('report-jobs', values['report-jobs']),
 };
 if (!Number.isFinite(opts.warmupMs) || opts.warmupMs < 0) {
   console.error(`--warmup must be a number of seconds >= 0, not "${values.warmup}"`);
@@ -87,7 +92,9 @@ try {
         ? await runBudget({ redisUrl, rate: opts.rate, durationMs: opts.budgetMs })
         : section === 'intake'
           ? await runIntake({ redisUrl, connections: opts.connections, warmupMs: opts.warmupMs, measureMs: opts.measureMs, redisPid, rounds: 3 })
-          : await runE2e({ redisUrl, jobs: opts.jobs, workers: opts.workers, workerConcurrency: opts.workerConcurrency, connections: opts.connections, latencyMs: 5000, baselineMs: 5000, timeoutMs: 90_000, redisPid });
+          : section === 'report'
+            ? await runReport({ redisUrl, jobs: opts.reportJobs })
+            : await runE2e({ redisUrl, jobs: opts.jobs, workers: opts.workers, workerConcurrency: opts.workerConcurrency, connections: opts.connections, latencyMs: 5000, baselineMs: 5000, timeoutMs: 90_000, redisPid });
     rows.push(...out.rows);
     console.log(out.details.join('\n'));
     console.log(`[${section}] done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

@@ -5,6 +5,7 @@ import type { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import type { ApiMetrics } from '../../libs/telemetry/metrics/api.ts';
 import { getBudget } from './budgetHandler.ts';
 import { getExperimentReport, postFeedback } from './experimentHandlers.ts';
+import { inProcessReports } from '../../libs/experiments/reportRequest.ts';
 import { operatorRouter, type OperatorDeps } from './operator.ts';
 import { adminSecurityHeaders, apiSecurityHeaders } from './securityHeaders.ts';
 import { cancelJob, getJob, submitJob, type ApiDeps, type HandlerResult } from './handlers.ts';
@@ -98,7 +99,8 @@ export function createApp(deps: AppDeps): express.Express {
   v1.delete('/jobs/:id', route((req, clientId) => cancelJob(deps, clientId, String(req.params.id))));
   v1.post('/jobs/:id/feedback', requireJson, express.json({ limit: BODY_LIMIT }), route((req, clientId) => postFeedback(deps, clientId, String(req.params.id), req.body)));
   v1.get('/budget', route(() => getBudget(deps.budget, deps.config)));
-  v1.get('/experiments/:id/report', route((req, clientId) => getExperimentReport(deps, clientId, String(req.params.id), { since: req.query.since })));
+  const reportDeps = { config: deps.config, ...(deps.now ? { now: deps.now } : {}), reports: deps.reports ?? inProcessReports(deps.store) };
+  v1.get('/experiments/:id/report', route((req, clientId) => getExperimentReport(reportDeps, clientId, String(req.params.id), { since: req.query.since })));
   app.use('/v1', v1);
   if (deps.operator) app.use('/admin', adminSecurityHeaders(), operatorRouter(deps.operator));
 

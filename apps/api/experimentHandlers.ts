@@ -1,6 +1,7 @@
 /** The A/B endpoints: a user's rating of a job, and the experiment report built from them. */
 import { GatewayError } from '../../libs/errors/index.ts';
-import { analyseExperiment, reportSince } from '../../libs/experiments/report.ts';
+import { reportSince } from '../../libs/experiments/report.ts';
+import type { ReportRunner } from '../../libs/experiments/reportRequest.ts';
 import { feedbackFor, notCompleted, publicFeedback, validateFeedback } from '../../libs/jobs/feedback.ts';
 import { statusFromQueueState } from '../../libs/jobs/view.ts';
 import { assertJobId, notFound, type ApiDeps, type HandlerResult } from './handlers.ts';
@@ -27,12 +28,21 @@ export async function postFeedback(deps: ApiDeps, clientId: string, id: string, 
   return { status: 201, body: publicFeedback(feedback) };
 }
 
+/** What a report request needs: the config, the clock, and where reports are built. */
+export interface ReportDeps {
+  config: ApiDeps['config'];
+  now?: ApiDeps['now'];
+  /** Builds the report (on the report thread in the API; in process for an in-memory store). */
+  reports: ReportRunner;
+}
+
 /**
- * GET /v1/experiments/:id/report[?since=ISO date]: the A/B analysis of the calling client's jobs
- * created since then (default 30 days ago). 404 `experiment_not_found` for an experiment not in
- * the running config; 400 `invalid_query` for a bad `since`.
+ * GET /v1/experiments/:id/report[?since=ISO date]: the A/B analysis of the jobs of `clientId`
+ * (every client's when null: the operator's view) created since then (default 30 days ago).
+ * 404 `experiment_not_found` for an experiment not in the running config; 400 `invalid_query`
+ * for a bad `since`; 503 `report_busy` / `report_timeout` / `report_failed` from the report thread.
  */
-export async function getExperimentReport(deps: Pick<ApiDeps, 'config' | 'now'> & { store: Pick<ApiDeps['store'], 'experimentRows'> }, clientId: string, experimentId: string, query: { since?: unknown }): Promise<HandlerResult> {
+export async function getExperimentReport(deps: ReportDeps, clientId: string | null, experimentId: string, query: { since?: unknown }): Promise<HandlerResult> {
   const experiments = deps.config().abTests.experiments;
   // hasOwn: an id like "constructor" must not find Object.prototype's.
   const experiment = Object.hasOwn(experiments, experimentId) ? experiments[experimentId] : undefined;
@@ -43,6 +53,6 @@ export async function getExperimentReport(deps: Pick<ApiDeps, 'config' | 'now'> 
   }
   const now = deps.now?.() ?? new Date();
   const since = reportSince(query.since, now);
-  const rows = await deps.store.experimentRows(clientId, experimentId, since);
-  return { status: 200, body: analyseExperiment(experimentId, experiment, rows, now, { since }) };
+  const report = await deps.reports.run({ clientId, experimentId, experiment, since, now: now.toISOString() });
+  return { status: 200, body: report };
 }

@@ -1,3 +1,4 @@
+import type { ReportRunner } from '../../libs/experiments/reportRequest.ts';
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../../libs/redis/client.ts';
@@ -50,6 +51,8 @@ export interface ApiDeps {
   /** Takes the telemetry line of a job cancelled here (workers write those of the jobs they end); without it none is written. */
   telemetry?: { append(line: object): unknown };
   now?: () => Date;
+  /** Builds experiment reports (libs/experiments/reportThread.ts); @defaultValue built in process from `store` */
+  reports?: ReportRunner;
 }
 
 /**

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
 import { loadApiKeys } from '../../libs/auth/load.ts';
 import { openJobStore } from '../../libs/store/open.ts';
+import { reportRunnerFor } from '../../libs/experiments/reportThread.ts';
 import { BatchWriter } from '../../libs/store/batchWriter.ts';
 import { FAIL_FAST_COMMAND_TIMEOUT_MS, createRedis } from '../../libs/redis/connection.ts';
 import { redisAnswers } from '../../libs/redis/client.ts';
@@ -31,6 +32,8 @@ const { log, env, config } = await startGatewayProcess('api');
 const apiKeys: ApiKeyRegistry = await loadApiKeys(env);
 if (apiKeys.size === 0) log.warn('no API keys configured (GATEWAY_API_KEYS or GATEWAY_API_KEYS_FILE): every request will answer 401');
 const store = await openJobStore(env.databaseUrl);
+// Reports read a month of rows and run the statistics: on their own thread, never this event loop.
+const reports = reportRunnerFor(env.databaseUrl, store);
 // Every Redis command of the API answers or fails within the timeout: a stalled Redis makes requests 503, not hang.
 const connection = createRedis(env.redis, 'api', { log, commandTimeoutMs: FAIL_FAST_COMMAND_TIMEOUT_MS });
 const prefix = queuePrefix(env.queuePrefix);
@@ -61,6 +64,7 @@ const telemetry = new DailyJsonlAppender(env.telemetryDir, 'jobs', {
 const app = createApp({
   queue,
   store,
+  reports,
   // Submissions arriving together share one store transaction for their intake records.
   intakeWriter: new BatchWriter(store),
   config: () => config.current(),
@@ -88,7 +92,7 @@ const app = createApp({
     queues: [queue as Queue, webhookQueue],
     audit,
     configSync: { sync: configSync, files: () => config.files(), version: () => config.version() },
-    dashboard: { store, budget, config: () => config.current(), breaker, queue: queue as Queue, webhooks: webhookQueue, alertStates },
+    dashboard: { store, reports, budget, config: () => config.current(), breaker, queue: queue as Queue, webhooks: webhookQueue, alertStates },
     ...(env.webhookRetryDelaysMs ? { webhookAttempts: env.webhookRetryDelaysMs.length + 1 } : {}),
   },
   ready: () => checkReadiness({ redis: () => redisAnswers(connection), store: () => store.ping() }),
@@ -112,5 +116,6 @@ onShutdown(log, [
   ['queue', () => queue.close()],
   ['webhook queue', () => webhookQueue.close()],
   ['redis', () => connection.quit()],
+  ['reports', () => reports.close()],
   ['store', () => store.close()],
 ]);

@@ -61,7 +61,7 @@ export function planJob(cfg: GatewayConfig, jobId: string, attempt: number, data
   if (isCategoryJob(data)) return planCategoryJob(feature, experiment, scope, jobId, attempt, data);
   const category = deriveCategory(data.input);
   // Assigned as of submission, so a retry after the experiment's end stays in its arm.
-  const { variant, inExperiment } = assign(experiment, data.userId ?? jobId, { sector: category.sector, degree_level: category.degree_level, experience_band: category.experience_band }, new Date(data.createdAt));
+  const { variant, inExperiment, reason } = assign(experiment, data.userId ?? jobId, { sector: category.sector, degree_level: category.degree_level, experience_band: category.experience_band }, new Date(data.createdAt));
   const { version: promptVersion, prompt } = promptFor(feature, variant);
   const keyParts = { scope, feature: feature.name, promptVersion, variant: variant.name };
   return {
@@ -80,6 +80,7 @@ export function planJob(cfg: GatewayConfig, jobId: string, attempt: number, data
     category,
     cacheTtlSeconds: feature.cache.ttl_seconds,
     inExperiment,
+    holdout: reason === 'holdout',
   };
 }
 
@@ -101,9 +102,12 @@ function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan |
     attempt,
     processedOn: job.processedOn ?? Date.now(),
     // A category job serves no experiment arm, nor does a request outside the experiment (paused,
-    // out of schedule, held out): both stay out of the A/B report.
-    experimentId: plan && !isCategoryJob(job.data) && plan.inExperiment !== false ? plan.feature.experiment : '',
+    // out of schedule): both stay out of the A/B report. A held-out unit is recorded as one, so the
+    // report can check the holdout's share, but never counted in a variant.
+    experimentId: plan && !isCategoryJob(job.data) && (plan.inExperiment !== false || plan.holdout) ? plan.feature.experiment : '',
+    holdout: plan?.holdout === true,
     variant: plan?.variant.name,
+    category: plan && !isCategoryJob(job.data) ? plan.category : null,
     attempts: [],
   };
   const finish: Finish = async (record, paid) => {

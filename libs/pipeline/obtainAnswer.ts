@@ -48,6 +48,8 @@ export interface JobPlan {
   cacheTtlSeconds: number;
   /** Whether the job is one of the experiment's units (false: paused, out of schedule, held out, or a category job). @defaultValue true */
   inExperiment?: boolean;
+  /** Whether the experiment's holdout kept the unit out (it is served the control and recorded as a holdout unit). @defaultValue false */
+  holdout?: boolean;
 }
 
 /** What obtaining an answer needs from its process. */

@@ -24,6 +24,8 @@ export function refusedRecord(record: JobRecord, reason: string, now: Date): Job
     feature: record.feature,
     prompt_version: record.prompt_version,
     experiment: record.experiment,
+    // Derived by the gateway (coarse, no user text), so it stays: reports group by it.
+    ...(record.category ? { category: record.category } : {}),
     provider: record.provider,
     model: record.model,
     result: null,

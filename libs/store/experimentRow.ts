@@ -35,29 +35,44 @@ export const EXPERIMENT_ROW_PATHS = {
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+const FIELDS = Object.keys(EXPERIMENT_ROW_PATHS) as (keyof typeof EXPERIMENT_ROW_PATHS)[];
+const at = Object.fromEntries(FIELDS.map((name, i) => [name, i])) as Record<keyof typeof EXPERIMENT_ROW_PATHS, number>;
+
 /** An ExperimentRow from loosely typed fields; anything missing or mistyped becomes null. */
 export function toExperimentRow(raw: Record<string, unknown>): ExperimentRow {
-  const cache = raw.cache === 'hit' || raw.cache === 'miss' ? raw.cache : null;
+  return experimentRowFromValues(FIELDS.map((name) => raw[name]), raw.rating);
+}
+
+/**
+ * An ExperimentRow from the values of EXPERIMENT_ROW_PATHS in their order (what SQLite's
+ * multi-path json_extract answers) and the rating; anything missing or mistyped becomes null.
+ * Read by position, with no object of the fields built first: a report decodes hundreds of
+ * thousands of rows.
+ */
+export function experimentRowFromValues(v: readonly unknown[], rating: unknown): ExperimentRow {
+  const cache = v[at.cache];
+  const degraded = v[at.degraded];
+  const holdout = v[at.holdout];
   return {
-    variant: str(raw.variant) ?? '',
-    status: (str(raw.status) ?? 'failed') as JobStatus,
-    provider: str(raw.provider),
-    model: str(raw.model),
-    served_by: str(raw.served_by) as ServedBy | null,
-    cache,
-    degraded: raw.degraded === true || raw.degraded === 1,
-    cost_usd: num(raw.cost_usd),
-    input_tokens: num(raw.input_tokens),
-    output_tokens: num(raw.output_tokens),
-    provider_latency_ms: num(raw.provider_latency_ms),
-    total_latency_ms: num(raw.total_latency_ms),
-    rating: num(raw.rating),
-    queue_latency_ms: num(raw.queue_latency_ms),
-    created_at: str(raw.created_at) ?? '',
-    unit: str(raw.user_id) ?? str(raw.job_id) ?? '',
-    sector: str(raw.sector) ?? UNKNOWN,
-    degree_level: str(raw.degree_level) ?? UNKNOWN,
-    experience_band: str(raw.experience_band) ?? UNKNOWN,
-    holdout: raw.holdout === true || raw.holdout === 1,
+    variant: str(v[at.variant]) ?? '',
+    status: (str(v[at.status]) ?? 'failed') as JobStatus,
+    provider: str(v[at.provider]),
+    model: str(v[at.model]),
+    served_by: str(v[at.served_by]) as ServedBy | null,
+    cache: cache === 'hit' || cache === 'miss' ? cache : null,
+    degraded: degraded === true || degraded === 1,
+    cost_usd: num(v[at.cost_usd]),
+    input_tokens: num(v[at.input_tokens]),
+    output_tokens: num(v[at.output_tokens]),
+    provider_latency_ms: num(v[at.provider_latency_ms]),
+    total_latency_ms: num(v[at.total_latency_ms]),
+    rating: num(rating),
+    queue_latency_ms: num(v[at.queue_latency_ms]),
+    created_at: str(v[at.created_at]) ?? '',
+    unit: str(v[at.user_id]) ?? str(v[at.job_id]) ?? '',
+    sector: str(v[at.sector]) ?? UNKNOWN,
+    degree_level: str(v[at.degree_level]) ?? UNKNOWN,
+    experience_band: str(v[at.experience_band]) ?? UNKNOWN,
+    holdout: holdout === true || holdout === 1,
   };
 }

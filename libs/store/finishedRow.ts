@@ -20,19 +20,22 @@ export const FINISHED_ROW_PATHS = {
   total_latency_ms: 'latency_ms.total',
   error_code: 'error.code',
   completed_at: 'completed_at',
-} as const satisfies Record<keyof FinishedRow, string>;
+  holdout: 'experiment.holdout',
+} as const satisfies Record<keyof FinishedRow | 'holdout', string>;
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** A FinishedRow from loosely typed fields; anything missing or mistyped becomes null. */
+/** A FinishedRow from loosely typed fields; anything missing or mistyped becomes null, and a held-out job has no experiment. */
 export function toFinishedRow(raw: Record<string, unknown>): FinishedRow {
+  // A held-out unit was served by the control but belongs to no variant: the dashboard must not count it in one.
+  const heldOut = raw.holdout === true || raw.holdout === 1;
   return {
     client_id: str(raw.client_id) ?? '',
     status: (str(raw.status) ?? 'failed') as JobStatus,
     provider: str(raw.provider),
-    experiment_id: str(raw.experiment_id),
-    variant: str(raw.variant),
+    experiment_id: heldOut ? null : str(raw.experiment_id),
+    variant: heldOut ? null : str(raw.variant),
     served_by: str(raw.served_by) as ServedBy | null,
     cost_usd: num(raw.cost_usd),
     provider_latency_ms: num(raw.provider_latency_ms),

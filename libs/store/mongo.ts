@@ -182,7 +182,7 @@ export class MongoJobStore implements JobStore {
     return doc ? fromFeedbackDocument(doc) : null;
   }
 
-  async experimentRows(clientId: string, experimentId: string, sinceIso: string): Promise<ExperimentRow[]> {
+  async experimentRows(clientId: string | null, experimentId: string, sinceIso: string): Promise<ExperimentRow[]> {
     const pipeline = experimentRowsPipeline(clientId, experimentId, sinceIso);
     const docs = await this.#ready().jobs.aggregate<Record<string, unknown>>(pipeline);
     return docs.map(toExperimentRow);

@@ -33,6 +33,7 @@ describe('createJobSchema', () => {
         expect.objectContaining({ name: 'feature_experiment_completed' }),
       ],
       [{ client_id: 1, 'experiment.id': 1, created_at: -1 }, expect.objectContaining({ name: 'client_experiment_created' })],
+      [{ 'experiment.id': 1, created_at: -1 }, expect.objectContaining({ name: 'experiment_created' })],
       [{ expires_at: 1 }, expect.objectContaining({ name: 'retention_ttl', expireAfterSeconds: 0 })],
     ]);
   });
@@ -154,6 +155,26 @@ describe('experimentRowsPipeline', () => {
     expect(last?.$project).toMatchObject({ _id: 0, variant: 1, rating: expect.any(Object) });
   });
 
+  it('projects the fields the report groups by; the job id comes from _id', () => {
+    const [, project, , last] = experimentRowsPipeline('client-a', 'career_model_ab', '2026-01-01T00:00:00.000Z') as unknown as Record<string, Record<string, unknown>>[];
+    expect(project?.$project).toMatchObject({
+      job_id: '$_id',
+      user_id: '$user_id',
+      created_at: '$created_at',
+      queue_latency_ms: '$latency_ms.queue',
+      sector: '$category.sector',
+      degree_level: '$category.degree_level',
+      experience_band: '$category.experience_band',
+      holdout: '$experiment.holdout',
+    });
+    expect(last?.$project).toMatchObject({ job_id: 1, user_id: 1, created_at: 1, holdout: 1, sector: 1 });
+  });
+
+  it('every client (null): no client in the match, so the experiment_created index serves it', () => {
+    const [match] = experimentRowsPipeline(null, 'career_model_ab', '2026-01-01T00:00:00.000Z') as unknown as Record<string, Record<string, unknown>>[];
+    expect(match).toEqual({ $match: { 'experiment.id': { $eq: 'career_model_ab' }, created_at: { $gte: '2026-01-01T00:00:00.000Z' } } });
+  });
+
   it('a stored row with missing fields normalises to nulls', () => {
     expect(toExperimentRow({ variant: 'gpt4', status: 'failed', degraded: false, rating: null })).toEqual({
       variant: 'gpt4',
@@ -169,6 +190,13 @@ describe('experimentRowsPipeline', () => {
       provider_latency_ms: null,
       total_latency_ms: null,
       rating: null,
+      queue_latency_ms: null,
+      created_at: '',
+      unit: '',
+      sector: 'unknown',
+      degree_level: 'unknown',
+      experience_band: 'unknown',
+      holdout: false,
     });
     expect(toExperimentRow({ variant: 'claude', status: 'completed', degraded: 1, cache: 'hit', rating: 5 })).toMatchObject({ degraded: true, cache: 'hit', rating: 5 });
   });
@@ -198,5 +226,12 @@ describe('finishedRowsPipeline', () => {
       error_code: null,
       completed_at: '2026-12-01T10:00:00.000Z',
     });
+  });
+
+  it('a held-out job belongs to no variant (SQLite answers its flag as 1)', () => {
+    for (const holdout of [true, 1]) {
+      expect(toFinishedRow({ client_id: 'c1', status: 'completed', experiment_id: 'career_model_ab', variant: 'gpt4', holdout, completed_at: 'x' })).toMatchObject({ experiment_id: null, variant: null });
+    }
+    expect(toFinishedRow({ client_id: 'c1', status: 'completed', experiment_id: 'career_model_ab', variant: 'gpt4', holdout: null, completed_at: 'x' })).toMatchObject({ experiment_id: 'career_model_ab', variant: 'gpt4' });
   });
 });

@@ -42,6 +42,8 @@ export const JOB_INDEXES: ReadonlyArray<readonly [Record<string, 1 | -1>, Record
   [{ feature: 1, 'experiment.id': 1, 'experiment.variant': 1, completed_at: -1 }, { name: 'feature_experiment_completed' }],
   // The A/B report as the API serves it: one client's jobs of one experiment since a date.
   [{ client_id: 1, 'experiment.id': 1, created_at: -1 }, { name: 'client_experiment_created' }],
+  // The operator's report: every client's jobs of one experiment since a date.
+  [{ 'experiment.id': 1, created_at: -1 }, { name: 'experiment_created' }],
   // Retention: expireAfterSeconds 0 deletes a document once its own `expires_at` has passed.
   // The retention lives in each document's date, not in the index, so changing retention_days
   // never conflicts with the index that already exists (MongoDB refuses to redefine an index).
@@ -181,17 +183,20 @@ export function fromFeedbackDocument(doc: Record<string, unknown>): FeedbackReco
 }
 
 /**
- * The aggregation behind experimentRows: the client's jobs of the experiment since `sinceIso`
- * (served by the client_experiment_created index), each job's rating looked up by `_id` in the
- * feedback collection, projected to the row's fields. Missing fields stay missing; the adapter
- * normalises them with toExperimentRow. Values are matched with `$eq`, so a caller's string is
- * never read as a query operator.
+ * The aggregation behind experimentRows: the client's jobs (every client's when `clientId` is
+ * null) of the experiment since `sinceIso` (served by the client_experiment_created index, or
+ * experiment_created), each job's rating looked up by `_id` in the feedback collection, projected
+ * to the row's fields. Missing fields stay missing; the adapter normalises them with
+ * toExperimentRow. Values are matched with `$eq`, so a caller's string is never read as a query
+ * operator.
  */
-export function experimentRowsPipeline(clientId: string, experimentId: string, sinceIso: string): PipelineStage[] {
+export function experimentRowsPipeline(clientId: string | null, experimentId: string, sinceIso: string): PipelineStage[] {
   const fields: Record<string, unknown> = {};
-  for (const [name, path] of Object.entries(EXPERIMENT_ROW_PATHS)) fields[name] = `$${path}`;
+  // A stored document keeps the job id as `_id` (toJobDocument), not `id`.
+  for (const [name, path] of Object.entries(EXPERIMENT_ROW_PATHS)) fields[name] = path === 'id' ? '$_id' : `$${path}`;
+  const client = clientId === null ? {} : { client_id: { $eq: clientId } };
   return [
-    { $match: { client_id: { $eq: clientId }, 'experiment.id': { $eq: experimentId }, created_at: { $gte: sinceIso } } },
+    { $match: { ...client, 'experiment.id': { $eq: experimentId }, created_at: { $gte: sinceIso } } },
     // Only what the report reads travels on: never the answer text.
     { $project: { ...fields, _id: 1, client_id: 1 } },
     { $lookup: { from: FEEDBACK_COLLECTION, localField: '_id', foreignField: '_id', as: 'feedback' } },

@@ -2,7 +2,6 @@
 import { fileURLToPath } from 'node:url';
 import { GatewayError, isGatewayError } from '../errors/index.ts';
 import { redactSecrets, urlSecrets } from '../telemetry/redact.ts';
-import { MongoJobStore } from './mongo.ts';
 import { SqliteJobStore } from './sqlite.ts';
 import type { JobStore } from './types.ts';
 
@@ -77,7 +76,8 @@ function invalid(why: string): GatewayError {
  */
 export async function openJobStore(databaseUrl: string): Promise<JobStore> {
   const target = parseDatabaseUrl(databaseUrl);
-  const store = target.kind === 'mongodb' ? new MongoJobStore(target.url) : new SqliteJobStore(target.path);
+  // mongoose takes about 0.3 s to load: only a MongoDB store pays for it (the report thread opens a store when it starts).
+  const store = target.kind === 'mongodb' ? new (await import('./mongo.ts')).MongoJobStore(target.url) : new SqliteJobStore(target.path);
   try {
     await store.init();
   } catch (cause) {

@@ -72,9 +72,10 @@ describe('SqliteJobStore schema upgrades', () => {
     try {
       expect(db.prepare('PRAGMA user_version').get()?.user_version).toBe(SQLITE_SCHEMA_VERSION);
       const names = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('index', 'table')").all().map((r) => r.name);
-      expect(names).toEqual(expect.arrayContaining(['feedback', 'feedback_client', 'jobs_client_experiment_created', 'jobs_client_user_created', 'jobs_client_created_id']));
-      // Superseded by jobs_client_created_id, which serves every query it did.
+      expect(names).toEqual(expect.arrayContaining(['feedback', 'feedback_client', 'experiment_rows', 'experiment_rows_job', 'jobs_client_user_created', 'jobs_client_created_id']));
+      // Superseded by jobs_client_created_id and experiment_rows, which serve every query they did.
       expect(names).not.toContain('jobs_client_created');
+      expect(names).not.toContain('jobs_client_experiment_created');
     } finally {
       db.close();
     }
@@ -104,25 +105,66 @@ describe('SqliteJobStore schema upgrades', () => {
     }
   });
 
-  it('answers the report from the (client, experiment, created_at) index', async () => {
+  it('fills experiment_rows from the jobs and ratings of a version-3 file, once', async () => {
+    const file = tempFile();
+    const store = new SqliteJobStore(file);
+    await store.init();
+    const job = makeJobRecord({ experiment: { id: 'exp-v3', variant: 'claude' }, served_by: 'provider' });
+    await store.save(job);
+    await store.saveFeedback(makeFeedbackRecord(job, { rating: 4 }));
+    await store.close();
+    // What a version-3 file holds: the same jobs and feedback, no report table.
+    const db = new DatabaseSync(file);
+    db.exec(`${['jobs_experiment_row_insert', 'jobs_experiment_row_update', 'jobs_experiment_row_delete', 'feedback_experiment_row_insert', 'feedback_experiment_row_update', 'feedback_experiment_row_delete'].map((t) => `DROP TRIGGER ${t};`).join(' ')} DROP TABLE experiment_rows; PRAGMA user_version = 3;`);
+    db.close();
+
+    const upgraded = new SqliteJobStore(file);
+    await upgraded.init();
+    try {
+      expect(await upgraded.experimentRows(null, 'exp-v3', '2025-01-01T00:00:00.000Z')).toEqual([expect.objectContaining({ variant: 'claude', rating: 4, unit: job.user_id })]);
+    } finally {
+      await upgraded.close();
+    }
+  });
+
+  it("answers the report from experiment_rows' keys, for one client and for every client", async () => {
     const file = tempFile();
     const store = new SqliteJobStore(file);
     await store.init();
     await store.close();
     const db = new DatabaseSync(file);
+    const plan = (sql: string, ...params: string[]) =>
+      db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params).map((r) => String(r.detail)).join('\n');
     try {
-      const plan = db
-        .prepare(
-          `EXPLAIN QUERY PLAN SELECT j.doc, f.rating FROM jobs j LEFT JOIN feedback f ON f.job_id = j.id AND f.client_id = j.client_id
-           WHERE j.client_id = ? AND j.experiment_id = ? AND j.created_at >= ?`,
-        )
-        .all('a', 'e', '2025-01-01')
-        .map((r) => String(r.detail))
-        .join('\n');
-      expect(plan).toContain('jobs_client_experiment_created');
-      expect(plan).not.toMatch(/SCAN j\b/);
+      const ofClient = plan('SELECT fields, rating FROM experiment_rows WHERE client_id = ? AND experiment_id = ? AND created_at >= ?', 'a', 'e', '2025-01-01');
+      expect(ofClient).toMatch(/SEARCH experiment_rows USING PRIMARY KEY \(experiment_id=\? AND created_at>\?\)/);
+      const everyClient = plan('SELECT fields, rating FROM experiment_rows WHERE experiment_id = ? AND created_at >= ?', 'e', '2025-01-01');
+      expect(everyClient).toMatch(/SEARCH experiment_rows USING PRIMARY KEY \(experiment_id=\? AND created_at>\?\)/);
     } finally {
       db.close();
+    }
+  });
+
+  it('keeps experiment_rows in step with job writes, ratings and deletions', async () => {
+    const store = new SqliteJobStore(':memory:');
+    await store.init();
+    try {
+      const since = '2025-01-01T00:00:00.000Z';
+      const queued = makeJobRecord({ status: 'queued', experiment: null, completed_at: null });
+      await store.save(queued);
+      expect(await store.experimentRows(null, 'career_model_ab', since)).toEqual([]);
+      // The finished record replaces the queued one and joins the experiment.
+      await store.save({ ...queued, status: 'completed', experiment: { id: 'career_model_ab', variant: 'gpt4' }, completed_at: queued.created_at });
+      await store.saveFeedback(makeFeedbackRecord(queued, { rating: 2 }));
+      await store.saveFeedback(makeFeedbackRecord(queued, { rating: 5 }));
+      expect(await store.experimentRows(null, 'career_model_ab', since)).toEqual([expect.objectContaining({ status: 'completed', rating: 5 })]);
+      const unfinished = makeJobRecord({ status: 'active', experiment: { id: 'career_model_ab', variant: 'claude' }, completed_at: null });
+      await store.save(unfinished);
+      expect(await store.experimentRows(null, 'career_model_ab', since)).toHaveLength(2);
+      await store.removeUnfinished(unfinished.id);
+      expect(await store.experimentRows(null, 'career_model_ab', since)).toHaveLength(1);
+    } finally {
+      await store.close();
     }
   });
 

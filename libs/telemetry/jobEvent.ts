@@ -42,8 +42,9 @@ export function jobEvent(record: JobRecord, at: Date = new Date()): JobEvent {
     client_id: record.client_id,
     feature: record.feature,
     status: record.status,
-    experiment: record.experiment?.id ?? null,
-    variant: record.experiment?.variant ?? null,
+    // Held-out units read as outside the experiment, as they always have: no variant's events.
+    experiment: record.experiment && !record.experiment.holdout ? record.experiment.id : null,
+    variant: record.experiment && !record.experiment.holdout ? record.experiment.variant : null,
     prompt_version: record.prompt_version,
     provider: record.provider,
     model: record.model,

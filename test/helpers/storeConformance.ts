@@ -281,6 +281,13 @@ export function describeJobStoreConformance(
         provider_latency_ms: 1800,
         total_latency_ms: 1850,
         rating: 5,
+        queue_latency_ms: 5,
+        created_at: at(10),
+        unit: rated.user_id!,
+        sector: 'unknown',
+        degree_level: 'unknown',
+        experience_band: 'unknown',
+        holdout: false,
       } satisfies ExperimentRow);
       expect(rows.find((r) => r.status === 'failed')).toEqual({
         variant: 'claude',
@@ -296,12 +303,37 @@ export function describeJobStoreConformance(
         provider_latency_ms: null,
         total_latency_ms: null,
         rating: null,
+        queue_latency_ms: null,
+        created_at: at(30),
+        unit: failed.user_id!,
+        sector: 'unknown',
+        degree_level: 'unknown',
+        experience_band: 'unknown',
+        holdout: false,
       } satisfies ExperimentRow);
       expect(rows.find((r) => r.served_by === 'degraded')).toMatchObject({ variant: 'gpt4', degraded: true, rating: null });
       expect(rows.find((r) => r.served_by === 'failover')).toMatchObject({ variant: 'claude', rating: null });
       expect(await store.experimentRows('client-b', experimentId, at(5))).toEqual([expect.objectContaining({ variant: 'gpt4', rating: 1 })]);
       expect(await store.experimentRows('client-a', experimentId, at(45))).toEqual([]);
       expect(await store.experimentRows('client-a', `exp-${randomUUID()}`, at(0))).toEqual([]);
+    });
+
+    it('experimentRows of every client (null) carries category, holdout, unit, creation time and queue time', async () => {
+      const experimentId = `exp-${randomUUID()}`;
+      const at = (minute: number) => `2025-06-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
+      const category = { sector: 'renewable_energy', degree_level: 'master', experience_band: '3-5' };
+      const a = makeJobRecord({ client_id: 'client-a', experiment: { id: experimentId, variant: 'gpt4' }, category, created_at: at(10), latency_ms: { queue: 120, provider: 900, total: 1100 } });
+      const heldOut = makeJobRecord({ client_id: 'client-b', experiment: { id: experimentId, variant: 'gpt4', holdout: true }, created_at: at(20), user_id: null });
+      const old = makeJobRecord({ client_id: 'client-b', experiment: { id: experimentId, variant: 'claude' }, created_at: at(1) });
+      await store.saveMany([a, heldOut, old]);
+      await store.saveFeedback(makeFeedbackRecord(heldOut, { rating: 4 }));
+
+      const rows = await store.experimentRows(null, experimentId, at(5));
+      expect(rows).toHaveLength(2);
+      expect(rows.find((r) => r.created_at === at(10))).toMatchObject({ ...category, holdout: false, unit: a.user_id, queue_latency_ms: 120, rating: null });
+      // Without a user the job itself is the unit.
+      expect(rows.find((r) => r.created_at === at(20))).toMatchObject({ holdout: true, unit: heldOut.id, sector: 'unknown', rating: 4 });
+      expect(await store.experimentRows('client-b', experimentId, at(5))).toEqual([expect.objectContaining({ holdout: true })]);
     });
 
     it('finishedRows answers terminal records of every client completed in a window, newest first, capped', async () => {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { GatewayError } from '../../../libs/errors/index.ts';
 import { getExperimentReport } from '../experimentHandlers.ts';
+import { inProcessReports } from '../../../libs/experiments/reportRequest.ts';
 import { sharedSummary, type DashboardSources } from './summary.ts';
 
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
@@ -27,6 +28,7 @@ const VENDOR_FILES: Record<string, string> = {
 export function dashboardRouter(sources: DashboardSources): express.Router {
   const router = express.Router();
   const summary = sharedSummary(sources);
+  const reportDeps = { config: sources.config, now: () => new Date(sources.now?.() ?? Date.now()), reports: sources.reports ?? inProcessReports(sources.store) };
   router.get('/', (_req, res) => res.sendFile(join(PUBLIC_DIR, 'index.html'), { cacheControl: false }));
   router.get('/api/summary', async (_req: Request, res: Response, next: NextFunction) => {
     try {
@@ -40,7 +42,7 @@ export function dashboardRouter(sources: DashboardSources): express.Router {
     try {
       const clientId = req.query.client_id;
       if (typeof clientId !== 'string' || clientId === '') throw new GatewayError('invalid_query', 'Name the client whose jobs to report on: ?client_id=<id>.', { status: 400 });
-      const answer = await getExperimentReport({ config: sources.config, store: sources.store, now: () => new Date(sources.now?.() ?? Date.now()) }, clientId, String(req.params.id), { since: req.query.since });
+      const answer = await getExperimentReport(reportDeps, clientId, String(req.params.id), { since: req.query.since });
       res.status(answer.status).json(answer.body);
     } catch (e) {
       next(e);

@@ -3,6 +3,7 @@
  * the gateway's own sources (the budget as GET /v1/budget shows it, the store's recent finished
  * jobs, the shared breakers, the BullMQ queues, the built-in alerts' states). Read-only.
  */
+import type { ReportRunner } from '../../../libs/experiments/reportRequest.ts';
 import type { Queue } from 'bullmq';
 import type { BudgetStore } from '../../../libs/budget/budgetStore.ts';
 import type { GatewayConfig } from '../../../libs/config/types.ts';
@@ -15,6 +16,8 @@ import { getBudget } from '../budgetHandler.ts';
 export interface DashboardSources {
   /** The finished jobs of the window, and each client's A/B report rows. */
   store: Pick<JobStore, 'finishedRows' | 'experimentRows'>;
+  /** Builds the A/B reports the dashboard links to; @defaultValue built in process from `store` */
+  reports?: ReportRunner;
   budget: BudgetStore;
   config: () => GatewayConfig;
   breaker: Pick<SharedBreaker, 'state'>;

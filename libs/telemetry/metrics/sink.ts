@@ -60,7 +60,8 @@ export function finishedSample(record: JobRecord): FinishedSample {
       served_by: servedBy,
       provider: record.provider ?? '',
       model: record.model ?? '',
-      variant: record.experiment?.variant ?? '',
+      // A held-out unit is served by the control but is no arm of the comparison.
+      variant: record.experiment && !record.experiment.holdout ? record.experiment.variant : '',
     },
     seconds: { queue: (latency?.queue ?? 0) / 1000, total: (latency?.total ?? 0) / 1000 },
   };

@@ -1,0 +1,47 @@
+/**
+ * One experiment report to build: what the API decided (which client, which window, the config's
+ * experiment as of the request) and the one function that turns it into the report, wherever it
+ * runs (the report thread, or in process for an in-memory store).
+ */
+import type { Experiment } from '../config/types.ts';
+import type { JobStore } from '../store/types.ts';
+import { analyseExperiment } from './report.ts';
+import type { ExperimentReport } from './reportTypes.ts';
+
+/** A report to build; plain data, so it crosses to the report thread as it is. */
+export interface ReportRequest {
+  /** The client whose jobs count, or null for every client's (the operator's view). */
+  clientId: string | null;
+  experimentId: string;
+  /** The experiment as configured when the request arrived (one config snapshot per request). */
+  experiment: Experiment;
+  /** ISO-8601 UTC start of the window: jobs created at or after it count. */
+  since: string;
+  /** ISO-8601 UTC time the report is as of. */
+  now: string;
+}
+
+/** The report an analysis answers. */
+export type ExperimentReportBody = ExperimentReport;
+
+/** Builds a report somewhere: in a worker thread (ReportThread) or in this one (inProcessReports). */
+export interface ReportRunner {
+  /** The report of `request`; rejects with a GatewayError (503 `report_busy`, `report_timeout`, ...) when it cannot. */
+  run(request: ReportRequest): Promise<ExperimentReportBody>;
+  /** Stops taking requests and frees what the runner holds. */
+  close(): Promise<void>;
+}
+
+/** Reads the request's rows from `store` and analyses them. */
+export async function buildReport(store: Pick<JobStore, 'experimentRows'>, request: ReportRequest): Promise<ExperimentReportBody> {
+  const rows = await store.experimentRows(request.clientId, request.experimentId, request.since);
+  return analyseExperiment(request.experimentId, request.experiment, rows, new Date(request.now), { since: request.since });
+}
+
+/**
+ * Reports built on this thread, from `store`: for a store no other thread can open (SQLite
+ * `:memory:` is private to its connection), so tests and throwaway runs still answer reports.
+ */
+export function inProcessReports(store: Pick<JobStore, 'experimentRows'>): ReportRunner {
+  return { run: (request) => buildReport(store, request), close: async () => {} };
+}

@@ -1,0 +1,67 @@
+/**
+ * The report thread's entry (started by ReportThread): opens its own store from the API's
+ * DATABASE_URL (its own SQLite connection to the same file, or its own MongoDB connection) on the
+ * first request, then answers each `{ id, request }` message with `{ id, ok, report | error }`.
+ * Reading a month of rows and the statistics take seconds of CPU: here they never hold up the
+ * API's event loop.
+ */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { isGatewayError } from '../errors/index.ts';
+import { openJobStore } from '../store/open.ts';
+import type { JobStore } from '../store/types.ts';
+import { buildReport } from './reportRequest.ts';
+import type { ReportThreadReply, ReportThreadMessage } from './reportThread.ts';
+
+/** Nice value of the report thread: above the API thread's 0, so on a busy machine requests are served first. */
+const REPORT_THREAD_NICE = 10;
+
+const { databaseUrl } = workerData as { databaseUrl: string };
+lowerThreadPriority();
+let store: Promise<JobStore> | undefined;
+
+function storeOnce(): Promise<JobStore> {
+  // A failed open is tried again by the next request (the database may be back by then).
+  store ??= openJobStore(databaseUrl).catch((e: unknown) => {
+    store = undefined;
+    throw e;
+  });
+  return store;
+}
+
+parentPort!.on('message', (message: ReportThreadMessage) => {
+  if (message.kind === 'close') {
+    void (store ?? Promise.resolve(undefined))
+      .then((s) => s?.close())
+      .catch(() => undefined)
+      .finally(() => parentPort!.close());
+    return;
+  }
+  void storeOnce()
+    .then((s) => buildReport(s, message.request))
+    .then(
+      (report): ReportThreadReply => ({ id: message.id, ok: true, report }),
+      (e: unknown): ReportThreadReply => ({ id: message.id, ok: false, error: errorData(e) }),
+    )
+    .then((reply) => parentPort!.postMessage(reply));
+});
+
+/** A GatewayError's fields (an Error does not cross threads with its own properties). */
+function errorData(e: unknown): Extract<ReportThreadReply, { ok: false }>['error'] {
+  if (isGatewayError(e)) return { code: e.code, message: e.message, status: e.status, details: e.details, retryAfterSeconds: e.retryAfterSeconds };
+  return { code: 'report_failed', message: `The report could not be built: ${e instanceof Error ? e.message : String(e)}.`, status: 500, details: [] };
+}
+
+/**
+ * On Linux a thread has a nice value of its own (setpriority by thread id), so only this thread
+ * yields to the API's; elsewhere /proc/thread-self does not exist and nothing changes.
+ */
+function lowerThreadPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, REPORT_THREAD_NICE);
+  } catch {
+    // Not Linux, or not allowed: the report runs at the process's priority.
+  }
+}
