@@ -34,6 +34,7 @@ if (apiKeys.size === 0) log.warn('no API keys configured (GATEWAY_API_KEYS or GA
 const store = await openJobStore(env.databaseUrl);
 // Reports read a month of rows and run the statistics: on their own thread, never this event loop.
 const reports = reportRunnerFor(env.databaseUrl, store);
+reports.warm?.();
 // Every Redis command of the API answers or fails within the timeout: a stalled Redis makes requests 503, not hang.
 const connection = createRedis(env.redis, 'api', { log, commandTimeoutMs: FAIL_FAST_COMMAND_TIMEOUT_MS });
 const prefix = queuePrefix(env.queuePrefix);

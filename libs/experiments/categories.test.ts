@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { holmAdjust } from '../stats/index.ts';
-import { experimentRow as row } from '../../test/helpers/experimentRows.ts';
+import { experimentRow as row } from './sampleRows.ts';
 import { categoryBreakdowns } from './categories.ts';
 import { rowTable } from './rowTable.ts';
 

@@ -44,49 +44,65 @@ const CACHE_PATHS: ReadonlySet<ServedBy> = new Set(['cache', 'stale_cache', 'cat
  * - `time_ms`: over completed rows; gateway time = total − queue − provider, at least 0.
  * Money is summed in integer micro-dollars and answered in dollars rounded to the micro-dollar.
  */
-export function analyseCosts(rows: readonly ExperimentRow[], input: CostInput): CostAnalysis {
-  const names = input.variants.map((v) => v.name);
-  const variants = new Map<string, VariantTally>(names.map((n) => [n, newTally()]));
-  // One map per field (not a joined key): no string building per row.
-  const byCategory = CATEGORY_FIELDS.map(() => new Map<string, number>());
-  const byDay = new Map<string, DayTally>();
-  let dayTally: DayTally | undefined;
-  const month = input.now.toISOString().slice(0, 7);
-  let monthSpentMicros = 0;
-  let firstDayThisMonth: string | null = null;
-  let firstCreated: string | null = null;
-  let assignedJobs = 0;
-  const times = new TimeSamples(rows.length);
+export function analyseCosts(rows: Iterable<ExperimentRow>, input: CostInput): CostAnalysis {
+  const costs = new CostAccumulator(input);
+  for (const row of rows) costs.add(row);
+  return costs.result();
+}
 
-  for (const row of rows) {
+/** analyseCosts one row at a time, so a report can stream its rows instead of holding them all. */
+export class CostAccumulator {
+  readonly #input: CostInput;
+  readonly #variants: Map<string, VariantTally>;
+  // One map per field (not a joined key): no string building per row.
+  readonly #byCategory = CATEGORY_FIELDS.map(() => new Map<string, number>());
+  readonly #byDay = new Map<string, DayTally>();
+  #dayTally: DayTally | undefined;
+  readonly #month: string;
+  #monthSpentMicros = 0;
+  #firstDayThisMonth: string | null = null;
+  #firstCreated: string | null = null;
+  #assignedJobs = 0;
+  readonly #times = new TimeSamples();
+
+  constructor(input: CostInput) {
+    this.#input = input;
+    this.#variants = new Map<string, VariantTally>(input.variants.map((v) => [v.name, newTally()]));
+    this.#month = input.now.toISOString().slice(0, 7);
+  }
+
+  /** Counts one row. */
+  add(row: ExperimentRow): void {
     // Integer micro-dollars: sums stay exact however many rows are added.
     const cost = Math.round((row.cost_usd ?? 0) * MICROS_PER_USD);
-    if (firstCreated === null || row.created_at < firstCreated) firstCreated = row.created_at;
-    addTo(byCategory[0]!, row.sector, cost);
-    addTo(byCategory[1]!, row.degree_level, cost);
-    addTo(byCategory[2]!, row.experience_band, cost);
+    if (this.#firstCreated === null || row.created_at < this.#firstCreated) this.#firstCreated = row.created_at;
+    addTo(this.#byCategory[0]!, row.sector, cost);
+    addTo(this.#byCategory[1]!, row.degree_level, cost);
+    addTo(this.#byCategory[2]!, row.experience_band, cost);
     // Rows come mostly in time order: reuse the previous row's day rather than slicing and hashing.
+    let dayTally = this.#dayTally;
     if (dayTally === undefined || !row.created_at.startsWith(dayTally.day)) {
       const day = row.created_at.slice(0, 10);
-      dayTally = byDay.get(day);
-      if (!dayTally) byDay.set(day, (dayTally = { day, micros: 0, byVariant: new Map() }));
+      dayTally = this.#byDay.get(day);
+      if (!dayTally) this.#byDay.set(day, (dayTally = { day, micros: 0, byVariant: new Map() }));
+      this.#dayTally = dayTally;
     }
     const day = dayTally.day;
     dayTally.micros += cost;
-    if (day.startsWith(month)) {
-      monthSpentMicros += cost;
-      if (firstDayThisMonth === null || day < firstDayThisMonth) firstDayThisMonth = day;
+    if (day.startsWith(this.#month)) {
+      this.#monthSpentMicros += cost;
+      if (this.#firstDayThisMonth === null || day < this.#firstDayThisMonth) this.#firstDayThisMonth = day;
     }
-    if (row.status === 'completed') times.add(row);
-    if (row.variant === '') continue;
+    if (row.status === 'completed') this.#times.add(row);
+    if (row.variant === '') return;
 
     addTo(dayTally.byVariant, row.variant, cost);
-    let tally = variants.get(row.variant);
-    if (!tally) variants.set(row.variant, (tally = newTally()));
+    let tally = this.#variants.get(row.variant);
+    if (!tally) this.#variants.set(row.variant, (tally = newTally()));
     tally.micros += cost;
     tally.jobs++;
-    if (!row.holdout) assignedJobs++;
-    if (row.status !== 'completed') continue;
+    if (!row.holdout) this.#assignedJobs++;
+    if (row.status !== 'completed') return;
     if (CACHE_PATHS.has(row.served_by as ServedBy) || row.cache === 'hit') tally.cacheServed++;
     else if (row.served_by === 'provider' && !row.degraded) {
       tally.modelServed++;
@@ -94,35 +110,40 @@ export function analyseCosts(rows: readonly ExperimentRow[], input: CostInput): 
     }
   }
 
-  const daysInMonth = daysInUtcMonth(input.now);
-  const today = input.now.getUTCDate();
-  const daysElapsed = firstDayThisMonth === null ? 1 : Math.max(1, today - Number(firstDayThisMonth.slice(8, 10)) + 1);
-  const dailyRateMicros = monthSpentMicros / daysElapsed;
-  const windowStartMs = Math.max(Date.parse(input.since), firstCreated === null ? -Infinity : Date.parse(firstCreated));
-  const windowDays = Math.max(1, (input.now.getTime() - windowStartMs) / DAY_MS);
-  const monthlyJobs = (assignedJobs / windowDays) * daysInMonth;
+  /** The analysis of the rows added so far. */
+  result(): CostAnalysis {
+    const input = this.#input;
+    const variants = this.#variants;
+    const daysInMonth = daysInUtcMonth(input.now);
+    const today = input.now.getUTCDate();
+    const daysElapsed = this.#firstDayThisMonth === null ? 1 : Math.max(1, today - Number(this.#firstDayThisMonth.slice(8, 10)) + 1);
+    const dailyRateMicros = this.#monthSpentMicros / daysElapsed;
+    const windowStartMs = Math.max(Date.parse(input.since), this.#firstCreated === null ? -Infinity : Date.parse(this.#firstCreated));
+    const windowDays = Math.max(1, (input.now.getTime() - windowStartMs) / DAY_MS);
+    const monthlyJobs = (this.#assignedJobs / windowDays) * daysInMonth;
 
-  const variantNames = [...variants.keys()];
-  return {
-    by_variant: variantNames.map((variant) => ({ variant, usd: usdOf(variants.get(variant)!.micros) })),
-    by_category: CATEGORY_FIELDS.flatMap((field, i) => [...byCategory[i]!].map(([value, micros]) => ({ field, value, usd: usdOf(micros) }))),
-    by_day: [...byDay]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([day, t]) => ({ day, usd: usdOf(t.micros), by_variant: Object.fromEntries(variantNames.map((v) => [v, usdOf(t.byVariant.get(v) ?? 0)])) })),
-    month: {
-      month,
-      spent_usd: usdOf(monthSpentMicros),
-      daily_rate_usd: usdOf(dailyRateMicros),
-      projected_usd: usdOf(monthSpentMicros + dailyRateMicros * (daysInMonth - today)),
-      days_elapsed: daysElapsed,
-      days_in_month: daysInMonth,
-    },
-    alternative_splits: alternativeSplits(input.variants, variants, monthlyJobs),
-    cache_saved_usd: usdOf(
-      [...variants.values()].reduce((sum, t) => sum + (t.modelServed > 0 ? t.cacheServed * (t.modelServedMicros / t.modelServed) : 0), 0),
-    ),
-    time_ms: times.percentiles(),
-  };
+    const variantNames = [...variants.keys()];
+    return {
+      by_variant: variantNames.map((variant) => ({ variant, usd: usdOf(variants.get(variant)!.micros) })),
+      by_category: CATEGORY_FIELDS.flatMap((field, i) => [...this.#byCategory[i]!].map(([value, micros]) => ({ field, value, usd: usdOf(micros) }))),
+      by_day: [...this.#byDay]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([day, t]) => ({ day, usd: usdOf(t.micros), by_variant: Object.fromEntries(variantNames.map((v) => [v, usdOf(t.byVariant.get(v) ?? 0)])) })),
+      month: {
+        month: this.#month,
+        spent_usd: usdOf(this.#monthSpentMicros),
+        daily_rate_usd: usdOf(dailyRateMicros),
+        projected_usd: usdOf(this.#monthSpentMicros + dailyRateMicros * (daysInMonth - today)),
+        days_elapsed: daysElapsed,
+        days_in_month: daysInMonth,
+      },
+      alternative_splits: alternativeSplits(input.variants, variants, monthlyJobs),
+      cache_saved_usd: usdOf(
+        [...variants.values()].reduce((sum, t) => sum + (t.modelServed > 0 ? t.cacheServed * (t.modelServedMicros / t.modelServed) : 0), 0),
+      ),
+      time_ms: this.#times.percentiles(),
+    };
+  }
 }
 
 interface DayTally {
@@ -152,18 +173,18 @@ function addTo(map: Map<string, number>, key: string, micros: number): void {
 class TimeSamples {
   readonly #parts: Record<TimePart, { values: Float64Array; n: number }>;
 
-  constructor(capacity: number) {
-    const part = () => ({ values: new Float64Array(capacity), n: 0 });
+  constructor() {
+    const part = () => ({ values: new Float64Array(1024), n: 0 });
     this.#parts = { queue: part(), provider: part(), gateway: part(), total: part() };
   }
 
   add(row: ExperimentRow): void {
     const { queue, provider, gateway, total } = this.#parts;
-    if (row.queue_latency_ms !== null) queue.values[queue.n++] = row.queue_latency_ms;
-    if (row.provider_latency_ms !== null) provider.values[provider.n++] = row.provider_latency_ms;
+    if (row.queue_latency_ms !== null) push(queue, row.queue_latency_ms);
+    if (row.provider_latency_ms !== null) push(provider, row.provider_latency_ms);
     if (row.total_latency_ms === null) return;
-    total.values[total.n++] = row.total_latency_ms;
-    gateway.values[gateway.n++] = Math.max(0, row.total_latency_ms - (row.queue_latency_ms ?? 0) - (row.provider_latency_ms ?? 0));
+    push(total, row.total_latency_ms);
+    push(gateway, Math.max(0, row.total_latency_ms - (row.queue_latency_ms ?? 0) - (row.provider_latency_ms ?? 0)));
   }
 
   percentiles(): Record<TimePart, TimePercentiles> {
@@ -173,6 +194,16 @@ class TimeSamples {
 }
 
 type TimePart = 'queue' | 'provider' | 'gateway' | 'total';
+
+/** Appends to a sample, doubling its buffer when full. */
+function push(part: { values: Float64Array; n: number }, value: number): void {
+  if (part.n === part.values.length) {
+    const grown = new Float64Array(part.values.length * 2);
+    grown.set(part.values);
+    part.values = grown;
+  }
+  part.values[part.n++] = value;
+}
 
 function alternativeSplits(configured: CostInput['variants'], tallies: ReadonlyMap<string, VariantTally>, monthlyJobs: number): CostAnalysis['alternative_splits'] {
   const names = configured.map((v) => v.name);

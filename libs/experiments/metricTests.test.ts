@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { ExperimentRow } from '../store/types.ts';
-import { experimentRow as row } from '../../test/helpers/experimentRows.ts';
+import { experimentRow as row } from './sampleRows.ts';
 import { variantSamples } from './armSample.ts';
 import { metricTests, orderStatisticMedian, winnerOf, type ComparedArm } from './metricTests.ts';
 import type { MetricTest } from './reportTypes.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExperimentRow } from '../store/types.ts';
-import { experimentRow as row, seededExperimentRows, twoVariantExperiment } from '../../test/helpers/experimentRows.ts';
+import { experimentRow as row, seededExperimentRows, twoVariantExperiment } from './sampleRows.ts';
 import { MODEL_ONLY_NOTE, analyseExperiment, reportSince, servedByOwnModel } from './report.ts';
 import { MISMATCH_WARNING } from './reportVerdict.ts';
 

@@ -14,11 +14,11 @@ import { GatewayError } from '../errors/index.ts';
 import type { ExperimentRow } from '../store/types.ts';
 import { variantSamples } from './armSample.ts';
 import { categoryBreakdowns } from './categories.ts';
-import { analyseCosts } from './costAnalysis.ts';
+import { CostAccumulator } from './costAnalysis.ts';
 import { metricTests, type ComparedArm } from './metricTests.ts';
 import type { Comparison, ExperimentReport } from './reportTypes.ts';
 import { reportVerdict } from './reportVerdict.ts';
-import { rowTable } from './rowTable.ts';
+import { RowTableBuilder } from './rowTable.ts';
 import { sampleRatioCheck } from './sampleRatio.ts';
 import { variantFigures } from './variantFigures.ts';
 
@@ -61,13 +61,20 @@ export function reportSince(value: unknown, now: Date): string {
 
 /**
  * The report of experiment `experimentId` (configured as `experiment`) from its rows of the
- * window starting at `options.since`, as seen at `now`.
+ * window starting at `options.since`, as seen at `now`. The rows are read once, in one pass, so
+ * they may be streamed from the store (an array works as well).
  */
-export function analyseExperiment(experimentId: string, experiment: Experiment, rows: readonly ExperimentRow[], now: Date, options: AnalyseOptions): ExperimentReport {
+export function analyseExperiment(experimentId: string, experiment: Experiment, rows: Iterable<ExperimentRow>, now: Date, options: AnalyseOptions): ExperimentReport {
   const confidence = options.confidence ?? 0.95;
   const configured = new Map(experiment.variants.map((v) => [v.name, v]));
   const totalWeight = experiment.variants.reduce((sum, v) => sum + Math.max(0, v.weight), 0);
-  const table = rowTable(rows, experiment.variants.map((v) => v.name));
+  const builder = new RowTableBuilder(experiment.variants.map((v) => v.name));
+  const costs = new CostAccumulator({ variants: experiment.variants.map((v) => ({ name: v.name, weight: v.weight })), now, since: options.since });
+  for (const row of rows) {
+    builder.add(row);
+    costs.add(row);
+  }
+  const table = builder.finish();
 
   const arms: ComparedArm[] = [];
   const variants = variantSamples(table).map((sample, arm) => {
@@ -95,6 +102,6 @@ export function analyseExperiment(experimentId: string, experiment: Experiment, 
     verdict: reportVerdict(comparisons[0], sampleRatio, confidence),
     // The first comparison is of arm 0 (the control) against arm 1.
     categories: categoryBreakdowns(table, 0, comparisons.length > 0 ? 1 : undefined, confidence),
-    cost: analyseCosts(rows, { variants: experiment.variants.map((v) => ({ name: v.name, weight: v.weight })), now, since: options.since }),
+    cost: costs.result(),
   };
 }

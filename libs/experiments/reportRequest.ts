@@ -4,7 +4,7 @@
  * runs (the report thread, or in process for an in-memory store).
  */
 import type { Experiment } from '../config/types.ts';
-import type { JobStore } from '../store/types.ts';
+import type { ExperimentRow, JobStore } from '../store/types.ts';
 import { analyseExperiment } from './report.ts';
 import type { ExperimentReport } from './reportTypes.ts';
 
@@ -28,13 +28,20 @@ export type ExperimentReportBody = ExperimentReport;
 export interface ReportRunner {
   /** The report of `request`; rejects with a GatewayError (503 `report_busy`, `report_timeout`, ...) when it cannot. */
   run(request: ReportRequest): Promise<ExperimentReportBody>;
+  /** Gets ready for the first request now (starts and warms the report thread), not when it comes. @defaultValue no-op */
+  warm?(): void;
   /** Stops taking requests and frees what the runner holds. */
   close(): Promise<void>;
 }
 
-/** Reads the request's rows from `store` and analyses them. */
-export async function buildReport(store: Pick<JobStore, 'experimentRows'>, request: ReportRequest): Promise<ExperimentReportBody> {
-  const rows = await store.experimentRows(request.clientId, request.experimentId, request.since);
+/** A store that can hand rows over one at a time (SQLite); the others answer them all at once. */
+type StreamingStore = Pick<JobStore, 'experimentRows'> & { eachExperimentRow?: (clientId: string | null, experimentId: string, sinceIso: string) => Iterable<ExperimentRow> };
+
+/** Reads the request's rows from `store` and analyses them, streamed when the store can. */
+export async function buildReport(store: StreamingStore, request: ReportRequest): Promise<ExperimentReportBody> {
+  const rows = store.eachExperimentRow
+    ? store.eachExperimentRow(request.clientId, request.experimentId, request.since)
+    : await store.experimentRows(request.clientId, request.experimentId, request.since);
   return analyseExperiment(request.experimentId, request.experiment, rows, new Date(request.now), { since: request.since });
 }
 

@@ -92,6 +92,11 @@ export class ReportThread implements ReportRunner {
   }
 
   /** Sends the next waiting request to the thread, when it is idle. */
+  /** Starts the thread now, so its warm-up is done before the first report is asked for. */
+  warm(): void {
+    if (!this.#closed) this.#thread();
+  }
+
   #next(): void {
     if (this.#running || this.#closed) return;
     const pending = this.#waiting.shift();

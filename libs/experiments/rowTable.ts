@@ -93,60 +93,124 @@ function statusCode(status: string): number {
 }
 
 /** The table of `rows`; `configuredVariants` get the first arm indices, in order, even without rows. */
-export function rowTable(rows: readonly ExperimentRow[], configuredVariants: readonly string[]): RowTable {
-  const n = rows.length;
-  const variantCoder = coder();
-  for (const name of configuredVariants) variantCoder.code(name);
-  const unitCoder = coder();
-  const fieldCoders = { sector: coder(), degree_level: coder(), experience_band: coder() };
-  const t = {
-    arm: new Int32Array(n),
-    unit: new Int32Array(n),
-    categories: Object.fromEntries(CATEGORY_FIELDS.map((f) => [f, { names: fieldCoders[f].names, index: new Int32Array(n) }])) as Record<CategoryField, Coded>,
-    status: new Uint8Array(n),
-    servedBy: new Uint8Array(n),
-    degraded: new Uint8Array(n),
-    modelServed: new Uint8Array(n),
-    cost: new Float64Array(n),
-    inputTokens: new Float64Array(n),
-    outputTokens: new Float64Array(n),
-    latency: new Float64Array(n).fill(NaN),
-    rating: new Float64Array(n).fill(NaN),
+export function rowTable(rows: Iterable<ExperimentRow>, configuredVariants: readonly string[]): RowTable {
+  const builder = new RowTableBuilder(configuredVariants);
+  for (const row of rows) builder.add(row);
+  return builder.finish();
+}
+
+/** Columns a builder fills, grown by doubling. */
+type Columns = Pick<RowTable, 'arm' | 'unit' | 'status' | 'servedBy' | 'degraded' | 'modelServed' | 'cost' | 'inputTokens' | 'outputTokens' | 'latency' | 'rating'> & {
+  sector: Int32Array;
+  degree_level: Int32Array;
+  experience_band: Int32Array;
+};
+
+function columns(capacity: number, from?: Columns): Columns {
+  const grow = <T extends Int32Array | Uint8Array | Float64Array>(make: new (n: number) => T, old: T | undefined, fill?: number): T => {
+    const next = new make(capacity);
+    if (fill !== undefined) next.fill(fill, old?.length ?? 0);
+    if (old) next.set(old as ArrayLike<number>);
+    return next;
   };
-  // Locals rather than lookups by field name: this loop runs once per row.
-  const [sectorCode, degreeCode, bandCode] = [fieldCoders.sector.code, fieldCoders.degree_level.code, fieldCoders.experience_band.code];
-  const [sectorIndex, degreeIndex, bandIndex] = [t.categories.sector.index, t.categories.degree_level.index, t.categories.experience_band.index];
-  const HOLDOUT_MARK = -2;
-  let unassignedJobs = 0;
-  let holdoutJobs = 0;
-  for (let i = 0; i < n; i++) {
-    const row = rows[i]!;
-    if (row.holdout) holdoutJobs++;
-    else if (row.variant === '') unassignedJobs++;
-    t.arm[i] = row.holdout ? HOLDOUT_MARK : row.variant === '' ? UNASSIGNED : variantCoder.code(row.variant);
-    t.unit[i] = unitCoder.code(row.unit);
-    sectorIndex[i] = sectorCode(row.sector);
-    degreeIndex[i] = degreeCode(row.degree_level);
-    bandIndex[i] = bandCode(row.experience_band);
+  return {
+    arm: grow(Int32Array, from?.arm),
+    unit: grow(Int32Array, from?.unit),
+    sector: grow(Int32Array, from?.sector),
+    degree_level: grow(Int32Array, from?.degree_level),
+    experience_band: grow(Int32Array, from?.experience_band),
+    status: grow(Uint8Array, from?.status),
+    servedBy: grow(Uint8Array, from?.servedBy),
+    degraded: grow(Uint8Array, from?.degraded),
+    modelServed: grow(Uint8Array, from?.modelServed),
+    cost: grow(Float64Array, from?.cost),
+    inputTokens: grow(Float64Array, from?.inputTokens),
+    outputTokens: grow(Float64Array, from?.outputTokens),
+    latency: grow(Float64Array, from?.latency, NaN),
+    rating: grow(Float64Array, from?.rating, NaN),
+  };
+}
+
+const HOLDOUT_MARK = -2;
+
+/**
+ * A RowTable built one row at a time: a report streams its rows from the store through here
+ * (and the cost analysis) without holding a month of row objects at once.
+ */
+export class RowTableBuilder {
+  readonly #configured: number;
+  readonly #variantCoder = coder();
+  readonly #unitCoder = coder();
+  readonly #fieldCoders = { sector: coder(), degree_level: coder(), experience_band: coder() };
+  #t: Columns = columns(4096);
+  #n = 0;
+  #unassignedJobs = 0;
+  #holdoutJobs = 0;
+
+  constructor(configuredVariants: readonly string[]) {
+    for (const name of configuredVariants) this.#variantCoder.code(name);
+    this.#configured = configuredVariants.length;
+  }
+
+  /** Adds one row. */
+  add(row: ExperimentRow): void {
+    if (this.#n === this.#t.arm.length) this.#t = columns(this.#n * 2, this.#t);
+    const t = this.#t;
+    const i = this.#n++;
+    if (row.holdout) this.#holdoutJobs++;
+    else if (row.variant === '') this.#unassignedJobs++;
+    t.arm[i] = row.holdout ? HOLDOUT_MARK : row.variant === '' ? UNASSIGNED : this.#variantCoder.code(row.variant);
+    t.unit[i] = this.#unitCoder.code(row.unit);
+    t.sector[i] = this.#fieldCoders.sector.code(row.sector);
+    t.degree_level[i] = this.#fieldCoders.degree_level.code(row.degree_level);
+    t.experience_band[i] = this.#fieldCoders.experience_band.code(row.experience_band);
     t.status[i] = statusCode(row.status);
     t.servedBy[i] = servedByCode(row.served_by);
     t.degraded[i] = row.status === 'completed' && row.degraded ? 1 : 0;
     t.cost[i] = row.cost_usd ?? 0;
-    if (!servedByOwnModel(row)) continue;
+    if (!servedByOwnModel(row)) return;
     t.modelServed[i] = 1;
     t.inputTokens[i] = row.input_tokens ?? 0;
     t.outputTokens[i] = row.output_tokens ?? 0;
     if (row.provider_latency_ms !== null) t.latency[i] = row.provider_latency_ms;
     if (row.rating !== null) t.rating[i] = row.rating;
   }
-  // Variants only the rows name (renamed or removed from the config) follow the configured ones, by name.
-  const seen = variantCoder.names;
-  const variants = [...seen.slice(0, configuredVariants.length), ...seen.slice(configuredVariants.length).sort()];
-  const remap = Int32Array.from(seen, (name) => variants.indexOf(name));
-  const holdoutArm = variants.length;
-  for (let i = 0; i < n; i++) {
-    const arm = t.arm[i]!;
-    t.arm[i] = arm === HOLDOUT_MARK ? holdoutArm : arm === UNASSIGNED ? UNASSIGNED : remap[arm]!;
+
+  /** The table of the rows added. */
+  finish(): RowTable {
+    const n = this.#n;
+    const cut = <T extends Int32Array | Uint8Array | Float64Array>(a: T): T => a.subarray(0, n) as T;
+    const t = this.#t;
+    // Variants only the rows name (renamed or removed from the config) follow the configured ones, by name.
+    const seen = this.#variantCoder.names;
+    const variants = [...seen.slice(0, this.#configured), ...seen.slice(this.#configured).sort()];
+    const remap = Int32Array.from(seen, (name) => variants.indexOf(name));
+    const holdoutArm = variants.length;
+    const arm = cut(t.arm);
+    for (let i = 0; i < n; i++) {
+      const a = arm[i]!;
+      arm[i] = a === HOLDOUT_MARK ? holdoutArm : a === UNASSIGNED ? UNASSIGNED : remap[a]!;
+    }
+    const categories = Object.fromEntries(CATEGORY_FIELDS.map((f) => [f, { names: this.#fieldCoders[f].names, index: cut(t[f]) }])) as Record<CategoryField, Coded>;
+    return {
+      rows: n,
+      variants,
+      holdoutArm,
+      units: this.#unitCoder.names.length,
+      unassignedJobs: this.#unassignedJobs,
+      holdoutJobs: this.#holdoutJobs,
+      arm,
+      unit: cut(t.unit),
+      categories,
+      status: cut(t.status),
+      servedBy: cut(t.servedBy),
+      degraded: cut(t.degraded),
+      modelServed: cut(t.modelServed),
+      cost: cut(t.cost),
+      inputTokens: cut(t.inputTokens),
+      outputTokens: cut(t.outputTokens),
+      latency: cut(t.latency),
+      rating: cut(t.rating),
+    };
   }
-  return { rows: n, variants, holdoutArm, units: unitCoder.names.length, unassignedJobs, holdoutJobs, ...t };
 }

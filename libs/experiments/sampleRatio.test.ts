@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Experiment } from '../config/types.ts';
 import type { ExperimentRow } from '../store/types.ts';
-import { experimentRow, twoVariantExperiment } from '../../test/helpers/experimentRows.ts';
+import { experimentRow, twoVariantExperiment } from './sampleRows.ts';
 import { rowTable } from './rowTable.ts';
 import { sampleRatioCheck } from './sampleRatio.ts';
 

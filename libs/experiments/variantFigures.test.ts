@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { experimentRow as row, twoVariantExperiment } from '../../test/helpers/experimentRows.ts';
+import { experimentRow as row, twoVariantExperiment } from './sampleRows.ts';
 import { variantSamples } from './armSample.ts';
 import { rowTable } from './rowTable.ts';
 import { bootstrapQuantile, seededRng } from '../stats/index.ts';

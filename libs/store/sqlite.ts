@@ -340,14 +340,18 @@ export class SqliteJobStore implements JobStore {
   }
 
   async experimentRows(clientId: string | null, experimentId: string, sinceIso: string): Promise<ExperimentRow[]> {
+    return [...this.eachExperimentRow(clientId, experimentId, sinceIso)];
+  }
+
+  /**
+   * experimentRows one row at a time, decoded as it is read: a report of a month (300,000 rows
+   * and more) then never holds every row object at once, which is most of its garbage-collection
+   * time. Each row's text is garbage as soon as it is decoded.
+   */
+  *eachExperimentRow(clientId: string | null, experimentId: string, sinceIso: string): Generator<ExperimentRow> {
     const { experimentRowsOfClient, experimentRowsAllClients } = this.#ready().stmts;
     const rows = clientId === null ? experimentRowsAllClients.iterate(experimentId, sinceIso) : experimentRowsOfClient.iterate(clientId, experimentId, sinceIso);
-    // Row by row rather than all(): each row's text is garbage as soon as it is decoded, instead of
-    // all of it (tens of megabytes) surviving into the old generation (measured: about a third
-    // faster in a fresh thread).
-    const out: ExperimentRow[] = [];
-    for (const [fields, rating] of rows as Iterable<unknown> as Iterable<[string, number | null]>) out.push(experimentRowFromValues(JSON.parse(fields) as unknown[], rating));
-    return out;
+    for (const [fields, rating] of rows as Iterable<unknown> as Iterable<[string, number | null]>) yield experimentRowFromValues(JSON.parse(fields) as unknown[], rating);
   }
 
   async removeUnfinished(id: string): Promise<boolean> {

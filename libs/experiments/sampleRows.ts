@@ -1,7 +1,10 @@
-/** Experiment rows and configs for report tests: one hand-made row, and many seeded ones. */
-import type { Experiment } from '../../libs/config/types.ts';
-import { seededRng } from '../../libs/stats/index.ts';
-import type { ExperimentRow } from '../../libs/store/types.ts';
+/**
+ * Made-up experiment rows: one hand-made row and many seeded ones, for the report's tests and for
+ * warming the report thread up before its first real report.
+ */
+import type { Experiment } from '../config/types.ts';
+import { seededRng } from '../stats/index.ts';
+import type { ExperimentRow } from '../store/types.ts';
 
 /** A completed job of `variant` its own model answered, by unit `u-1` in no particular category; override any field. */
 export function experimentRow(variant: string, overrides: Partial<ExperimentRow> = {}): ExperimentRow {
