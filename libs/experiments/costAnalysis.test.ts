@@ -7,8 +7,6 @@ function row(overrides: Partial<ExperimentRow>): ExperimentRow {
   return {
     variant: 'gpt4',
     status: 'completed',
-    provider: 'openai',
-    model: 'gpt-4',
     served_by: 'provider',
     cache: 'miss',
     degraded: false,
@@ -47,9 +45,9 @@ describe('analyseCosts', () => {
     row({ cost_usd: 0.04, created_at: '2026-12-02T09:00:00.000Z', holdout: true }),
     row({ cost_usd: 0, served_by: 'cache', cache: 'hit', created_at: '2026-12-02T09:30:00.000Z' }),
     row({ cost_usd: 0.04, status: 'failed', served_by: null, created_at: '2026-12-03T09:00:00.000Z', total_latency_ms: null, provider_latency_ms: null, queue_latency_ms: null }),
-    row({ variant: 'claude', provider: 'anthropic', cost_usd: 0.01, created_at: '2026-12-01T10:00:00.000Z' }),
-    row({ variant: 'claude', provider: 'anthropic', cost_usd: 0.01, created_at: '2026-12-02T10:00:00.000Z', served_by: 'stale_cache', cache: null }),
-    row({ variant: 'claude', provider: 'anthropic', cost_usd: 0.01, created_at: '2026-12-03T10:00:00.000Z' }),
+    row({ variant: 'claude', cost_usd: 0.01, created_at: '2026-12-01T10:00:00.000Z' }),
+    row({ variant: 'claude', cost_usd: 0.01, created_at: '2026-12-02T10:00:00.000Z', served_by: 'stale_cache', cache: null }),
+    row({ variant: 'claude', cost_usd: 0.01, created_at: '2026-12-03T10:00:00.000Z' }),
     row({ variant: '', status: 'failed', served_by: null, cost_usd: 0.02, created_at: '2026-12-03T11:00:00.000Z', total_latency_ms: null }),
   ];
   const result = analyseCosts(rows, input);

@@ -11,8 +11,6 @@ export function experimentRow(variant: string, overrides: Partial<ExperimentRow>
   return {
     variant,
     status: 'completed',
-    provider: variant === 'gpt4' ? 'openai' : 'anthropic',
-    model: variant === 'gpt4' ? 'gpt-4' : 'claude-3-5-sonnet',
     served_by: 'provider',
     cache: 'miss',
     degraded: false,

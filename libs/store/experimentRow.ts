@@ -12,8 +12,6 @@ import type { ExperimentRow, JobStatus, ServedBy } from './types.ts';
 export const EXPERIMENT_ROW_PATHS = {
   variant: 'experiment.variant',
   status: 'status',
-  provider: 'provider',
-  model: 'model',
   served_by: 'served_by',
   cache: 'cache',
   degraded: 'degraded',
@@ -24,13 +22,15 @@ export const EXPERIMENT_ROW_PATHS = {
   total_latency_ms: 'latency_ms.total',
   queue_latency_ms: 'latency_ms.queue',
   created_at: 'created_at',
-  user_id: 'user_id',
-  job_id: 'id',
+  unit: 'user_id',
   sector: 'category.sector',
   degree_level: 'category.degree_level',
   experience_band: 'category.experience_band',
   holdout: 'experiment.holdout',
-} as const satisfies Record<Exclude<keyof ExperimentRow, 'rating' | 'unit'> | 'user_id' | 'job_id', string>;
+} as const satisfies Record<Exclude<keyof ExperimentRow, 'rating'>, string>;
+
+/** Where the unit comes from when the job has no user id: the job id (each adapter applies it in its query). */
+export const UNIT_FALLBACK_PATH = 'id';
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -56,8 +56,6 @@ export function experimentRowFromValues(v: readonly unknown[], rating: unknown):
   return {
     variant: str(v[at.variant]) ?? '',
     status: (str(v[at.status]) ?? 'failed') as JobStatus,
-    provider: str(v[at.provider]),
-    model: str(v[at.model]),
     served_by: str(v[at.served_by]) as ServedBy | null,
     cache: cache === 'hit' || cache === 'miss' ? cache : null,
     degraded: degraded === true || degraded === 1,
@@ -69,7 +67,7 @@ export function experimentRowFromValues(v: readonly unknown[], rating: unknown):
     rating: num(rating),
     queue_latency_ms: num(v[at.queue_latency_ms]),
     created_at: str(v[at.created_at]) ?? '',
-    unit: str(v[at.user_id]) ?? str(v[at.job_id]) ?? '',
+    unit: str(v[at.unit]) ?? '',
     sector: str(v[at.sector]) ?? UNKNOWN,
     degree_level: str(v[at.degree_level]) ?? UNKNOWN,
     experience_band: str(v[at.experience_band]) ?? UNKNOWN,

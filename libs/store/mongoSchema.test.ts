@@ -155,11 +155,10 @@ describe('experimentRowsPipeline', () => {
     expect(last?.$project).toMatchObject({ _id: 0, variant: 1, rating: expect.any(Object) });
   });
 
-  it('projects the fields the report groups by; the job id comes from _id', () => {
+  it('projects the fields the report groups by; the unit is the user, else the job (its id is _id)', () => {
     const [, project, , last] = experimentRowsPipeline('client-a', 'career_model_ab', '2026-01-01T00:00:00.000Z') as unknown as Record<string, Record<string, unknown>>[];
     expect(project?.$project).toMatchObject({
-      job_id: '$_id',
-      user_id: '$user_id',
+      unit: { $ifNull: ['$user_id', '$_id'] },
       created_at: '$created_at',
       queue_latency_ms: '$latency_ms.queue',
       sector: '$category.sector',
@@ -167,7 +166,7 @@ describe('experimentRowsPipeline', () => {
       experience_band: '$category.experience_band',
       holdout: '$experiment.holdout',
     });
-    expect(last?.$project).toMatchObject({ job_id: 1, user_id: 1, created_at: 1, holdout: 1, sector: 1 });
+    expect(last?.$project).toMatchObject({ unit: 1, created_at: 1, holdout: 1, sector: 1 });
   });
 
   it('every client (null): no client in the match, so the experiment_created index serves it', () => {
@@ -179,8 +178,6 @@ describe('experimentRowsPipeline', () => {
     expect(toExperimentRow({ variant: 'gpt4', status: 'failed', degraded: false, rating: null })).toEqual({
       variant: 'gpt4',
       status: 'failed',
-      provider: null,
-      model: null,
       served_by: null,
       cache: null,
       degraded: false,

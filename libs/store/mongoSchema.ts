@@ -192,8 +192,9 @@ export function fromFeedbackDocument(doc: Record<string, unknown>): FeedbackReco
  */
 export function experimentRowsPipeline(clientId: string | null, experimentId: string, sinceIso: string): PipelineStage[] {
   const fields: Record<string, unknown> = {};
-  // A stored document keeps the job id as `_id` (toJobDocument), not `id`.
-  for (const [name, path] of Object.entries(EXPERIMENT_ROW_PATHS)) fields[name] = path === 'id' ? '$_id' : `$${path}`;
+  for (const [name, path] of Object.entries(EXPERIMENT_ROW_PATHS)) fields[name] = `$${path}`;
+  // A job without a user is its own unit; a stored document keeps the job id as `_id` (toJobDocument), not `id`.
+  fields['unit'] = { $ifNull: [`$${EXPERIMENT_ROW_PATHS.unit}`, '$_id'] };
   const client = clientId === null ? {} : { client_id: { $eq: clientId } };
   return [
     { $match: { ...client, 'experiment.id': { $eq: experimentId }, created_at: { $gte: sinceIso } } },

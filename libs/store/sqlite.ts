@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { GatewayError } from '../errors/index.ts';
-import { EXPERIMENT_ROW_PATHS, experimentRowFromValues } from './experimentRow.ts';
+import { EXPERIMENT_ROW_PATHS, experimentRowFromValues, UNIT_FALLBACK_PATH } from './experimentRow.ts';
 import { FINISHED_ROW_PATHS, toFinishedRow } from './finishedRow.ts';
 import { classifySqliteError } from './sqliteErrors.ts';
 import { searchPage } from './searchPage.ts';
@@ -93,7 +93,10 @@ DROP INDEX IF EXISTS jobs_client_created;
 // written by any version of the code (a rolling upgrade) are copied too, and a rating given later
 // lands on its row. Changing EXPERIMENT_ROW_PATHS therefore needs a new schema version that drops
 // these triggers and refills the table.
-const ROW_FIELDS_SQL = (doc: string) => `json_extract(${doc}, ${Object.values(EXPERIMENT_ROW_PATHS).map((p) => `'$.${p}'`).join(', ')})`;
+const ROW_FIELDS_SQL = (doc: string) =>
+  `json_array(${Object.entries(EXPERIMENT_ROW_PATHS)
+    .map(([name, p]) => (name === 'unit' ? `coalesce(json_extract(${doc}, '$.${p}'), json_extract(${doc}, '$.${UNIT_FALLBACK_PATH}'))` : `json_extract(${doc}, '$.${p}')`))
+    .join(', ')})`;
 const RATING_OF = (job: string) => `(SELECT rating FROM feedback WHERE job_id = ${job}.id AND client_id = ${job}.client_id)`;
 const V4_SCHEMA = `
 CREATE TABLE IF NOT EXISTS experiment_rows (

@@ -114,8 +114,6 @@ export interface FeedbackRecord {
 export interface ExperimentRow {
   variant: string;
   status: JobStatus;
-  provider: string | null;
-  model: string | null;
   /** Null on records written before `served_by` existed, and on jobs that were never answered. */
   served_by: ServedBy | null;
   cache: 'hit' | 'miss' | null;

@@ -270,8 +270,6 @@ export function describeJobStoreConformance(
       expect(rows.find((r) => r.rating !== null)).toEqual({
         variant: 'gpt4',
         status: 'completed',
-        provider: 'openai',
-        model: 'gpt-4',
         served_by: 'provider',
         cache: 'miss',
         degraded: false,
@@ -292,8 +290,6 @@ export function describeJobStoreConformance(
       expect(rows.find((r) => r.status === 'failed')).toEqual({
         variant: 'claude',
         status: 'failed',
-        provider: null,
-        model: null,
         served_by: null,
         cache: null,
         degraded: false,

@@ -425,7 +425,7 @@ describe('GET /v1/experiments/:id/report', () => {
     expect(a).toMatchObject({ variant: 'gpt4', jobs: 32, completed: 31, failed: 1, rejected: 0, served_by: { provider: 30, cache: 1 }, rating: { n: 30, mean: { estimate: 4 } }, provider_latency_ms: { p50: { estimate: 1500 } } });
     expect(b).toMatchObject({ variant: 'claude', jobs: 32, completed: 32, failed: 0, served_by: { provider: 30, failover: 2 }, rating: { n: 30, mean: { estimate: 3 } } });
     expect(answer.body.comparisons[0]).toMatchObject({ a: 'gpt4', b: 'claude' });
-    expect(ratingTest(answer.body)).toMatchObject({ test: 'welch_t', difference: 1, winner: 'gpt4' });
+    expect(ratingTest(answer.body)).toMatchObject({ test: 'welch_t', difference: expect.closeTo(1, 9), winner: 'gpt4' });
     expect(ratingTest(answer.body)!.p_value!).toBeLessThan(0.001);
     expect(answer.body.verdict.text).toContain('gpt4 is rated higher by 1');
 
