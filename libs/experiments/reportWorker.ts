@@ -5,8 +5,6 @@
  * Reading a month of rows and the statistics take seconds of CPU: here they never hold up the
  * API's event loop.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isGatewayError } from '../errors/index.ts';
 import { openJobStore } from '../store/open.ts';
@@ -16,14 +14,11 @@ import { buildReport } from './reportRequest.ts';
 import { seededExperimentRows, twoVariantExperiment } from './sampleRows.ts';
 import type { ReportThreadReply, ReportThreadMessage } from './reportThread.ts';
 
-/** Nice value of the report thread: above the API thread's 0, so on a busy machine requests are served first. */
-const REPORT_THREAD_NICE = 10;
 
 /** Made-up rows the thread analyses once when it starts, so the first real report runs compiled code. */
 const WARM_UP_ROWS = 20_000;
 
 const { databaseUrl } = workerData as { databaseUrl: string };
-lowerThreadPriority();
 let store: Promise<JobStore> | undefined;
 warmUp();
 
@@ -71,17 +66,4 @@ function warmUp(): void {
 function errorData(e: unknown): Extract<ReportThreadReply, { ok: false }>['error'] {
   if (isGatewayError(e)) return { code: e.code, message: e.message, status: e.status, details: e.details, retryAfterSeconds: e.retryAfterSeconds };
   return { code: 'report_failed', message: `The report could not be built: ${e instanceof Error ? e.message : String(e)}.`, status: 500, details: [] };
-}
-
-/**
- * On Linux a thread has a nice value of its own (setpriority by thread id), so only this thread
- * yields to the API's; elsewhere /proc/thread-self does not exist and nothing changes.
- */
-function lowerThreadPriority(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, REPORT_THREAD_NICE);
-  } catch {
-    // Not Linux, or not allowed: the report runs at the process's priority.
-  }
 }
