@@ -110,6 +110,9 @@ announceReady(log, { host: bound.address, port: bound.port, allInterfaces: bound
 void checkRedisPersistence(env.redis, log);
 
 onShutdown(log, [
+  // Reports first: a report being built or waiting holds its HTTP request open for up to 30 s,
+  // which would keep the server from closing; closed, they answer 503 shutting_down at once.
+  ['reports', () => reports.close()],
   ['http', () => new Promise((resolve) => server.close(resolve))],
   ['config', async () => (configSync.close(), config.close())],
   ['audit', () => audit.close()],
@@ -117,6 +120,5 @@ onShutdown(log, [
   ['queue', () => queue.close()],
   ['webhook queue', () => webhookQueue.close()],
   ['redis', () => connection.quit()],
-  ['reports', () => reports.close()],
   ['store', () => store.close()],
 ]);

@@ -23,6 +23,7 @@ function row(overrides: Partial<ExperimentRow>): ExperimentRow {
     degree_level: 'bachelor',
     experience_band: '0-2',
     holdout: false,
+    assignment_known: true,
     ...overrides,
   };
 }
@@ -157,5 +158,13 @@ describe('analyseCosts', () => {
       return performance.now() - started;
     });
     expect(Math.min(...timings)).toBeLessThan(300);
+  });
+
+  it('a row without a creation date counts in the totals but in no day', () => {
+    const input = { variants: [{ name: 'gpt4', weight: 1 }], now: new Date('2026-12-03T12:00:00.000Z'), since: '2026-11-03T00:00:00.000Z' };
+    const r = analyseCosts([row({ cost_usd: 0.01, created_at: '' }), row({ cost_usd: 0.02, created_at: '2026-12-02T10:00:00.000Z' })], input);
+    expect(r.by_variant).toEqual([{ variant: 'gpt4', usd: 0.03 }]);
+    expect(r.by_day).toEqual([{ day: '2026-12-02', usd: 0.02, by_variant: { gpt4: 0.02 } }]);
+    expect(Number.isFinite(r.alternative_splits[0]!.monthly_usd)).toBe(true);
   });
 });

@@ -75,28 +75,32 @@ export class CostAccumulator {
   add(row: ExperimentRow): void {
     // Integer micro-dollars: sums stay exact however many rows are added.
     const cost = Math.round((row.cost_usd ?? 0) * MICROS_PER_USD);
-    if (this.#firstCreated === null || row.created_at < this.#firstCreated) this.#firstCreated = row.created_at;
+    // A row without a creation date (never written by the stores) counts in every total but no day.
+    const dated = row.created_at.length >= 10;
+    if (dated && (this.#firstCreated === null || row.created_at < this.#firstCreated)) this.#firstCreated = row.created_at;
     addTo(this.#byCategory[0]!, row.sector, cost);
     addTo(this.#byCategory[1]!, row.degree_level, cost);
     addTo(this.#byCategory[2]!, row.experience_band, cost);
     // Rows come mostly in time order: reuse the previous row's day rather than slicing and hashing.
     let dayTally = this.#dayTally;
-    if (dayTally === undefined || !row.created_at.startsWith(dayTally.day)) {
+    if (!dated) dayTally = undefined;
+    else if (dayTally === undefined || !row.created_at.startsWith(dayTally.day)) {
       const day = row.created_at.slice(0, 10);
       dayTally = this.#byDay.get(day);
       if (!dayTally) this.#byDay.set(day, (dayTally = { day, micros: 0, byVariant: new Map() }));
       this.#dayTally = dayTally;
     }
-    const day = dayTally.day;
-    dayTally.micros += cost;
-    if (day.startsWith(this.#month)) {
-      this.#monthSpentMicros += cost;
-      if (this.#firstDayThisMonth === null || day < this.#firstDayThisMonth) this.#firstDayThisMonth = day;
+    if (dayTally) {
+      dayTally.micros += cost;
+      if (dayTally.day.startsWith(this.#month)) {
+        this.#monthSpentMicros += cost;
+        if (this.#firstDayThisMonth === null || dayTally.day < this.#firstDayThisMonth) this.#firstDayThisMonth = dayTally.day;
+      }
     }
     if (row.status === 'completed') this.#times.add(row);
     if (row.variant === '') return;
 
-    addTo(dayTally.byVariant, row.variant, cost);
+    if (dayTally) addTo(dayTally.byVariant, row.variant, cost);
     let tally = this.#variants.get(row.variant);
     if (!tally) this.#variants.set(row.variant, (tally = newTally()));
     tally.micros += cost;

@@ -102,7 +102,14 @@ export class ReportThread implements ReportRunner {
     const pending = this.#waiting.shift();
     if (!pending) return;
     this.#running = pending;
-    this.#thread().postMessage({ kind: 'report', id: pending.id, request: pending.request } satisfies ReportThreadMessage);
+    try {
+      this.#thread().postMessage({ kind: 'report', id: pending.id, request: pending.request } satisfies ReportThreadMessage);
+    } catch (e) {
+      // The thread could not be started (or the request not sent): answer this one, try the next.
+      this.#running = undefined;
+      this.#settle(pending, unavailable('report_failed', `The report thread could not take the request (${e instanceof Error ? e.message : String(e)}); ask again.`, 1, e));
+      this.#next();
+    }
   }
 
   #thread(): Worker {

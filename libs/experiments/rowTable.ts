@@ -55,6 +55,8 @@ export interface RowTable {
   degraded: Uint8Array;
   /** 1 for a job the variant's own model answered (servedByOwnModel). */
   modelServed: Uint8Array;
+  /** 1 for a row whose category and holdout were recorded (ExperimentRow.assignment_known). */
+  assignmentKnown: Uint8Array;
   /** US dollars (0 when the row has none). */
   cost: Float64Array;
   inputTokens: Float64Array;
@@ -100,7 +102,7 @@ export function rowTable(rows: Iterable<ExperimentRow>, configuredVariants: read
 }
 
 /** Columns a builder fills, grown by doubling. */
-type Columns = Pick<RowTable, 'arm' | 'unit' | 'status' | 'servedBy' | 'degraded' | 'modelServed' | 'cost' | 'inputTokens' | 'outputTokens' | 'latency' | 'rating'> & {
+type Columns = Pick<RowTable, 'arm' | 'unit' | 'status' | 'servedBy' | 'degraded' | 'modelServed' | 'assignmentKnown' | 'cost' | 'inputTokens' | 'outputTokens' | 'latency' | 'rating'> & {
   sector: Int32Array;
   degree_level: Int32Array;
   experience_band: Int32Array;
@@ -123,6 +125,7 @@ function columns(capacity: number, from?: Columns): Columns {
     servedBy: grow(Uint8Array, from?.servedBy),
     degraded: grow(Uint8Array, from?.degraded),
     modelServed: grow(Uint8Array, from?.modelServed),
+    assignmentKnown: grow(Uint8Array, from?.assignmentKnown),
     cost: grow(Float64Array, from?.cost),
     inputTokens: grow(Float64Array, from?.inputTokens),
     outputTokens: grow(Float64Array, from?.outputTokens),
@@ -168,6 +171,7 @@ export class RowTableBuilder {
     t.servedBy[i] = servedByCode(row.served_by);
     t.degraded[i] = row.status === 'completed' && row.degraded ? 1 : 0;
     t.cost[i] = row.cost_usd ?? 0;
+    t.assignmentKnown[i] = row.assignment_known ? 1 : 0;
     if (!servedByOwnModel(row)) return;
     t.modelServed[i] = 1;
     t.inputTokens[i] = row.input_tokens ?? 0;
@@ -206,6 +210,7 @@ export class RowTableBuilder {
       servedBy: cut(t.servedBy),
       degraded: cut(t.degraded),
       modelServed: cut(t.modelServed),
+      assignmentKnown: cut(t.assignmentKnown),
       cost: cut(t.cost),
       inputTokens: cut(t.inputTokens),
       outputTokens: cut(t.outputTokens),

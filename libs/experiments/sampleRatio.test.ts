@@ -66,4 +66,17 @@ describe('sampleRatioCheck', () => {
   test('no units: nothing to check, no mismatch', () => {
     expect(check([experimentRow('', { status: 'failed', served_by: null })])).toMatchObject({ statistic: null, p_value: null, mismatch: false, observed: {} });
   });
+
+  test('jobs recorded before categories and held-out units were stored are left out, and the note says so', () => {
+    const withHoldout = twoVariantExperiment({ holdout: 0.2 });
+    // Held-out units of the old records were never written: counting the old rows would make the
+    // holdout arm look starved (a false mismatch).
+    const rows = [...units('gpt4', 400), ...units('claude', 400), ...units('gpt4', 200, { holdout: true }, 1, 'held')];
+    const old = [...units('gpt4', 900, { assignment_known: false }, 1, 'old-g'), ...units('claude', 900, { assignment_known: false }, 1, 'old-c')];
+    const r = check([...rows, ...old], withHoldout);
+    expect(r.observed).toEqual({ gpt4: 400, claude: 400, holdout: 200 });
+    expect(r.mismatch).toBe(false);
+    expect(r.note).toMatch(/1800 job\(s\) recorded before jobs carried their category/);
+    expect(check([...rows, ...old.map((row) => ({ ...row, assignment_known: true }))], withHoldout).mismatch).toBe(true);
+  });
 });

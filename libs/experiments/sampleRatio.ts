@@ -24,7 +24,7 @@ interface SegmentCount {
 }
 
 /** Distinct units per segment (override index, -1 for the default weights) and arm; units seen in more than one arm. */
-function countUnits(table: RowTable, experiment: Experiment): { segments: Map<number, SegmentCount>; inSeveralArms: number } {
+function countUnits(table: RowTable, experiment: Experiment): { segments: Map<number, SegmentCount>; inSeveralArms: number; unknownRows: number } {
   const { sector, degree_level, experience_band } = table.categories;
   const categoryOf = (i: number) => ({ sector: sector.names[sector.index[i]!]!, degree_level: degree_level.names[degree_level.index[i]!]!, experience_band: experience_band.names[experience_band.index[i]!]! });
   const segmentOfCategory = new Map<number, number>();
@@ -34,9 +34,15 @@ function countUnits(table: RowTable, experiment: Experiment): { segments: Map<nu
   const firstArm = new Int32Array(table.units).fill(-1);
   const severalArms = new Uint8Array(table.units);
   let inSeveralArms = 0;
+  let unknownRows = 0;
   for (let i = 0; i < table.rows; i++) {
     const arm = table.arm[i]!;
     if (arm === UNASSIGNED) continue;
+    // Older records lack the category (so the segment) and never name held-out units.
+    if (!table.assignmentKnown[i]) {
+      unknownRows++;
+      continue;
+    }
     const key = (sector.index[i]! * degree_level.names.length + degree_level.index[i]!) * experience_band.names.length + experience_band.index[i]!;
     let segment = segmentOfCategory.get(key);
     if (segment === undefined) {
@@ -58,14 +64,18 @@ function countUnits(table: RowTable, experiment: Experiment): { segments: Map<nu
       inSeveralArms++;
     }
   }
-  return { segments, inSeveralArms };
+  return { segments, inSeveralArms, unknownRows };
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** The check over the rows of the report's window (holdout rows included, unassigned ones not). */
 export function sampleRatioCheck(table: RowTable, experiment: Experiment): SampleRatioCheck {
-  const { segments, inSeveralArms } = countUnits(table, experiment);
+  const { segments, inSeveralArms, unknownRows } = countUnits(table, experiment);
+  const older =
+    unknownRows > 0
+      ? ` ${unknownRows} job(s) recorded before jobs carried their category and held-out units are left out of this check (their segment and holdout are unknown); a window starting after the upgrade checks every job.`
+      : '';
   const holdout = experiment.holdout ?? 0;
   const armName = (arm: number) => (arm === table.holdoutArm ? HOLDOUT_ARM : table.variants[arm]!);
   const srmSegments: SrmSegment[] = [...segments.values()].map((segment) => ({
@@ -74,7 +84,7 @@ export function sampleRatioCheck(table: RowTable, experiment: Experiment): Sampl
   }));
   const base = { test: 'chi_square', counted: 'units', alpha: SRM_ALPHA } as const;
   if (srmSegments.length === 0) {
-    return { ...base, observed: {}, expected: {}, statistic: null, df: null, p_value: null, mismatch: false, note: 'No units in the window yet: nothing to check.' };
+    return { ...base, observed: {}, expected: {}, statistic: null, df: null, p_value: null, mismatch: false, note: `No units in the window yet: nothing to check.${older}` };
   }
   const r = sampleRatioMismatch(srmSegments);
   const severalArms =
@@ -93,6 +103,6 @@ export function sampleRatioCheck(table: RowTable, experiment: Experiment): Sampl
     df: r.df,
     p_value: r.pValue,
     mismatch: r.mismatch,
-    note: verdict + overrides + severalArms,
+    note: verdict + overrides + severalArms + older,
   };
 }

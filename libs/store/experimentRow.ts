@@ -27,7 +27,7 @@ export const EXPERIMENT_ROW_PATHS = {
   degree_level: 'category.degree_level',
   experience_band: 'category.experience_band',
   holdout: 'experiment.holdout',
-} as const satisfies Record<Exclude<keyof ExperimentRow, 'rating'>, string>;
+} as const satisfies Record<Exclude<keyof ExperimentRow, 'rating' | 'assignment_known'>, string>;
 
 /** Where the unit comes from when the job has no user id: the job id (each adapter applies it in its query). */
 export const UNIT_FALLBACK_PATH = 'id';
@@ -72,5 +72,7 @@ export function experimentRowFromValues(v: readonly unknown[], rating: unknown):
     degree_level: str(v[at.degree_level]) ?? UNKNOWN,
     experience_band: str(v[at.experience_band]) ?? UNKNOWN,
     holdout: holdout === true || holdout === 1,
+    // Every record written since jobs carry their category has the sector as a string.
+    assignment_known: typeof v[at.sector] === 'string',
   };
 }

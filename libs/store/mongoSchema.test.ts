@@ -194,6 +194,7 @@ describe('experimentRowsPipeline', () => {
       degree_level: 'unknown',
       experience_band: 'unknown',
       holdout: false,
+      assignment_known: false,
     });
     expect(toExperimentRow({ variant: 'claude', status: 'completed', degraded: 1, cache: 'hit', rating: 5 })).toMatchObject({ degraded: true, cache: 'hit', rating: 5 });
   });

@@ -139,6 +139,12 @@ export interface ExperimentRow {
   experience_band: string;
   /** True for a unit the holdout kept out of the experiment (served by the control, outside the comparison). */
   holdout: boolean;
+  /**
+   * False for a record written before jobs carried their category and held-out units were
+   * recorded: its category reads `unknown` and its unit's holdout is not known, so the
+   * sample-ratio check leaves it out.
+   */
+  assignment_known: boolean;
 }
 
 /** A job's place in search order (created_at, then id): where the next page resumes. */

@@ -286,6 +286,7 @@ export function describeJobStoreConformance(
         degree_level: 'unknown',
         experience_band: 'unknown',
         holdout: false,
+        assignment_known: false,
       } satisfies ExperimentRow);
       expect(rows.find((r) => r.status === 'failed')).toEqual({
         variant: 'claude',
@@ -306,6 +307,7 @@ export function describeJobStoreConformance(
         degree_level: 'unknown',
         experience_band: 'unknown',
         holdout: false,
+        assignment_known: false,
       } satisfies ExperimentRow);
       expect(rows.find((r) => r.served_by === 'degraded')).toMatchObject({ variant: 'gpt4', degraded: true, rating: null });
       expect(rows.find((r) => r.served_by === 'failover')).toMatchObject({ variant: 'claude', rating: null });
@@ -326,9 +328,9 @@ export function describeJobStoreConformance(
 
       const rows = await store.experimentRows(null, experimentId, at(5));
       expect(rows).toHaveLength(2);
-      expect(rows.find((r) => r.created_at === at(10))).toMatchObject({ ...category, holdout: false, unit: a.user_id, queue_latency_ms: 120, rating: null });
+      expect(rows.find((r) => r.created_at === at(10))).toMatchObject({ ...category, holdout: false, assignment_known: true, unit: a.user_id, queue_latency_ms: 120, rating: null });
       // Without a user the job itself is the unit.
-      expect(rows.find((r) => r.created_at === at(20))).toMatchObject({ holdout: true, unit: heldOut.id, sector: 'unknown', rating: 4 });
+      expect(rows.find((r) => r.created_at === at(20))).toMatchObject({ holdout: true, unit: heldOut.id, sector: 'unknown', rating: 4, assignment_known: false });
       expect(await store.experimentRows('client-b', experimentId, at(5))).toEqual([expect.objectContaining({ holdout: true })]);
     });
 
