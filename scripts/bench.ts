@@ -1,11 +1,13 @@
 // `npm run bench`: measures the gateway against the performance targets of the README (Benchmarks), each figure
 // beside a baseline measured in the same run, and prints one table with PASS/FAIL per target.
 // Targets are reported, not enforced: the exit code is 0 unless the bench itself fails.
+// The figures are also written, for machines, to bench/results.json (see results.ts).
 // Options: --only budget,intake,e2e,report   --jobs N (e2e, default 10000)   --workers N (default 1)
 //          --report (the report section alone, as --only report)   --report-jobs N (300000)
 //          --worker-concurrency N (200)   --connections N (64)   --rate N (budget, 1000/s)
 //          --budget-seconds S (5)   --warmup S (intake, 5)   --measure S (intake, 10)
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { createRedis, exitUnlessRedis } from '../libs/redis/connection.ts';
 import { localRedisPid } from './bench/cpu.ts';
@@ -15,8 +17,10 @@ import { runBudget } from './bench/budget.ts';
 import { runIntake } from './bench/intake.ts';
 import { runE2e } from './bench/e2e.ts';
 import { runReport } from './bench/report.ts';
+import { writeResults } from './bench/results.ts';
 
 const SECTIONS = ['budget', 'intake', 'e2e', 'report'] as const;
+const RESULTS_PATH = fileURLToPath(new URL('../bench/results.json', import.meta.url));
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -100,6 +104,8 @@ try {
     console.log(`[${section}] done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   }
   console.log(formatTable(rows));
+  await writeResults(RESULTS_PATH, rows);
+  console.log(`\nfigures written to ${RESULTS_PATH}`);
   const passed = rows.filter((r) => r.pass === true).length;
   const failed = rows.filter((r) => r.pass === false).length;
   console.log(`\ntotal time ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -126,8 +126,8 @@ export async function runBudget(o: BudgetOptions): Promise<{ rows: Row[]; detail
     const r = real.latency;
     const b = base.latency;
     const rows: Row[] = [
-      { section: 'budget', figure: `reserve+settle p50 @${o.rate}/s`, measured: ms(r.p50), baseline: `2xPING ${ms(b.p50)}`, ratio: ratio(r.p50, b.p50), target: '-', pass: null },
-      { section: 'budget', figure: `reserve+settle p95 @${o.rate}/s`, measured: ms(r.p95), baseline: `2xPING ${ms(b.p95)}`, ratio: ratio(r.p95, b.p95), target: '-', pass: null },
+      { section: 'budget', figure: `reserve+settle p50 @${o.rate}/s`, measured: ms(r.p50), baseline: `2xPING ${ms(b.p50)}`, ratio: ratio(r.p50, b.p50), target: '-', pass: null, name: 'budget_reserve_settle_p50_ms', value: r.p50, unit: 'ms', baselineValue: b.p50 },
+      { section: 'budget', figure: `reserve+settle p95 @${o.rate}/s`, measured: ms(r.p95), baseline: `2xPING ${ms(b.p95)}`, ratio: ratio(r.p95, b.p95), target: '-', pass: null, name: 'budget_reserve_settle_p95_ms', value: r.p95, unit: 'ms', baselineValue: b.p95 },
       {
         section: 'budget',
         figure: `reserve+settle p99 @${o.rate}/s`,
@@ -136,6 +136,10 @@ export async function runBudget(o: BudgetOptions): Promise<{ rows: Row[]; detail
         ratio: ratio(r.p99, b.p99),
         target: '<= 1 ms',
         pass: r.p99 <= 1 && failures === 0,
+        name: 'budget_reserve_settle_p99_ms',
+        value: r.p99,
+        unit: 'ms',
+        baselineValue: b.p99,
       },
     ];
     const line = (name: string, x: OpenLoopResult) =>

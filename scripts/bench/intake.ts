@@ -20,7 +20,7 @@ import { CpuMeter } from './cpu.ts';
 import { redisMeter } from './redisStats.ts';
 import { createRedis } from '../../libs/redis/connection.ts';
 import { closedLoop, jsonPost } from './loadgen.ts';
-import { ms, percentiles, rate, ratio, type Row } from './stats.ts';
+import { ms, percentiles, rate, ratio, ratioValue, type Row } from './stats.ts';
 
 export interface IntakeOptions {
   redisUrl: string;
@@ -159,9 +159,13 @@ export async function runIntake(o: IntakeOptions): Promise<{ rows: Row[]; detail
         ratio: ratio(api.rps, bare.rps),
         target: '>= 0.60x bare',
         pass: api.rps >= 0.6 * bare.rps && ok(api) && ok(bare),
+        name: 'intake_ratio',
+        value: ratioValue(api.rps, bare.rps),
+        unit: 'ratio',
+        baselineValue: null,
       },
-      { section: 'intake', figure: 'POST /v1/jobs latency p50', measured: ms(a.p50), baseline: `bare ${ms(b.p50)}`, ratio: ratio(a.p50, b.p50), target: '-', pass: null },
-      { section: 'intake', figure: 'POST /v1/jobs latency p99', measured: ms(a.p99), baseline: `bare ${ms(b.p99)}`, ratio: ratio(a.p99, b.p99), target: '-', pass: null },
+      { section: 'intake', figure: 'POST /v1/jobs latency p50', measured: ms(a.p50), baseline: `bare ${ms(b.p50)}`, ratio: ratio(a.p50, b.p50), target: '-', pass: null, name: 'intake_p50_ms', value: a.p50, unit: 'ms', baselineValue: b.p50 },
+      { section: 'intake', figure: 'POST /v1/jobs latency p99', measured: ms(a.p99), baseline: `bare ${ms(b.p99)}`, ratio: ratio(a.p99, b.p99), target: '-', pass: null, name: 'intake_p99_ms', value: a.p99, unit: 'ms', baselineValue: b.p99 },
     ];
     const line = (s: Side, p: ReturnType<typeof percentiles>) =>
       `  ${s.name.padEnd(5)} ${rate(s.rps, ' req/s').padStart(12)}  p50 ${ms(p.p50)}  p95 ${ms(p.p95)}  p99 ${ms(p.p99)}  max ${ms(p.max)}` +

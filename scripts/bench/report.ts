@@ -103,8 +103,8 @@ export async function runReport(o: ReportBenchOptions): Promise<{ rows: Row[]; d
       details.push(`  reports: ${times.map((t) => ms(t)).join(', ')} (max ${ms(slowest)}); ${counted.toLocaleString('en-US')} jobs in the variants`);
       details.push(`  GET /v1/jobs/:id every ${POLL_EVERY_MS} ms meanwhile: ${poll.count} polls, p50 ${ms(poll.p50)}, p99 ${ms(poll.p99)}, max ${ms(poll.max)}${polls.failures ? `, ${polls.failures} not 200` : ''}`);
       const rows: Row[] = [
-        { section: 'report', figure: `report of ${jobs.toLocaleString('en-US')} jobs (max of ${count})`, measured: ms(slowest), baseline: '-', ratio: '-', target: `<= ${REPORT_TARGET_MS} ms`, pass: slowest <= REPORT_TARGET_MS },
-        { section: 'report', figure: 'GET /v1/jobs/:id p99 during reports', measured: ms(poll.p99), baseline: '-', ratio: '-', target: `< ${POLL_P99_TARGET_MS} ms`, pass: poll.p99 < POLL_P99_TARGET_MS && polls.failures === 0 },
+        { section: 'report', figure: `report of ${jobs.toLocaleString('en-US')} jobs (max of ${count})`, measured: ms(slowest), baseline: '-', ratio: '-', target: `<= ${REPORT_TARGET_MS} ms`, pass: slowest <= REPORT_TARGET_MS, name: `report_ms_max_of_${count}`, value: slowest, unit: 'ms', baselineValue: null },
+        { section: 'report', figure: 'GET /v1/jobs/:id p99 during reports', measured: ms(poll.p99), baseline: '-', ratio: '-', target: `< ${POLL_P99_TARGET_MS} ms`, pass: poll.p99 < POLL_P99_TARGET_MS && polls.failures === 0, name: 'report_poll_p99_ms', value: poll.p99, unit: 'ms', baselineValue: null },
       ];
       return { rows, details };
     } finally {

@@ -33,13 +33,27 @@ export function rate(v: number, unit = '/s'): string {
   return `${Math.round(v).toLocaleString('en-US')}${unit}`;
 }
 
-/** `0.62x`. */
-export function ratio(a: number, b: number): string {
-  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return 'n/a';
-  return `${(a / b).toFixed(2)}x`;
+/** `a / b`, NaN when either is not finite or `b` is 0. */
+export function ratioValue(a: number, b: number): number {
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return NaN;
+  return a / b;
 }
 
-/** One line of the final table. `pass` is null for figures without a target. */
+/** `0.62x`. */
+export function ratio(a: number, b: number): string {
+  const r = ratioValue(a, b);
+  return Number.isFinite(r) ? `${r.toFixed(2)}x` : 'n/a';
+}
+
+/** Unit of a figure in `bench/results.json`. */
+export type FigureUnit = 'ratio' | 'ms' | 'req/s';
+
+/**
+ * One line of the final table. `pass` is null for figures without a target. `name`, `value`, `unit`
+ * and `baselineValue` are the same figure for machines (`bench/results.json`): `name` is stable
+ * snake_case, `baselineValue` is the same-run baseline in `unit`, null when the figure has none
+ * (a ratio already contains its baseline).
+ */
 export interface Row {
   section: string;
   figure: string;
@@ -48,6 +62,10 @@ export interface Row {
   ratio: string;
   target: string;
   pass: boolean | null;
+  name: string;
+  value: number;
+  unit: FigureUnit;
+  baselineValue: number | null;
 }
 
 /** The final table, aligned, with PASS/FAIL in the last column. */
