@@ -8,6 +8,10 @@ describe('isRedisUnavailable', () => {
     ["Cluster isn't ready and enableOfflineQueue options is false", true],
     ['CLUSTERDOWN The cluster is down', true],
     ['TRYAGAIN Multiple keys request during rehashing of slot', true],
+    // A transaction queued on a node that lost its slot in a failover (seen in test/e2e/redisCluster.test.ts).
+    ['MOVED 5903 127.0.0.1:32911', true],
+    ['ASK 5903 127.0.0.1:32911', true],
+    ['ERR MOVED is not a command I know', false],
     ['Too many Cluster redirections. Last error: Error: Connection is closed.', true],
     ["READONLY You can't write against a read only replica.", true],
     ['LOADING Redis is loading the dataset in memory', true],

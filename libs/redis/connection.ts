@@ -81,7 +81,10 @@ function credentialsOf(url: string): Pick<IoRedisOptions, 'username' | 'password
 
 // ioredis's own words for a command that Redis did not answer or could not be sent; the last ones
 // are a cluster's (no slot owner reachable, or mid-failover) and pass like a single server's outage.
-const UNAVAILABLE = /^(Command timed out|Stream isn't writeable|Connection is closed|Reached the max retries per request limit|Cluster isn't ready|CLUSTERDOWN|TRYAGAIN|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available)/;
+// MOVED and ASK reach us only when ioredis could not follow the redirection itself (a transaction
+// queued against a node that just lost the slot): the node executed nothing, and ioredis has
+// refreshed its slot map, so a retry goes to the new owner.
+const UNAVAILABLE = /^(Command timed out|Stream isn't writeable|Connection is closed|Reached the max retries per request limit|Cluster isn't ready|CLUSTERDOWN|TRYAGAIN|MOVED \d+ |ASK \d+ |Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available)/;
 // A node mid-failover or restarting refused to write (nothing was written); a Lua script that met
 // it wraps the answer in its own error ("ERR Error running script ... -READONLY ..."), so look anywhere.
 const NODE_NOT_WRITABLE = /(^|[\s:-])(READONLY You can't write|MASTERDOWN|LOADING Redis is loading|CLUSTERDOWN|TRYAGAIN)/;
