@@ -6,6 +6,7 @@
 import { quickselect } from 'simple-statistics';
 import type { ExperimentRow, ServedBy } from '../store/types.ts';
 import type { CostAnalysis, TimePercentiles } from './reportTypes.ts';
+import { CATEGORY_FIELDS, servedByOwnModel } from './rowTable.ts';
 
 /** What the cost analysis needs beyond the rows. */
 export interface CostInput {
@@ -19,7 +20,6 @@ export interface CostInput {
 
 const DAY_MS = 86_400_000;
 const MICROS_PER_USD = 1_000_000;
-const CATEGORY_FIELDS = ['sector', 'degree_level', 'experience_band'] as const;
 const CACHE_PATHS: ReadonlySet<ServedBy> = new Set(['cache', 'stale_cache', 'category_cache']);
 
 /**
@@ -108,7 +108,7 @@ export class CostAccumulator {
     if (!row.holdout) this.#assignedJobs++;
     if (row.status !== 'completed') return;
     if (CACHE_PATHS.has(row.served_by as ServedBy) || row.cache === 'hit') tally.cacheServed++;
-    else if (row.served_by === 'provider' && !row.degraded) {
+    else if (servedByOwnModel(row)) {
       tally.modelServed++;
       tally.modelServedMicros += cost;
     }

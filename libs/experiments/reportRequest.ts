@@ -21,13 +21,11 @@ export interface ReportRequest {
   now: string;
 }
 
-/** The report an analysis answers. */
-export type ExperimentReportBody = ExperimentReport;
 
 /** Builds a report somewhere: in a worker thread (ReportThread) or in this one (inProcessReports). */
 export interface ReportRunner {
   /** The report of `request`; rejects with a GatewayError (503 `report_busy`, `report_timeout`, ...) when it cannot. */
-  run(request: ReportRequest): Promise<ExperimentReportBody>;
+  run(request: ReportRequest): Promise<ExperimentReport>;
   /** Gets ready for the first request now (starts and warms the report thread), not when it comes. @defaultValue no-op */
   warm?(): void;
   /** Stops taking requests and frees what the runner holds. */
@@ -38,7 +36,7 @@ export interface ReportRunner {
 type StreamingStore = Pick<JobStore, 'experimentRows'> & { eachExperimentRow?: (clientId: string | null, experimentId: string, sinceIso: string) => Iterable<ExperimentRow> };
 
 /** Reads the request's rows from `store` and analyses them, streamed when the store can. */
-export async function buildReport(store: StreamingStore, request: ReportRequest): Promise<ExperimentReportBody> {
+export async function buildReport(store: StreamingStore, request: ReportRequest): Promise<ExperimentReport> {
   const rows = store.eachExperimentRow
     ? store.eachExperimentRow(request.clientId, request.experimentId, request.since)
     : await store.experimentRows(request.clientId, request.experimentId, request.since);

@@ -8,7 +8,8 @@ import { Worker } from 'node:worker_threads';
 import { GatewayError, isGatewayError, type ErrorDetail } from '../errors/index.ts';
 import { parseDatabaseUrl } from '../store/open.ts';
 import type { JobStore } from '../store/types.ts';
-import { inProcessReports, type ExperimentReportBody, type ReportRequest, type ReportRunner } from './reportRequest.ts';
+import { inProcessReports, type ReportRequest, type ReportRunner } from './reportRequest.ts';
+import type { ExperimentReport } from './reportTypes.ts';
 
 /** Requests that may wait behind the running one before more are refused with 503 `report_busy`. */
 export const DEFAULT_MAX_WAITING_REPORTS = 4;
@@ -20,7 +21,7 @@ export type ReportThreadMessage = { kind: 'report'; id: number; request: ReportR
 
 /** What the thread answers, per request id. */
 export type ReportThreadReply =
-  | { id: number; ok: true; report: ExperimentReportBody }
+  | { id: number; ok: true; report: ExperimentReport }
   | { id: number; ok: false; error: { code: string; message: string; status: number; details: ErrorDetail[]; retryAfterSeconds?: number | undefined } };
 
 /** Options for ReportThread. */
@@ -38,7 +39,7 @@ export interface ReportThreadOptions {
 interface Pending {
   id: number;
   request: ReportRequest;
-  resolve: (report: ExperimentReportBody) => void;
+  resolve: (report: ExperimentReport) => void;
   reject: (e: GatewayError) => void;
   timer: NodeJS.Timeout;
 }
@@ -61,7 +62,7 @@ export class ReportThread implements ReportRunner {
     };
   }
 
-  run(request: ReportRequest): Promise<ExperimentReportBody> {
+  run(request: ReportRequest): Promise<ExperimentReport> {
     if (this.#closed) return Promise.reject(unavailable('shutting_down', 'The API is shutting down; ask again in a moment.', 1));
     if (this.#waiting.length >= this.#options.maxWaiting) {
       return Promise.reject(
@@ -159,7 +160,7 @@ export class ReportThread implements ReportRunner {
     this.#next();
   }
 
-  #settle(pending: Pending, outcome: ExperimentReportBody | GatewayError): void {
+  #settle(pending: Pending, outcome: ExperimentReport | GatewayError): void {
     clearTimeout(pending.timer);
     if (isGatewayError(outcome)) pending.reject(outcome);
     else pending.resolve(outcome);
