@@ -69,21 +69,33 @@ export class CpuMeter {
     this.#wall = performance.now();
   }
 
-  /** One line: CPU ms per unit of work for each process, and the share of the machine others used. */
+  /** One line: CPU us per unit of work for each process, and the share of the machine others used. */
   stop(units: number, unit = 'job'): string {
+    return this.measure(units, unit).line;
+  }
+
+  /**
+   * CPU per unit of work since start(): the line stop() prints, and the figures as milliseconds per
+   * unit by process name (processes sharing a name, e.g. several workers, are summed; the bench's own
+   * process is `load generator`; a process that could not be read is left out).
+   */
+  measure(units: number, unit = 'job'): { line: string; msPerUnit: Record<string, number> } {
     const wall = performance.now() - this.#wall;
     const parts: string[] = [];
+    const msPerUnit: Record<string, number> = {};
     let ours = 0;
     this.#procs.forEach((p, i) => {
       const before = this.#start[i];
       const after = processCpuMs(p.pid);
       if (before === null || before === undefined || after === null) return;
       ours += after - before;
+      msPerUnit[p.name] = (msPerUnit[p.name] ?? 0) + (after - before) / units;
       parts.push(`${p.name} ${(((after - before) / units) * 1000).toFixed(0)}`);
     });
     const self = process.cpuUsage(this.#self);
     const selfMs = (self.user + self.system) / 1000;
     ours += selfMs;
+    msPerUnit['load generator'] = selfMs / units;
     parts.push(`load generator ${((selfMs / units) * 1000).toFixed(0)}`);
     const m0 = this.#machine;
     const m1 = machineCpuMs();
@@ -93,6 +105,6 @@ export class CpuMeter {
       const busy = m1.busy - m0.busy;
       machine = `; machine ${((busy / capacity) * 100).toFixed(0)}% busy over ${(wall / 1000).toFixed(1)} s, ${(((busy - ours) / capacity) * 100).toFixed(0)}% of it by processes outside this bench`;
     }
-    return `CPU us per ${unit}: ${parts.join(', ')} (sum ${((ours / units) * 1000).toFixed(0)})${machine}`;
+    return { line: `CPU us per ${unit}: ${parts.join(', ')} (sum ${((ours / units) * 1000).toFixed(0)})${machine}`, msPerUnit };
   }
 }
