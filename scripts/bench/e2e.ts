@@ -29,6 +29,8 @@ import { deferCleanup } from './cleanup.ts';
 import { benchConfigDir } from './config.ts';
 import { CpuMeter } from './cpu.ts';
 import { redisMeter } from './redisStats.ts';
+import { chatCompletionBody, startRelay } from './relayBaseline.ts';
+import { runTrace } from './trace.ts';
 import { closedLoop, jsonPost, openLoop } from './loadgen.ts';
 import { ms, percentiles, rate, ratio, ratioValue, type Percentiles, type Row } from './stats.ts';
 
@@ -51,27 +53,33 @@ export interface E2eOptions {
 
 const TARGET_JOBS_PER_S = 2000;
 const TARGET_ADDED_P99_MS = 10;
+/** Worker CPU per job beyond the SDK's own per call, ms. */
+const TARGET_WORKER_OVERHEAD_MS = 0.5;
+/** (API + worker + Redis) CPU per job over the bare relay's CPU per request. */
+const TARGET_CPU_RATIO_TO_RELAY = 2;
+const TARGET_COMMANDS_PER_JOB = 40;
+const TARGET_ROUND_TRIPS_PER_JOB = 4;
+/** Milliseconds of each of the relay's two rounds (after a 500 ms warm-up). */
+const RELAY_ROUND_MS = 2500;
 
-/** Raw provider calls per second: the OpenAI SDK against the simulator, closed loop at `concurrency`. */
-async function sdkBaseline(simulatorUrl: string, concurrency: number, durationMs: number): Promise<{ rps: number; latency: ReturnType<typeof percentiles>; errors: number }> {
+/**
+ * Raw provider calls per second: the OpenAI SDK against the simulator, closed loop at `concurrency`.
+ * Also the SDK's own client-side CPU per call (ms): this process's CPU from the end of the warm-up
+ * until the last call answered, over the calls answered meanwhile (nothing else runs here then).
+ */
+async function sdkBaseline(simulatorUrl: string, concurrency: number, durationMs: number): Promise<{ rps: number; latency: ReturnType<typeof percentiles>; errors: number; cpuMsPerCall: number }> {
   const client = new OpenAI({ baseURL: `${simulatorUrl}/v1`, apiKey: 'sk-bench', maxRetries: 0 });
-  const user = JSON.stringify(careerSubmission(1).input);
-  const call = () =>
-    client.chat.completions.create({
-      model: 'gpt-4',
-      messages: [
-        { role: 'system', content: 'You are an experienced, honest career counsellor.' },
-        { role: 'user', content: `Please draft a career path plan for me.\n${user}` },
-      ],
-      max_completion_tokens: 800,
-      temperature: 0.4,
-    });
+  const body = chatCompletionBody();
+  const call = () => client.chat.completions.create(body);
   const warmupMs = Math.min(1000, durationMs / 4);
   const started = performance.now();
   const from = started + warmupMs;
   const to = from + durationMs - warmupMs;
   const latencies: number[] = [];
   let errors = 0;
+  let cpuFrom: NodeJS.CpuUsage | undefined;
+  let callsAfterFrom = 0;
+  const cpuTimer = setTimeout(() => (cpuFrom = process.cpuUsage()), warmupMs);
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < to) {
@@ -83,11 +91,15 @@ async function sdkBaseline(simulatorUrl: string, concurrency: number, durationMs
           continue;
         }
         const t1 = performance.now();
+        if (cpuFrom) callsAfterFrom++;
         if (t1 >= from && t1 <= to) latencies.push(t1 - t0);
       }
     }),
   );
-  return { rps: (latencies.length / (to - from)) * 1000, latency: percentiles(latencies), errors };
+  clearTimeout(cpuTimer);
+  const cpu = cpuFrom ? process.cpuUsage(cpuFrom) : undefined;
+  const cpuMsPerCall = cpu && callsAfterFrom > 0 ? (cpu.user + cpu.system) / 1000 / callsAfterFrom : NaN;
+  return { rps: (latencies.length / (to - from)) * 1000, latency: percentiles(latencies), errors, cpuMsPerCall };
 }
 
 /** The submission of job `i`, with an input no other job of this run shares (a sure cache miss). */
@@ -180,6 +192,8 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
   try {
     const configDir = benchConfigDir(tmp);
     const databasePath = join(tmp, 'e2e.sqlite');
+    // First, while nothing else of the bench runs: a few jobs one at a time, their Redis traced.
+    const trace = await runTrace({ redisUrl: o.redisUrl, dir: tmp, configDir });
     const system = await startSystem({
       workers: o.workers,
       simulatorKnobs: { openai: { latency: { kind: 'fixed', ms: 0 } }, anthropic: { latency: { kind: 'fixed', ms: 0 } } },
@@ -207,10 +221,19 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
       `e2e: ${o.jobs} jobs with distinct inputs, ${o.workers} worker process(es) x concurrency ${o.workerConcurrency}, simulator latency 0 ms, ${o.connections} submitting connections, prefix {${system.queuePrefix}}`,
     ];
     const rows: Row[] = [];
+    const relay = await startRelay(system.simulatorUrl).catch(async (e: unknown) => {
+      await closeQueue();
+      await stopSystem();
+      throw e;
+    });
     try {
       const concurrency = o.workers * o.workerConcurrency;
+      // CPU baseline: relay rounds before and after the gateway's throughput phase.
+      await relay.round(concurrency, 500, RELAY_ROUND_MS);
       const baseline = await sdkBaseline(system.simulatorUrl, concurrency, o.baselineMs);
-      details.push(`  baseline: OpenAI SDK -> simulator at concurrency ${concurrency}: ${rate(baseline.rps, ' calls/s')}, ${fmt(baseline.latency)}${baseline.errors ? `, ${baseline.errors} errors` : ''}`);
+      details.push(
+        `  baseline: OpenAI SDK -> simulator at concurrency ${concurrency}: ${rate(baseline.rps, ' calls/s')}, ${fmt(baseline.latency)}${baseline.errors ? `, ${baseline.errors} errors` : ''}; SDK CPU ${ms(baseline.cpuMsPerCall)} per call`,
+      );
 
       const run = Date.now().toString(36);
       const port = Number(new URL(system.apiUrl).port);
@@ -227,8 +250,8 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
       const commands = await redisMeter(connection);
       const submitted = await closedLoop({ host: '127.0.0.1', port, connections: o.connections, total: o.jobs, request: (i) => requests[i]! });
       const d1 = await drain(queue, o.timeoutMs);
-      const cpu = meter.stop(o.jobs);
-      const redisLine = await commands.stop(o.jobs);
+      const cpu = meter.measure(o.jobs);
+      const redis = await commands.measure(o.jobs);
       const s = readStore(databasePath, 'throughput');
       const completed = s.statuses.completed ?? 0;
       const spanMs = s.lastCompletedMs - s.firstCreatedMs;
@@ -242,8 +265,8 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
           `${submitted.errors ? `, transport errors ${submitted.errors} (${submitted.firstError})` : ''}`,
         `    drained: ${d1.drained ? 'yes' : `NO, ${d1.remaining} jobs still queued/active after ${o.timeoutMs / 1000} s`}; statuses ${JSON.stringify(s.statuses)}; cache ${JSON.stringify(s.cache)}; served_by ${JSON.stringify(s.servedBy)}`,
         `    first created -> last completed ${(spanMs / 1000).toFixed(2)} s = ${rate(jobsPerS, ' jobs/s')} (from first start: ${rate((completed / (s.lastCompletedMs - s.firstStartedMs)) * 1000, ' jobs/s')})`,
-        `    ${cpu}`,
-        `    ${redisLine}`,
+        `    ${cpu.line}`,
+        `    ${redis.line}`,
         `    latency_ms of its ${completed} completed jobs (saturated: ${concurrency} jobs in flight share the worker's event loop):`,
         ...latencyLines(s),
       );
@@ -260,6 +283,85 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
         unit: 'ratio',
         baselineValue: null,
       });
+      await relay.round(concurrency, 500, RELAY_ROUND_MS);
+      const r = relay.totals;
+      const relayMs = r.cpuMs / r.requests;
+      const workerMs = cpu.msPerUnit.worker ?? NaN;
+      const gatewayMs = (cpu.msPerUnit.api ?? NaN) + workerMs + (cpu.msPerUnit['redis (shared)'] ?? NaN);
+      const overheadMs = workerMs - baseline.cpuMsPerCall;
+      details.push(
+        `  relay (baseline): bare node:http relay -> simulator, ${concurrency} connections, 2 rounds around the throughput phase: ${rate((r.requests / r.durationMs) * 1000, ' req/s')}, CPU ${ms(relayMs)} per request` +
+          ` (statuses ${JSON.stringify(r.statuses)}${r.errors ? `, transport errors ${r.errors} (${r.firstError})` : ''})`,
+        `    gateway CPU per job (API + worker + Redis, throughput phase): ${ms(gatewayMs)} = ${ratio(gatewayMs, relayMs)} the relay's; worker ${ms(workerMs)} - SDK ${ms(baseline.cpuMsPerCall)} = ${ms(overheadMs)} around each call`,
+        ...trace.details,
+      );
+      rows.push(
+        {
+          section: 'e2e',
+          figure: 'worker CPU per job beyond the SDK call',
+          measured: ms(overheadMs),
+          baseline: `SDK alone ${ms(baseline.cpuMsPerCall)}/call`,
+          ratio: ratio(workerMs, baseline.cpuMsPerCall),
+          target: `<= ${TARGET_WORKER_OVERHEAD_MS} ms`,
+          pass: overheadMs <= TARGET_WORKER_OVERHEAD_MS,
+          name: 'worker_overhead_cpu_ms_per_job',
+          value: overheadMs,
+          unit: 'ms',
+          baselineValue: baseline.cpuMsPerCall,
+        },
+        {
+          section: 'e2e',
+          figure: 'CPU per job (API + worker + Redis)',
+          measured: ms(gatewayMs),
+          baseline: `relay ${ms(relayMs)}/request`,
+          ratio: ratio(gatewayMs, relayMs),
+          target: `<= ${TARGET_CPU_RATIO_TO_RELAY.toFixed(2)}x relay`,
+          pass: ratioValue(gatewayMs, relayMs) <= TARGET_CPU_RATIO_TO_RELAY,
+          name: 'gateway_cpu_ratio_to_relay',
+          value: ratioValue(gatewayMs, relayMs),
+          unit: 'ratio',
+          baselineValue: relayMs,
+        },
+        {
+          section: 'e2e',
+          figure: 'Redis commands per job (Lua-internal incl.)',
+          measured: redis.perUnit.toFixed(1),
+          baseline: '-',
+          ratio: '-',
+          target: `<= ${TARGET_COMMANDS_PER_JOB}`,
+          pass: redis.perUnit <= TARGET_COMMANDS_PER_JOB,
+          name: 'redis_commands_per_job',
+          value: redis.perUnit,
+          unit: 'count',
+          baselineValue: null,
+        },
+        {
+          section: 'e2e',
+          figure: 'Redis round trips per job (worker, traced)',
+          measured: String(trace.workerRoundTrips),
+          baseline: '-',
+          ratio: '-',
+          target: `<= ${TARGET_ROUND_TRIPS_PER_JOB}`,
+          pass: trace.workerRoundTrips <= TARGET_ROUND_TRIPS_PER_JOB,
+          name: 'redis_round_trips_per_job',
+          value: trace.workerRoundTrips,
+          unit: 'count',
+          baselineValue: null,
+        },
+        {
+          section: 'e2e',
+          figure: 'Redis round trips per POST (API, traced)',
+          measured: String(trace.apiRoundTrips),
+          baseline: '-',
+          ratio: '-',
+          target: '-',
+          pass: null,
+          name: 'redis_round_trips_per_post',
+          value: trace.apiRoundTrips,
+          unit: 'count',
+          baselineValue: null,
+        },
+      );
 
       // Phase 2: added latency at a load the system sustains (half of what phase 1 reached, at most
       // the 2,000 jobs/s target), open loop, so that queueing behind a backlog is not what is measured.
@@ -309,6 +411,7 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
         { section: 'e2e', figure: 'intake while submitting (phase 1)', measured: rate(submitRps, ' req/s'), baseline: '-', ratio: '-', target: '-', pass: null, name: 'pipeline_intake_rps', value: submitRps, unit: 'req/s', baselineValue: null },
       );
     } finally {
+      await relay.stop();
       await closeQueue();
       await stopSystem();
     }
