@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backgroundReason, label, median, roundTrips, sequence, traceJob, type TraceRecord } from './roundTrips.ts';
+import { backgroundReason, label, longestChain, median, roundTrips, sequence, traceJob, type TraceRecord } from './roundTrips.ts';
 
 const rec = (cmd: string, start: number, end: number, over: Partial<TraceRecord> = {}): TraceRecord => ({ proc: 'worker', conn: 'worker', cmd, start, end, ok: true, ...over });
 
@@ -16,6 +16,20 @@ describe('roundTrips', () => {
 
   it('answers nothing for no commands', () => {
     expect(roundTrips([])).toEqual([]);
+  });
+});
+
+describe('longestChain', () => {
+  it('counts the steps each sent after the one before answered', () => {
+    expect(longestChain([rec('a', 0, 1), rec('b', 2, 3), rec('c', 2.1, 3.2), rec('d', 4, 5)])).toBe(3);
+    expect(longestChain([])).toBe(0);
+  });
+
+  it('is not shortened by a fire-and-forget command that outlasts its step', () => {
+    // settle answers at 3, then addJob is sent; an unawaited hincrby sent at 2.5 answers only at 6.
+    const records = [rec('reserve', 0, 1), rec('settle', 2, 3), rec('hincrby', 2.5, 6), rec('addJob', 3.5, 4.5)];
+    expect(roundTrips(records).length).toBe(2);
+    expect(longestChain(records)).toBe(3);
   });
 });
 

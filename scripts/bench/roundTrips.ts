@@ -84,6 +84,25 @@ export function roundTrips(records: readonly Pick<TraceRecord, 'cmd' | 'start' |
   return out;
 }
 
+/**
+ * The longest chain of commands each sent after the previous one was answered: the round trips a
+ * job waits for if every command depended on all those answered before it was sent. Unlike the busy
+ * periods of roundTrips(), a command nobody waits for (fire and forget) cannot hide the next step by
+ * stretching a busy period until that step is sent; it can still add one when it falls alone in a gap.
+ */
+export function longestChain(records: readonly Pick<TraceRecord, 'start' | 'end'>[]): number {
+  const sorted = [...records].sort((a, b) => a.start - b.start);
+  const depth: number[] = [];
+  let longest = 0;
+  sorted.forEach((r, i) => {
+    let before = 0;
+    for (let j = 0; j < i; j++) if (sorted[j]!.end < r.start) before = Math.max(before, depth[j]!);
+    depth[i] = before + 1;
+    longest = Math.max(longest, depth[i]);
+  });
+  return longest;
+}
+
 /** `budgetReserve+hincrby×2`: a round trip's commands, MULTI/EXEC left out, repeats counted. */
 export function label(trip: RoundTrip): string {
   const counts = new Map<string, number>();
