@@ -11,6 +11,12 @@
  * (a load the system sustains; in phase 1 every job waits behind the whole backlog on the worker's
  * event loop, which is reported too, without a target).
  *
+ * CPU, same run: the worker's CPU per job in phase 1 beside the SDK's own CPU per call (measured in
+ * this process during the SDK baseline), and API + worker + Redis CPU per job beside a bare HTTP
+ * relay's CPU per request (relay.ts, driven in a round before the SDK baseline and one after
+ * phase 1). Redis: commands per job in phase 1 from INFO commandstats, and, before the system
+ * starts, the round trips of a few jobs sent one at a time to a traced system of their own (trace.ts).
+ *
  * The run uses a copy of config/ whose rate limits are raised out of the way (see config.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -221,12 +227,8 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
       `e2e: ${o.jobs} jobs with distinct inputs, ${o.workers} worker process(es) x concurrency ${o.workerConcurrency}, simulator latency 0 ms, ${o.connections} submitting connections, prefix {${system.queuePrefix}}`,
     ];
     const rows: Row[] = [];
-    const relay = await startRelay(system.simulatorUrl).catch(async (e: unknown) => {
-      await closeQueue();
-      await stopSystem();
-      throw e;
-    });
     try {
+      const relay = await startRelay(system.simulatorUrl);
       const concurrency = o.workers * o.workerConcurrency;
       // CPU baseline: relay rounds before and after the gateway's throughput phase.
       await relay.round(concurrency, 500, RELAY_ROUND_MS);
@@ -284,6 +286,8 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
         baselineValue: null,
       });
       await relay.round(concurrency, 500, RELAY_ROUND_MS);
+      // Stopped here, or on a failure by the bench's cleanup (startRelay registered it).
+      await relay.stop();
       const r = relay.totals;
       const relayMs = r.cpuMs / r.requests;
       const workerMs = cpu.msPerUnit.worker ?? NaN;
@@ -411,7 +415,6 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
         { section: 'e2e', figure: 'intake while submitting (phase 1)', measured: rate(submitRps, ' req/s'), baseline: '-', ratio: '-', target: '-', pass: null, name: 'pipeline_intake_rps', value: submitRps, unit: 'req/s', baselineValue: null },
       );
     } finally {
-      await relay.stop();
       await closeQueue();
       await stopSystem();
     }
