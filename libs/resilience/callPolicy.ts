@@ -48,7 +48,7 @@ export interface CallHooks {
  *
  * Each try acquires the breaker (through `hooks.beforeTry` when it takes the permit with its own
  * check; refused: throws CircuitOpenError at once, for failover or the queue), runs `fn` under
- * `settings.timeout_ms`, and records the outcome: retryable errors are
+ * `settings.timeout_ms`, and records the outcome (a success without waiting): retryable errors are
  * breaker failures; fatal ones (a 400 is our bug, not the provider's) are neither success nor
  * failure, and are rethrown without a retry. Retryable errors are retried up to
  * `settings.retry.max_retries` times; after that, or when the provider asks for a wait longer than
@@ -90,11 +90,15 @@ export async function callWithResilience<T>(
     }
     const latencyMs = elapsed(started);
     if (outcome.ok) {
-      await record(breaker, permit, 'success', hooks);
+      // Not awaited: the answer matters more than the bookkeeping, and nothing here depends on the
+      // breaker's next state. The record goes out now, on the connection later acquires use too.
+      void record(breaker, permit, 'success', hooks);
       hooks.onAttempt?.({ provider, status: 200, latencyMs });
       return outcome.value;
     }
 
+    // A failure is awaited: the next try must see it counted (it may open the breaker, or re-open it
+    // after a failed trial), and it is off the happy path.
     const error = outcome.error;
     const cls = classifyResilienceError(error, now());
     const cancelled = hooks.signal?.aborted === true;
@@ -110,12 +114,17 @@ export async function callWithResilience<T>(
   }
 }
 
-// The provider's answer matters more than the breaker's bookkeeping: a failed record is reported, not thrown.
+// The provider's answer matters more than the breaker's bookkeeping: a failed record is reported,
+// never thrown (so a record nobody awaits cannot become an unhandled rejection either).
 async function record(breaker: SharedBreaker, permit: BreakerPermit, outcome: BreakerOutcome, hooks: CallHooks): Promise<BreakerState | undefined> {
   try {
     return await breaker.record(permit, outcome);
   } catch (e) {
-    hooks.onBreakerError?.(e);
+    try {
+      hooks.onBreakerError?.(e);
+    } catch {
+      // A broken hook must not fail the call it reports on.
+    }
     return undefined;
   }
 }

@@ -75,6 +75,9 @@ const ACQUIRE_LUA = `${GATE_LUA}\n${lua('./breakerAcquire-1.lua')}`;
 const ADMIT_LUA = `${GATE_LUA}\n${lua('../ratelimit/scripts/providerLimit.lua')}\n${lua('./admit-4.lua')}`;
 const RECORD_LUA = lua('./breakerRecord-1.lua');
 
+/** Called when recording an outcome failed (Redis down or slow): the breaker missed one result. */
+export type RecordErrorListener = (provider: string, error: unknown) => void;
+
 /**
  * A circuit breaker per provider whose state lives in Redis, so a provider that one worker finds
  * dead is skipped by every worker on its next call. Semantics follow cockatiel's breakers: opens
@@ -89,6 +92,9 @@ export class SharedBreaker {
   private readonly prefix: string;
   private readonly now: () => number;
   private readonly listeners = new Set<TransitionListener>();
+  private readonly errorListeners = new Set<RecordErrorListener>();
+  // Records not answered yet, some not awaited by anyone (a success): drain() waits for them.
+  private readonly pending = new Set<Promise<unknown>>();
 
   /** `prefix` is the braced queue prefix (e.g. '{bull}'); `now` returns epoch milliseconds (default Date.now). */
   constructor(redis: RedisClient, prefix: string, now: () => number = Date.now) {
@@ -109,6 +115,12 @@ export class SharedBreaker {
   onTransition(listener: TransitionListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Subscribes to failed records (for logs); returns the unsubscribe function. */
+  onRecordError(listener: RecordErrorListener): () => void {
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
   }
 
   /**
@@ -148,6 +160,33 @@ export class SharedBreaker {
   /** Records the outcome of a permitted call and answers the breaker's state afterwards. */
   async record(permit: BreakerPermit, outcome: BreakerOutcome): Promise<BreakerState> {
     if (!permit.allowed) return permit.state;
+    const sent = this.send(permit, outcome);
+    const forget = () => this.pending.delete(sent);
+    this.pending.add(sent);
+    sent.then(forget, forget);
+    try {
+      return await sent;
+    } catch (error) {
+      for (const listener of this.errorListeners) {
+        try {
+          listener(permit.provider, error);
+        } catch {
+          // A broken log hook must not hide the error from the caller.
+        }
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Resolves once every record sent so far has been answered or has failed: call it before closing
+   * the connection, so that a success nobody waited for still lands (e.g. closes the breaker).
+   */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private async send(permit: Extract<BreakerPermit, { allowed: true }>, outcome: BreakerOutcome): Promise<BreakerState> {
     const s = permit.settings;
     const [state, previous] = await this.redis.breakerRecord(
       this.key(permit.provider),
