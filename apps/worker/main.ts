@@ -56,6 +56,7 @@ reportConfigVersion(metricsRegistry, config);
 const configSync = await syncProcessConfig({ config, redis: connection, prefix, log, processName: 'worker', pollMs: env.configSyncPollMs });
 breaker.onTransition((provider, from, to) => log.warn({ event: 'breaker_transition', provider, from, to }, `circuit breaker for ${provider}: ${from} -> ${to}`));
 breaker.onTransition((provider, from, to) => metrics.breakerTransition(provider, from, to));
+breaker.onRecordError((provider, err) => log.warn({ err, provider }, 'could not record a call outcome in the circuit breaker'));
 const cache = new ResponseCache(connection, prefix);
 // The money path gets its own connection without auto-pipelining: reserve and settle sit on every
 // job's critical path, and a tick of batching delay doubles their tail latency.
@@ -202,6 +203,8 @@ onShutdown(log, [
   // Stop taking jobs and let those in flight finish (their answers are paid for); near the end of
   // the grace, their calls are aborted and the jobs go back to the queue. Then flush their records.
   ['workers', () => Promise.all([worker.close(), webhookWorker.close(), alerter.close()])],
+  // Successes are recorded without waiting: let the last ones land before the connection closes.
+  ['breaker', () => breaker.drain()],
   ['reaper', async () => {
     clearInterval(reaper);
     deferredSweep.stop();

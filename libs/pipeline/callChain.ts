@@ -3,7 +3,7 @@ import { IncompleteAnswerError } from '../providers/completeness.ts';
 import type { ProviderAttempt } from '../store/types.ts';
 import type { CompletionRequest, CompletionResult } from '../providers/types.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import type { SharedBreaker } from '../resilience/sharedBreaker.ts';
+import type { BreakerGate, BreakerPermit, SharedBreaker } from '../resilience/sharedBreaker.ts';
 import { callWithResilience } from '../resilience/callPolicy.ts';
 import { classifyResilienceError } from '../resilience/errors.ts';
 import type { Candidate } from './route.ts';
@@ -13,8 +13,12 @@ import type { PipelineMetrics } from '../telemetry/metrics/sink.ts';
 export interface ChainDeps {
   providers: ProviderRegistry;
   breaker: SharedBreaker;
-  /** Called before every try of a provider, retries included (rate limits); may wait, or throw RateLimitWaitError. */
-  beforeTry?: (candidate: Candidate) => Promise<void>;
+  /**
+   * Called before every try of a provider, retries included (rate limits); may wait, or throw
+   * RateLimitWaitError. It may take the breaker's permit in the same round trip through `gate` and
+   * answer it (see CallHooks.beforeTry).
+   */
+  beforeTry?: (candidate: Candidate, gate: BreakerGate) => Promise<BreakerPermit | undefined | void>;
   /**
    * Called with each answer that came back but is unusable (no text or no usage): the provider
    * was paid for it all the same, and the caller must count it.
@@ -71,7 +75,7 @@ export async function callChain(
           },
           {
             signal,
-            ...(deps.beforeTry ? { beforeTry: () => deps.beforeTry!(candidate) } : {}),
+            ...(deps.beforeTry ? { beforeTry: (gate: BreakerGate) => deps.beforeTry!(candidate, gate) } : {}),
             onAttempt: (a) => {
               attempts.push({ provider: a.provider, model: candidate.model, status: a.status, latencyMs: Math.round(a.latencyMs), ...(a.errorCode ? { errorCode: a.errorCode } : {}) });
               deps.metrics?.providerCall({ provider: a.provider, model: candidate.model, outcome: a.errorCode ? 'error' : 'success', code: a.errorCode ?? '', seconds: a.latencyMs / 1000 });

@@ -9,7 +9,7 @@ import { reserveHold, type BudgetHold } from '../budget/hold.ts';
 import type { RateLimiter } from '../ratelimit/rateLimiter.ts';
 import type { ResponseCache, CachedAnswer } from '../cache/responseCache.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
-import type { SharedBreaker } from '../resilience/sharedBreaker.ts';
+import type { BreakerGate, SharedBreaker } from '../resilience/sharedBreaker.ts';
 import { BudgetRefusedError, RateLimitWaitError, RunAbortedError } from './errors.ts';
 import { costMicros, priceAt } from '../budget/cost.ts';
 import { budgetLimits, estimatePromptTokens } from '../budget/reservation.ts';
@@ -151,13 +151,14 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   if (!held.ok) throw new BudgetRefusedError(held, budget.on_exhausted);
   const { hold } = held;
 
-  const rateLimit = async (candidate: Candidate) => {
+  // Takes the breaker's permit with the rate limit, in one round trip (the breaker asked first).
+  const rateLimit = async (candidate: Candidate, gate: BreakerGate) => {
     const limits = deps.config().rateLimits.providers[candidate.provider];
     if (!limits) return;
     const deadline = Date.now() + MAX_INLINE_RATE_WAIT_MS;
     for (;;) {
-      const granted = await deps.rateLimiter.acquireProvider(candidate.provider, limits, inputTokens + maxOut);
-      if (granted.ok) return;
+      const granted = await deps.rateLimiter.acquireProvider(candidate.provider, limits, inputTokens + maxOut, gate);
+      if (granted.ok) return granted.permit;
       deps.metrics?.rateLimitWait(candidate.provider, granted.waitMs);
       if (Date.now() + granted.waitMs > deadline) throw new RateLimitWaitError(candidate.provider, granted.waitMs);
       await untilAborted(deps.sleep(granted.waitMs), signal);

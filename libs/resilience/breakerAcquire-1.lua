@@ -1,8 +1,8 @@
 --[[
   Asks a provider's shared circuit breaker whether one call may go out now. One round trip; a
-  closed breaker is a single HMGET and writes nothing.
+  closed breaker is a single HMGET and writes nothing. Runs after the prelude breakerGate.lua.
 
-  KEYS[1]  the provider's breaker hash, `{prefix}:breaker:<provider>` (fields: see breakerRecord-1.lua)
+  KEYS[1]  the provider's breaker hash, `{prefix:breaker:<provider>}` (fields: see breakerRecord-1.lua)
 
   ARGV[1]  now, epoch milliseconds (from the caller's clock, so tests can drive it)
   ARGV[2]  half_open_after_ms: how long an open breaker stays open; the current setting can only
@@ -19,34 +19,11 @@
 local key = KEYS[1]
 local now = tonumber(ARGV[1])
 local halfOpenAfter = tonumber(ARGV[2])
-local trialTtl = tonumber(ARGV[3])
 
-local h = redis.call('HMGET', key, 'st', 'ou', 'oa', 'tu')
-local st = h[1] or 'closed'
-if st == 'closed' then
+local check = breakerCheck(key, now, halfOpenAfter)
+if check[1] == 'pass' then
   return {1, 'closed', 0, 0, 0, 'closed'}
+elseif check[1] == 'refuse' then
+  return {0, check[2], 0, check[3], 0, check[2]}
 end
-
-local openUntil = tonumber(h[2]) or 0
-local openedAt = tonumber(h[3])
-if openedAt then
-  openUntil = math.min(openUntil, openedAt + halfOpenAfter)
-end
-if st == 'open' and now < openUntil then
-  return {0, 'open', 0, openUntil, 0, 'open'}
-end
-
--- Half-open: exactly one trial at a time, across every process.
-local trialUntil = tonumber(h[4]) or 0
-if st == 'half_open' and trialUntil > now then
-  return {0, 'half_open', 0, trialUntil, 0, 'half_open'}
-end
-
--- The sequence is never reset, so a stale token holder can never match a later trial.
-local id = redis.call('HINCRBY', key, 'seq', 1)
-redis.call('HSET', key, 'st', 'half_open', 'tid', id, 'tu', now + trialTtl)
-local keep = 2 * (trialTtl + halfOpenAfter)
-if redis.call('PTTL', key) < keep then
-  redis.call('PEXPIRE', key, keep)
-end
-return {1, 'half_open', 1, 0, id, st}
+return {1, 'half_open', 1, 0, breakerTakeTrial(key, now, halfOpenAfter, tonumber(ARGV[3])), check[2]}

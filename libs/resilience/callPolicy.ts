@@ -3,7 +3,7 @@ import { timeout, TimeoutStrategy } from 'cockatiel';
 import type { ProviderSettings } from '../config/types.ts';
 import { retryDelayMs } from './backoff.ts';
 import { CircuitOpenError, classifyResilienceError } from './errors.ts';
-import type { BreakerOutcome, BreakerPermit, BreakerState, SharedBreaker } from './sharedBreaker.ts';
+import type { BreakerGate, BreakerOutcome, BreakerPermit, BreakerState, SharedBreaker } from './sharedBreaker.ts';
 
 /** Extra milliseconds a half-open trial token outlives the call timeout: the record round trip and clock skew between hosts. */
 export const TRIAL_GRACE_MS = 1000;
@@ -33,16 +33,22 @@ export interface CallHooks {
   now?(): number;
   /** Aborts the whole call (e.g. on shutdown): the request in flight is aborted and nothing is retried. */
   signal?: AbortSignal;
-  /** Runs before every try, retries included, outside the breaker and the timeout (e.g. a rate limit that may wait); its errors propagate as they are. */
-  beforeTry?(): Promise<void>;
+  /**
+   * Runs before every try, retries included, outside the timeout (e.g. a rate limit that may
+   * wait); its errors propagate as they are. It may take the breaker's permit itself through
+   * `gate`, in the same round trip as its own check, and answer it; when it answers none, the
+   * breaker is asked next.
+   */
+  beforeTry?(gate: BreakerGate): Promise<BreakerPermit | undefined | void>;
 }
 
 /**
  * Calls a provider through its policy: shared circuit breaker, per-call timeout, and retries with
  * jittered backoff that honours `retry-after`.
  *
- * Each try acquires the breaker (refused: throws CircuitOpenError at once, for failover or the
- * queue), runs `fn` under `settings.timeout_ms`, and records the outcome: retryable errors are
+ * Each try acquires the breaker (through `hooks.beforeTry` when it takes the permit with its own
+ * check; refused: throws CircuitOpenError at once, for failover or the queue), runs `fn` under
+ * `settings.timeout_ms`, and records the outcome (a success without waiting): retryable errors are
  * breaker failures; fatal ones (a 400 is our bug, not the provider's) are neither success nor
  * failure, and are rethrown without a retry. Retryable errors are retried up to
  * `settings.retry.max_retries` times; after that, or when the provider asks for a wait longer than
@@ -71,8 +77,8 @@ export async function callWithResilience<T>(
   let lastError: unknown;
   for (let retry = 0; ; retry++) {
     hooks.signal?.throwIfAborted();
-    await hooks.beforeTry?.();
-    const permit = await breaker.acquire(provider, settings.breaker, settings.timeout_ms + TRIAL_GRACE_MS);
+    const gate: BreakerGate = { breaker, settings: settings.breaker, trialTtlMs: settings.timeout_ms + TRIAL_GRACE_MS };
+    const permit = (await hooks.beforeTry?.(gate)) ?? (await breaker.acquire(provider, gate.settings, gate.trialTtlMs));
     if (!permit.allowed) throw new CircuitOpenError(provider, permit.state, permit.retryAtMs, now(), lastError);
 
     const started = performance.now();
@@ -84,11 +90,15 @@ export async function callWithResilience<T>(
     }
     const latencyMs = elapsed(started);
     if (outcome.ok) {
-      await record(breaker, permit, 'success', hooks);
+      // Not awaited: the answer matters more than the bookkeeping, and nothing here depends on the
+      // breaker's next state. The record goes out now, on the connection later acquires use too.
+      void record(breaker, permit, 'success', hooks);
       hooks.onAttempt?.({ provider, status: 200, latencyMs });
       return outcome.value;
     }
 
+    // A failure is awaited: the next try must see it counted (it may open the breaker, or re-open it
+    // after a failed trial), and it is off the happy path.
     const error = outcome.error;
     const cls = classifyResilienceError(error, now());
     const cancelled = hooks.signal?.aborted === true;
@@ -104,12 +114,17 @@ export async function callWithResilience<T>(
   }
 }
 
-// The provider's answer matters more than the breaker's bookkeeping: a failed record is reported, not thrown.
+// The provider's answer matters more than the breaker's bookkeeping: a failed record is reported,
+// never thrown (so a record nobody awaits cannot become an unhandled rejection either).
 async function record(breaker: SharedBreaker, permit: BreakerPermit, outcome: BreakerOutcome, hooks: CallHooks): Promise<BreakerState | undefined> {
   try {
     return await breaker.record(permit, outcome);
   } catch (e) {
-    hooks.onBreakerError?.(e);
+    try {
+      hooks.onBreakerError?.(e);
+    } catch {
+      // A broken hook must not fail the call it reports on.
+    }
     return undefined;
   }
 }

@@ -12,7 +12,7 @@ import { unlinkPrefix } from '../../libs/devkit/cleanup.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { ResponseCache, type CachedAnswer } from '../../libs/cache/responseCache.ts';
-import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
+import { SharedBreaker, type BreakerPermit } from '../../libs/resilience/sharedBreaker.ts';
 import { dailyCategoryQuota } from '../../libs/pipeline/categoryAnswer.ts';
 import { claimIdempotencyKey, idempotencyClaimKey } from '../../libs/jobs/idempotency.ts';
 import { startRedisCluster, type RedisCluster } from '../helpers/redisCluster.ts';
@@ -94,6 +94,25 @@ describe('the Redis adapters on a cluster', () => {
       expect(await one.keys(`${prefix.slice(0, -1)}*`)).toEqual([]);
       one.disconnect();
     }
+  });
+
+  test('provider admission: the breaker and the rate limit live in two slots, asked one after the other in the same order', async () => {
+    const own = `{test-cluster-admit-${randomUUID().slice(0, 8)}}`;
+    let now = Date.parse('2026-11-25T12:00:00Z');
+    const limiter = new RateLimiter(redis, own, () => now, 0);
+    const breaker = new SharedBreaker(redis, own, () => now);
+    const settings = { consecutive_failures: 1, failure_rate: 0.5, sampling_window_ms: 30_000, minimum_throughput: 10, half_open_after_ms: 30_000 };
+    const gate = { breaker, settings, trialTtlMs: 5000 };
+    const admitted = await limiter.acquireProvider('openai', { rpm: 1, tpm: 10_000 }, 500, gate);
+    expect(admitted).toMatchObject({ ok: true, permit: { allowed: true, state: 'closed' } });
+    // A failure opens the breaker; once it is due for a trial, the spent limit holds the call back
+    // and the trial is handed back, so another process may take it at once.
+    expect(await breaker.record((admitted as { permit: BreakerPermit }).permit, 'failure')).toBe('open');
+    expect(await limiter.acquireProvider('openai', { rpm: 1, tpm: 10_000 }, 500, gate)).toMatchObject({ ok: true, permit: { allowed: false, state: 'open' } });
+    now += 30_000;
+    expect(await limiter.acquireProvider('openai', { rpm: 1, tpm: 10_000 }, 500, gate)).toEqual({ ok: false, waitMs: 30_000 });
+    expect(await breaker.acquire('openai', settings, 5000)).toMatchObject({ allowed: true, isTrial: true });
+    await unlinkPrefix(redis, own);
   });
 });
 
