@@ -52,9 +52,8 @@ export interface JobPlan {
   holdout?: boolean;
 }
 
-/** What obtaining an answer needs from its process. */
+/** What obtaining an answer needs from its process. No config getter: a run reads the snapshot it is given. */
 export interface AnswerDeps {
-  config: () => GatewayConfig;
   providers: ProviderRegistry;
   breaker: SharedBreaker;
   cache: ResponseCache;
@@ -82,14 +81,13 @@ export function flightWaitFor(chain: Candidate[]): number {
  * Once `signal` aborts (the worker is shutting down), waits and calls stop with RunAbortedError;
  * the hold is released, or charged when a call was out, and the single-flight lock is freed.
  */
-export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: AnswerDeps, attempts: ProviderAttempt[], signal?: AbortSignal): Promise<KeptAnswer> {
-  const cfg = deps.config();
+export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, cfg: GatewayConfig, deps: AnswerDeps, attempts: ProviderAttempt[], signal?: AbortSignal): Promise<KeptAnswer> {
   const chain = failoverChain(cfg, plan.experiment, plan.variant);
   let paid: KeptAnswer | undefined;
   const compute = async (): Promise<CachedAnswer> => {
     // Aborted while waiting on another run's flight: reserve nothing, call nobody.
     if (signal?.aborted) throw new RunAbortedError(false, signal.reason);
-    paid = await payAndCall(job, plan, chain, deps, attempts, signal);
+    paid = await payAndCall(job, plan, cfg, chain, deps, attempts, signal);
     return toCached(paid);
   };
   const { cache } = plan.feature;
@@ -115,8 +113,15 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: An
   return fromCache(flight.value, 'cache', deps.now(), attempts);
 }
 
-async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candidate[], deps: AnswerDeps, attempts: ProviderAttempt[], signal: AbortSignal | undefined): Promise<KeptAnswer> {
-  const cfg = deps.config();
+async function payAndCall(
+  job: Job<LlmJobData>,
+  plan: JobPlan,
+  cfg: GatewayConfig,
+  fullChain: Candidate[],
+  deps: AnswerDeps,
+  attempts: ProviderAttempt[],
+  signal: AbortSignal | undefined,
+): Promise<KeptAnswer> {
   const budget = cfg.rateLimits.budget;
   const at = deps.now();
   const inputTokens = estimatePromptTokens([plan.system, plan.user]);
@@ -127,7 +132,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   const holdId = `${plan.jobId}:${job.timestamp}:${plan.attempt}:${job.attemptsStarted ?? 0}:${job.stalledCounter ?? 0}`;
   // Background work never downgrades, and leaves the last part of the budget to users' own jobs.
   const background = isCategoryJob(job.data);
-  if (background) await ensureBackgroundHeadroom(deps, chainWorstCase(fullChain, inputTokens, maxOut, at));
+  if (background) await ensureBackgroundHeadroom(deps, cfg, chainWorstCase(fullChain, inputTokens, maxOut, at));
   // A hold must outlive the longest call it pays for, or the reaper would take a live run for a
   // dead one and charge its worst case until the settle corrects it.
   const ttlMs = Math.max(budget.reservation_ttl_ms, chainCallBudgetMs(fullChain, MAX_INLINE_RATE_WAIT_MS));
@@ -152,7 +157,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   const { hold } = held;
 
   const rateLimit = async (candidate: Candidate) => {
-    const limits = deps.config().rateLimits.providers[candidate.provider];
+    const limits = cfg.rateLimits.providers[candidate.provider];
     if (!limits) return;
     const deadline = Date.now() + MAX_INLINE_RATE_WAIT_MS;
     for (;;) {
@@ -248,8 +253,8 @@ async function finishAfterFailure(hold: BudgetHold, step: () => Promise<unknown>
 }
 
 /** Throws GatewayError `budget_kept_for_users` unless `amountMicros` more keeps spend under BACKGROUND_BUDGET_SHARE of every limit. */
-async function ensureBackgroundHeadroom(deps: AnswerDeps, amountMicros: number): Promise<void> {
-  const limits = budgetLimits(deps.config().rateLimits.budget);
+async function ensureBackgroundHeadroom(deps: AnswerDeps, cfg: GatewayConfig, amountMicros: number): Promise<void> {
+  const limits = budgetLimits(cfg.rateLimits.budget);
   if (leavesHeadroom(await deps.budget.snapshot(), limits, amountMicros, BACKGROUND_BUDGET_SHARE)) return;
   throw new GatewayError('budget_kept_for_users', `Background work stops at ${BACKGROUND_BUDGET_SHARE * 100}% of the budget, leaving the rest to users' jobs.`, { status: 429 });
 }
