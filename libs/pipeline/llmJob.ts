@@ -229,8 +229,10 @@ async function answerJob(
   if (forCategory && !answer.holdId) return { status: 'completed', costMicros: 0 };
   // Only an answer of the variant's own chain at full price asks: a downgrade means the budget is tight.
   if (!forCategory && (answer.servedBy === 'provider' || answer.servedBy === 'failover')) requestCategoryAnswer(plan, job.data, deps);
+  // The answer is kept in the job by now (obtainAnswer awaited that, or a run before this one did).
   // Settling and storing are independent and both idempotent (a retry after a crash settles once
-  // and overwrites the same record), so they run side by side.
+  // and overwrites the same record), so they run side by side; see PaidAnswer (obtainAnswer.ts)
+  // for why no crash between these steps loses the job or counts a payment twice.
   try {
     const settling = settle(answer, deps);
     await Promise.all([settling, finish(completedRecord(facts, answer, now()), settling)]);

@@ -83,17 +83,18 @@ export function flightWaitFor(chain: Candidate[]): number {
  */
 export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, cfg: GatewayConfig, deps: AnswerDeps, attempts: ProviderAttempt[], signal?: AbortSignal): Promise<KeptAnswer> {
   const chain = failoverChain(cfg, plan.experiment, plan.variant);
-  let paid: KeptAnswer | undefined;
+  let paid: PaidAnswer | undefined;
   const compute = async (): Promise<CachedAnswer> => {
     // Aborted while waiting on another run's flight: reserve nothing, call nobody.
     if (signal?.aborted) throw new RunAbortedError(false, signal.reason);
     paid = await payAndCall(job, plan, cfg, chain, deps, attempts, signal);
-    return toCached(paid);
+    return toCached(paid.answer);
   };
   const { cache } = plan.feature;
   if (!cache.enabled) {
     await compute();
-    return paid!;
+    await paid!.kept;
+    return paid!.answer;
   }
   const flight = await deps.cache.getOrCompute(plan.cacheKey, compute, {
     ttlSeconds: plan.cacheTtlSeconds,
@@ -109,8 +110,38 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, cfg: Gat
     signal,
   });
   deps.metrics?.cacheLookup(flight.outcome === 'miss' ? 'miss' : 'hit', flight.outcome === 'shared' ? 'shared_flight' : 'response');
-  if (flight.outcome === 'miss' && paid) return paid;
+  if (flight.outcome === 'miss' && paid) {
+    // The cache write above ran while the answer was being kept; nothing goes on until it is kept.
+    await paid.kept;
+    return paid.answer;
+  }
   return fromCache(flight.value, 'cache', deps.now(), attempts);
+}
+
+/**
+ * A paid answer and the writing of it into the job, started but not awaited by payAndCall, so that
+ * it overlaps the single-flight completion (cache write, followers' signal, lock release). `kept`
+ * rejects with the write's error once the hold was settled for this payment (keepAnswer).
+ *
+ * Why this order is safe. After a provider answers, a run does: (1) keep the answer in the job,
+ * side by side with the cache completion; (2) once it is kept, settle the hold and save the record,
+ * side by side (answerJob); (3) once saved, announce; (4) only then BullMQ completes the job.
+ * - A crash before (1) ends: the job is neither kept nor saved, so its rerun (stalled job) runs it
+ *   again: it finds the cache entry if that write landed (no new payment) or pays under a new hold.
+ *   The dead run's open hold is charged its worst case by the reaper: spend errs high, never low.
+ *   The cache entry is an answer whose payment is counted either way; followers served from it paid
+ *   nothing, as with any cache hit.
+ * - A crash after (1): the rerun finds the answer in the job and calls nobody; settling is idempotent
+ *   per hold id (a second settle counts nothing, a reaped charge is corrected) and so is saving (the
+ *   first terminal record stands and is announced once).
+ * - Settling or saving never starts before (1) has ended: a job stored as completed or settled while
+ *   its answer could still be lost would, after a crash, be paid again behind a finished record.
+ * - (1) failing without a crash: this payment is settled now and the run fails; its retry serves
+ *   the cache entry or pays again under a new hold, each payment counted once.
+ */
+interface PaidAnswer {
+  answer: KeptAnswer;
+  kept: Promise<void>;
 }
 
 async function payAndCall(
@@ -121,7 +152,7 @@ async function payAndCall(
   deps: AnswerDeps,
   attempts: ProviderAttempt[],
   signal: AbortSignal | undefined,
-): Promise<KeptAnswer> {
+): Promise<PaidAnswer> {
   const budget = cfg.rateLimits.budget;
   const at = deps.now();
   const inputTokens = estimatePromptTokens([plan.system, plan.user]);
@@ -219,15 +250,23 @@ async function payAndCall(
     providerLatencyMs: Math.round(performance.now() - started),
     startedAt,
   };
-  // Keep the paid-for answer in the job before anything else can fail: a retry settles and stores it without calling again.
+  // Keep the paid-for answer in the job before anything else can fail: a retry settles and stores
+  // it without calling again. Only the cache write (which cannot fail the run) overlaps it.
+  const kept = keepAnswer(job, answer, hold, deps.log);
+  // Awaited by obtainAnswer; this handler only stops a failure from counting as unhandled meanwhile.
+  kept.catch(() => {});
+  return { answer, kept };
+}
+
+/** Writes a paid answer into the job (one round trip); when that fails, settles this payment and rethrows. */
+async function keepAnswer(job: Job<LlmJobData>, answer: KeptAnswer, hold: BudgetHold, log: Logger): Promise<void> {
   try {
     await job.updateData({ ...job.data, answer });
   } catch (error) {
     // Not kept: the retry will pay again, so at least count this payment now.
-    await finishAfterFailure(hold, () => hold.settle(answer.costMicros), deps.log, error);
+    await finishAfterFailure(hold, () => hold.settle(answer.costMicros), log, error);
     throw error;
   }
-  return answer;
 }
 
 /** Records in the job what a failed run paid, so that a later run refused by the budget fails rather than rejects it. */
