@@ -4,7 +4,7 @@ import type { RedisClient } from '../redis/client.ts';
 import { familyTag } from '../redis/keys.ts';
 import { FlightSignals } from './flightSignals.ts';
 import { singleFlight, type FlightBackend, type FlightListener, type FlightProbe, type FlightResult, type RenewFailure } from './singleFlight.ts';
-import { decodeEntry, encodeEntry, keyLifetimeMs, type CachedAnswer, type CacheLookup } from './stored.ts';
+import { decodeEntry, encodeEntry, keyLifetimeMs, lookupEntry, type CachedAnswer, type CacheLookup } from './stored.ts';
 
 export type { CachedAnswer, CacheLookup } from './stored.ts';
 export type { FlightOutcome, FlightResult, RenewFailure } from './singleFlight.ts';
@@ -118,8 +118,7 @@ export class ResponseCache {
 
   /** The entry under `key` (one GET); a stale one only with `allowStale`. */
   async get(key: string, options: GetOptions = {}): Promise<CacheLookup | null> {
-    const found = decodeEntry(await this.#redis.get(this.entryKey(key)), this.#now());
-    return found && (!found.stale || options.allowStale) ? found : null;
+    return lookupEntry(await this.#redis.get(this.entryKey(key)), this.#now(), options.allowStale === true);
   }
 
   /**
@@ -131,8 +130,8 @@ export class ResponseCache {
     const raws = await Promise.all(keys.map((k) => this.#redis.get(this.entryKey(k))));
     const now = this.#now();
     for (const [i, raw] of raws.entries()) {
-      const found = decodeEntry(raw, now);
-      if (found && (!found.stale || options.allowStale)) return { ...found, key: keys[i]! };
+      const found = lookupEntry(raw, now, options.allowStale === true);
+      if (found) return { ...found, key: keys[i]! };
     }
     return null;
   }
