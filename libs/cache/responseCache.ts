@@ -59,17 +59,20 @@ export interface GetOptions {
 const LOCK_OR_READ = readFileSync(new URL('./lua/lockOrRead-2.lua', import.meta.url), 'utf8');
 const RELEASE_LOCK = readFileSync(new URL('./lua/releaseLock-1.lua', import.meta.url), 'utf8');
 const RENEW_LOCK = readFileSync(new URL('./lua/renewLock-1.lua', import.meta.url), 'utf8');
+const COMPLETE = readFileSync(new URL('./lua/complete-2.lua', import.meta.url), 'utf8');
 
 interface CacheScripts {
   cacheLockOrRead(entryKey: string, lockKey: string, token: string, lockTtlMs: number, nowMs: number): Promise<[number, string | number | undefined]>;
   cacheRenewLock(lockKey: string, token: string, lockTtlMs: number): Promise<number>;
+  cacheComplete(entryKey: string, lockKey: string, token: string, raw: string, lifetimeMs: number, channel: string): Promise<number>;
 }
 type ScriptedPipeline = ChainableCommander & { cacheReleaseLock(lockKey: string, token: string): ChainableCommander };
 
 /** Defines the cache's Lua commands on a connection once (ioredis sends EVALSHA, loading on NOSCRIPT). */
 function withScripts(redis: RedisClient): RedisClient & CacheScripts {
-  if (typeof (redis as Partial<CacheScripts>).cacheRenewLock !== 'function') {
+  if (typeof (redis as Partial<CacheScripts>).cacheComplete !== 'function') {
     redis.defineCommand('cacheLockOrRead', { numberOfKeys: 2, lua: LOCK_OR_READ });
+    redis.defineCommand('cacheComplete', { numberOfKeys: 2, lua: COMPLETE });
     redis.defineCommand('cacheReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
     redis.defineCommand('cacheRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
   }
@@ -167,11 +170,9 @@ export class ResponseCache {
     await this.#signals.close();
   }
 
-  #queueSet(pipeline: ChainableCommander, key: string, entry: CachedAnswer, ttlSeconds: number, staleTtlSeconds: number): string {
+  #queueSet(pipeline: ChainableCommander, key: string, entry: CachedAnswer, ttlSeconds: number, staleTtlSeconds: number): void {
     const lifetimeMs = keyLifetimeMs(ttlSeconds, staleTtlSeconds);
-    const raw = encodeEntry(entry, this.#now() + Math.round(ttlSeconds * 1000));
-    pipeline.set(this.entryKey(key), raw, 'PX', lifetimeMs);
-    return raw;
+    pipeline.set(this.entryKey(key), encodeEntry(entry, this.#now() + Math.round(ttlSeconds * 1000)), 'PX', lifetimeMs);
   }
 
   #backend(options: GetOrComputeOptions): FlightBackend<CachedAnswer> {
@@ -188,14 +189,11 @@ export class ResponseCache {
         return { kind: 'leader' };
       },
       complete: async (key, token, value) => {
-        const pipeline = this.#redis.pipeline() as ScriptedPipeline;
         const kept = options.keep?.(value) ?? true;
-        const raw = kept
-          ? this.#queueSet(pipeline, key, value, options.ttlSeconds, options.staleTtlSeconds)
-          : encodeEntry(value, this.#now() + Math.round(options.ttlSeconds * 1000));
-        pipeline.publish(this.channel(key), raw);
-        pipeline.cacheReleaseLock(this.lockKey(key), token);
-        await run(pipeline);
+        const raw = encodeEntry(value, this.#now() + Math.round(options.ttlSeconds * 1000));
+        const lifetimeMs = kept ? keyLifetimeMs(options.ttlSeconds, options.staleTtlSeconds) : 0;
+        // One script: the answer is sent once for the store and the followers' signal.
+        await this.#redis.cacheComplete(this.entryKey(key), this.lockKey(key), token, raw, lifetimeMs, this.channel(key));
       },
       abandon: async (key, token) => {
         // Release first, so the followers the signal wakes find the lock free.
