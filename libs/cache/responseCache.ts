@@ -141,9 +141,8 @@ export class ResponseCache {
 
   /** Stores `entry` under `key`, fresh for ttlSeconds, kept until staleTtlSeconds; one round trip. */
   async set(key: string, entry: CachedAnswer, ttlSeconds: number, staleTtlSeconds: number): Promise<void> {
-    const pipeline = this.#redis.pipeline();
-    this.#queueSet(pipeline, key, entry, ttlSeconds, staleTtlSeconds);
-    await run(pipeline);
+    const lifetimeMs = keyLifetimeMs(ttlSeconds, staleTtlSeconds);
+    await this.#redis.set(this.entryKey(key), encodeEntry(entry, this.#now() + Math.round(ttlSeconds * 1000)), 'PX', lifetimeMs);
   }
 
   /**
@@ -168,11 +167,6 @@ export class ResponseCache {
   /** Closes the pub/sub connection this cache opened (not the one it was given). */
   async close(): Promise<void> {
     await this.#signals.close();
-  }
-
-  #queueSet(pipeline: ChainableCommander, key: string, entry: CachedAnswer, ttlSeconds: number, staleTtlSeconds: number): void {
-    const lifetimeMs = keyLifetimeMs(ttlSeconds, staleTtlSeconds);
-    pipeline.set(this.entryKey(key), encodeEntry(entry, this.#now() + Math.round(ttlSeconds * 1000)), 'PX', lifetimeMs);
   }
 
   #backend(options: GetOrComputeOptions): FlightBackend<CachedAnswer> {
