@@ -4,7 +4,7 @@ import type { RedisClient } from '../redis/client.ts';
 import { familyTag } from '../redis/keys.ts';
 import { FlightSignals } from './flightSignals.ts';
 import { singleFlight, type FlightBackend, type FlightListener, type FlightProbe, type FlightResult, type RenewFailure } from './singleFlight.ts';
-import { decodeEntry, encodeEntry, keyLifetimeMs, type CachedAnswer, type CacheLookup } from './stored.ts';
+import { decodeEntry, encodeEntry, keyLifetimeMs, lookupEntry, type CachedAnswer, type CacheLookup } from './stored.ts';
 
 export type { CachedAnswer, CacheLookup } from './stored.ts';
 export type { FlightOutcome, FlightResult, RenewFailure } from './singleFlight.ts';
@@ -59,17 +59,20 @@ export interface GetOptions {
 const LOCK_OR_READ = readFileSync(new URL('./lua/lockOrRead-2.lua', import.meta.url), 'utf8');
 const RELEASE_LOCK = readFileSync(new URL('./lua/releaseLock-1.lua', import.meta.url), 'utf8');
 const RENEW_LOCK = readFileSync(new URL('./lua/renewLock-1.lua', import.meta.url), 'utf8');
+const COMPLETE = readFileSync(new URL('./lua/complete-2.lua', import.meta.url), 'utf8');
 
 interface CacheScripts {
   cacheLockOrRead(entryKey: string, lockKey: string, token: string, lockTtlMs: number, nowMs: number): Promise<[number, string | number | undefined]>;
   cacheRenewLock(lockKey: string, token: string, lockTtlMs: number): Promise<number>;
+  cacheComplete(entryKey: string, lockKey: string, token: string, raw: string, lifetimeMs: number, channel: string): Promise<number>;
 }
 type ScriptedPipeline = ChainableCommander & { cacheReleaseLock(lockKey: string, token: string): ChainableCommander };
 
 /** Defines the cache's Lua commands on a connection once (ioredis sends EVALSHA, loading on NOSCRIPT). */
 function withScripts(redis: RedisClient): RedisClient & CacheScripts {
-  if (typeof (redis as Partial<CacheScripts>).cacheRenewLock !== 'function') {
+  if (typeof (redis as Partial<CacheScripts>).cacheComplete !== 'function') {
     redis.defineCommand('cacheLockOrRead', { numberOfKeys: 2, lua: LOCK_OR_READ });
+    redis.defineCommand('cacheComplete', { numberOfKeys: 2, lua: COMPLETE });
     redis.defineCommand('cacheReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
     redis.defineCommand('cacheRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
   }
@@ -118,8 +121,7 @@ export class ResponseCache {
 
   /** The entry under `key` (one GET); a stale one only with `allowStale`. */
   async get(key: string, options: GetOptions = {}): Promise<CacheLookup | null> {
-    const found = decodeEntry(await this.#redis.get(this.entryKey(key)), this.#now());
-    return found && (!found.stale || options.allowStale) ? found : null;
+    return lookupEntry(await this.#redis.get(this.entryKey(key)), this.#now(), options.allowStale === true);
   }
 
   /**
@@ -131,17 +133,16 @@ export class ResponseCache {
     const raws = await Promise.all(keys.map((k) => this.#redis.get(this.entryKey(k))));
     const now = this.#now();
     for (const [i, raw] of raws.entries()) {
-      const found = decodeEntry(raw, now);
-      if (found && (!found.stale || options.allowStale)) return { ...found, key: keys[i]! };
+      const found = lookupEntry(raw, now, options.allowStale === true);
+      if (found) return { ...found, key: keys[i]! };
     }
     return null;
   }
 
   /** Stores `entry` under `key`, fresh for ttlSeconds, kept until staleTtlSeconds; one round trip. */
   async set(key: string, entry: CachedAnswer, ttlSeconds: number, staleTtlSeconds: number): Promise<void> {
-    const pipeline = this.#redis.pipeline();
-    this.#queueSet(pipeline, key, entry, ttlSeconds, staleTtlSeconds);
-    await run(pipeline);
+    const lifetimeMs = keyLifetimeMs(ttlSeconds, staleTtlSeconds);
+    await this.#redis.set(this.entryKey(key), encodeEntry(entry, this.#now() + Math.round(ttlSeconds * 1000)), 'PX', lifetimeMs);
   }
 
   /**
@@ -168,13 +169,6 @@ export class ResponseCache {
     await this.#signals.close();
   }
 
-  #queueSet(pipeline: ChainableCommander, key: string, entry: CachedAnswer, ttlSeconds: number, staleTtlSeconds: number): string {
-    const lifetimeMs = keyLifetimeMs(ttlSeconds, staleTtlSeconds);
-    const raw = encodeEntry(entry, this.#now() + Math.round(ttlSeconds * 1000));
-    pipeline.set(this.entryKey(key), raw, 'PX', lifetimeMs);
-    return raw;
-  }
-
   #backend(options: GetOrComputeOptions): FlightBackend<CachedAnswer> {
     return {
       probe: async (key, token, lockTtlMs): Promise<FlightProbe<CachedAnswer>> => {
@@ -189,14 +183,11 @@ export class ResponseCache {
         return { kind: 'leader' };
       },
       complete: async (key, token, value) => {
-        const pipeline = this.#redis.pipeline() as ScriptedPipeline;
         const kept = options.keep?.(value) ?? true;
-        const raw = kept
-          ? this.#queueSet(pipeline, key, value, options.ttlSeconds, options.staleTtlSeconds)
-          : encodeEntry(value, this.#now() + Math.round(options.ttlSeconds * 1000));
-        pipeline.publish(this.channel(key), raw);
-        pipeline.cacheReleaseLock(this.lockKey(key), token);
-        await run(pipeline);
+        const raw = encodeEntry(value, this.#now() + Math.round(options.ttlSeconds * 1000));
+        const lifetimeMs = kept ? keyLifetimeMs(options.ttlSeconds, options.staleTtlSeconds) : 0;
+        // One script: the answer is sent once for the store and the followers' signal.
+        await this.#redis.cacheComplete(this.entryKey(key), this.lockKey(key), token, raw, lifetimeMs, this.channel(key));
       },
       abandon: async (key, token) => {
         // Release first, so the followers the signal wakes find the lock free.

@@ -19,6 +19,8 @@ import type { WaitingReason } from '../jobs/waiting.ts';
 
 /** What the LLM job pipeline needs from its process. */
 export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
+  /** The current config; read once at the start of each run (its snapshot), so a reload mid-run never mixes two configs. */
+  config: () => GatewayConfig;
   /** Persists a finished record; resolves once it is durable, `kept_earlier` when the store kept the job's earlier terminal record instead (JobStore.save). */
   save: (record: JobRecord) => Promise<SaveOutcome | void>;
   /** Runs after a finished job's record is stored (webhook, telemetry); must not throw for delivery problems. */
@@ -91,8 +93,10 @@ export function planJob(cfg: GatewayConfig, jobId: string, attempt: number, data
  */
 type Finish = (record: JobRecord, paid?: Promise<void>) => Promise<void>;
 
-/** The plan, the facts a record is built from, and how a finished record is stored and announced. */
-function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan | null; facts: JobFacts; finish: Finish } {
+/** One run's config snapshot, its plan, the facts a record is built from, and how a finished record is stored and announced. */
+function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { cfg: GatewayConfig; plan: JobPlan | null; facts: JobFacts; finish: Finish } {
+  // The only config read of the run: everything below (plan, chain, budget, rate limits) uses this
+  // snapshot, so a reload while the job runs applies from its next run on, never half-way.
   const cfg = deps.config();
   const attempt = job.attemptsMade + 1;
   const plan = planJob(cfg, job.id!, attempt, job.data);
@@ -130,7 +134,7 @@ function jobContext(job: Job<LlmJobData>, deps: PipelineDeps): { plan: JobPlan |
     deps.metrics?.jobFinished(record);
     await deps.onFinished?.(record, job.data);
   };
-  return { plan, facts, finish };
+  return { cfg, plan, facts, finish };
 }
 
 /** The deps of one job's run: its logger binds the job id and request id, so every line of the run carries them. */
@@ -175,19 +179,19 @@ export async function finishStalledOut(job: Job<LlmJobData>, processDeps: Pipeli
 export async function processLlmJob(job: Job<LlmJobData>, token: string | undefined, processDeps: PipelineDeps, signal?: AbortSignal): Promise<LlmJobOutcome> {
   const deps = withJobLog(job, processDeps);
   const now = deps.now ?? (() => new Date());
-  const { plan, facts, finish } = jobContext(job, deps);
+  const { cfg, plan, facts, finish } = jobContext(job, deps);
   if (!plan) {
     await finish(failedRecord(facts, { code: 'unknown_feature', message: `Feature "${job.data.feature}" is no longer configured.` }, now()));
     throw new UnrecoverableError('unknown_feature');
   }
 
-  if (!isCategoryJob(job.data)) return answerJob(job, token, plan, facts, finish, deps, false, signal);
+  if (!isCategoryJob(job.data)) return answerJob(job, token, cfg, plan, facts, finish, deps, false, signal);
   // Background work takes one worker slot at most: users' jobs keep the others. An answer already
   // paid for is finished at once, so its hold is settled before anything can reap it.
   const slot = deps.categoryAnswers?.tryBegin() ?? false;
   if (!slot && !job.data.answer) return delayUntil(job, token, Date.now() + CATEGORY_RETRY_MS * (1 + Math.random()), deps, 'another category answer is being written');
   try {
-    return await answerJob(job, token, plan, facts, finish, deps, true, signal);
+    return await answerJob(job, token, cfg, plan, facts, finish, deps, true, signal);
   } finally {
     if (slot) deps.categoryAnswers!.end();
   }
@@ -196,6 +200,7 @@ export async function processLlmJob(job: Job<LlmJobData>, token: string | undefi
 async function answerJob(
   job: Job<LlmJobData>,
   token: string | undefined,
+  cfg: GatewayConfig,
   plan: JobPlan,
   facts: JobFacts,
   finish: Finish,
@@ -211,7 +216,7 @@ async function answerJob(
     answer = job.data.answer;
   } else {
     try {
-      answer = await obtainAnswer(job, plan, { ...deps, now, sleep }, attempts, signal);
+      answer = await obtainAnswer(job, plan, cfg, { ...deps, now, sleep }, attempts, signal);
     } catch (error) {
       // A category's generic answer is a nicety: with no provider or budget now, the next paid answer asks again.
       if (forCategory && !signal?.aborted) return skipCategoryAnswer(error, facts, deps.log);
@@ -224,8 +229,10 @@ async function answerJob(
   if (forCategory && !answer.holdId) return { status: 'completed', costMicros: 0 };
   // Only an answer of the variant's own chain at full price asks: a downgrade means the budget is tight.
   if (!forCategory && (answer.servedBy === 'provider' || answer.servedBy === 'failover')) requestCategoryAnswer(plan, job.data, deps);
+  // The answer is kept in the job by now (obtainAnswer awaited that, or a run before this one did).
   // Settling and storing are independent and both idempotent (a retry after a crash settles once
-  // and overwrites the same record), so they run side by side.
+  // and overwrites the same record), so they run side by side; see PaidAnswer (obtainAnswer.ts)
+  // for why no crash between these steps loses the job or counts a payment twice.
   try {
     const settling = settle(answer, deps);
     await Promise.all([settling, finish(completedRecord(facts, answer, now()), settling)]);

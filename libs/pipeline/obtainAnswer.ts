@@ -52,9 +52,8 @@ export interface JobPlan {
   holdout?: boolean;
 }
 
-/** What obtaining an answer needs from its process. */
+/** What obtaining an answer needs from its process. No config getter: a run reads the snapshot it is given. */
 export interface AnswerDeps {
-  config: () => GatewayConfig;
   providers: ProviderRegistry;
   breaker: SharedBreaker;
   cache: ResponseCache;
@@ -82,20 +81,20 @@ export function flightWaitFor(chain: Candidate[]): number {
  * Once `signal` aborts (the worker is shutting down), waits and calls stop with RunAbortedError;
  * the hold is released, or charged when a call was out, and the single-flight lock is freed.
  */
-export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: AnswerDeps, attempts: ProviderAttempt[], signal?: AbortSignal): Promise<KeptAnswer> {
-  const cfg = deps.config();
+export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, cfg: GatewayConfig, deps: AnswerDeps, attempts: ProviderAttempt[], signal?: AbortSignal): Promise<KeptAnswer> {
   const chain = failoverChain(cfg, plan.experiment, plan.variant);
-  let paid: KeptAnswer | undefined;
+  let paid: PaidAnswer | undefined;
   const compute = async (): Promise<CachedAnswer> => {
     // Aborted while waiting on another run's flight: reserve nothing, call nobody.
     if (signal?.aborted) throw new RunAbortedError(false, signal.reason);
-    paid = await payAndCall(job, plan, chain, deps, attempts, signal);
-    return toCached(paid);
+    paid = await payAndCall(job, plan, cfg, chain, deps, attempts, signal);
+    return toCached(paid.answer);
   };
   const { cache } = plan.feature;
   if (!cache.enabled) {
     await compute();
-    return paid!;
+    await paid!.kept;
+    return paid!.answer;
   }
   const flight = await deps.cache.getOrCompute(plan.cacheKey, compute, {
     ttlSeconds: plan.cacheTtlSeconds,
@@ -111,12 +110,49 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, deps: An
     signal,
   });
   deps.metrics?.cacheLookup(flight.outcome === 'miss' ? 'miss' : 'hit', flight.outcome === 'shared' ? 'shared_flight' : 'response');
-  if (flight.outcome === 'miss' && paid) return paid;
+  if (flight.outcome === 'miss' && paid) {
+    // The cache write above ran while the answer was being kept; nothing goes on until it is kept.
+    await paid.kept;
+    return paid.answer;
+  }
   return fromCache(flight.value, 'cache', deps.now(), attempts);
 }
 
-async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candidate[], deps: AnswerDeps, attempts: ProviderAttempt[], signal: AbortSignal | undefined): Promise<KeptAnswer> {
-  const cfg = deps.config();
+/**
+ * A paid answer and the writing of it into the job, started but not awaited by payAndCall, so that
+ * it overlaps the single-flight completion (cache write, followers' signal, lock release). `kept`
+ * rejects with the write's error once the hold was settled for this payment (keepAnswer).
+ *
+ * Why this order is safe. After a provider answers, a run does: (1) keep the answer in the job,
+ * side by side with the cache completion; (2) once it is kept, settle the hold and save the record,
+ * side by side (answerJob); (3) once saved, announce; (4) only then BullMQ completes the job.
+ * - A crash before (1) ends: the job is neither kept nor saved, so its rerun (stalled job) runs it
+ *   again: it finds the cache entry if that write landed (no new payment) or pays under a new hold.
+ *   The dead run's open hold is charged its worst case by the reaper: spend errs high, never low.
+ *   The cache entry is an answer whose payment is counted either way; followers served from it paid
+ *   nothing, as with any cache hit.
+ * - A crash after (1): the rerun finds the answer in the job and calls nobody; settling is idempotent
+ *   per hold id (a second settle counts nothing, a reaped charge is corrected) and so is saving (the
+ *   first terminal record stands and is announced once).
+ * - Settling or saving never starts before (1) has ended: a job stored as completed or settled while
+ *   its answer could still be lost would, after a crash, be paid again behind a finished record.
+ * - (1) failing without a crash: this payment is settled now and the run fails; its retry serves
+ *   the cache entry or pays again under a new hold, each payment counted once.
+ */
+interface PaidAnswer {
+  answer: KeptAnswer;
+  kept: Promise<void>;
+}
+
+async function payAndCall(
+  job: Job<LlmJobData>,
+  plan: JobPlan,
+  cfg: GatewayConfig,
+  fullChain: Candidate[],
+  deps: AnswerDeps,
+  attempts: ProviderAttempt[],
+  signal: AbortSignal | undefined,
+): Promise<PaidAnswer> {
   const budget = cfg.rateLimits.budget;
   const at = deps.now();
   const inputTokens = estimatePromptTokens([plan.system, plan.user]);
@@ -127,7 +163,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
   const holdId = `${plan.jobId}:${job.timestamp}:${plan.attempt}:${job.attemptsStarted ?? 0}:${job.stalledCounter ?? 0}`;
   // Background work never downgrades, and leaves the last part of the budget to users' own jobs.
   const background = isCategoryJob(job.data);
-  if (background) await ensureBackgroundHeadroom(deps, chainWorstCase(fullChain, inputTokens, maxOut, at));
+  if (background) await ensureBackgroundHeadroom(deps, cfg, chainWorstCase(fullChain, inputTokens, maxOut, at));
   // A hold must outlive the longest call it pays for, or the reaper would take a live run for a
   // dead one and charge its worst case until the settle corrects it.
   const ttlMs = Math.max(budget.reservation_ttl_ms, chainCallBudgetMs(fullChain, MAX_INLINE_RATE_WAIT_MS));
@@ -153,7 +189,7 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
 
   // Takes the breaker's permit with the rate limit, in one round trip (the breaker asked first).
   const rateLimit = async (candidate: Candidate, gate: BreakerGate) => {
-    const limits = deps.config().rateLimits.providers[candidate.provider];
+    const limits = cfg.rateLimits.providers[candidate.provider];
     if (!limits) return;
     const deadline = Date.now() + MAX_INLINE_RATE_WAIT_MS;
     for (;;) {
@@ -215,15 +251,23 @@ async function payAndCall(job: Job<LlmJobData>, plan: JobPlan, fullChain: Candid
     providerLatencyMs: Math.round(performance.now() - started),
     startedAt,
   };
-  // Keep the paid-for answer in the job before anything else can fail: a retry settles and stores it without calling again.
+  // Keep the paid-for answer in the job before anything else can fail: a retry settles and stores
+  // it without calling again. Only the cache write (which cannot fail the run) overlaps it.
+  const kept = keepAnswer(job, answer, hold, deps.log);
+  // Awaited by obtainAnswer; this handler only stops a failure from counting as unhandled meanwhile.
+  kept.catch(() => {});
+  return { answer, kept };
+}
+
+/** Writes a paid answer into the job (one round trip); when that fails, settles this payment and rethrows. */
+async function keepAnswer(job: Job<LlmJobData>, answer: KeptAnswer, hold: BudgetHold, log: Logger): Promise<void> {
   try {
     await job.updateData({ ...job.data, answer });
   } catch (error) {
     // Not kept: the retry will pay again, so at least count this payment now.
-    await finishAfterFailure(hold, () => hold.settle(answer.costMicros), deps.log, error);
+    await finishAfterFailure(hold, () => hold.settle(answer.costMicros), log, error);
     throw error;
   }
-  return answer;
 }
 
 /** Records in the job what a failed run paid, so that a later run refused by the budget fails rather than rejects it. */
@@ -249,8 +293,8 @@ async function finishAfterFailure(hold: BudgetHold, step: () => Promise<unknown>
 }
 
 /** Throws GatewayError `budget_kept_for_users` unless `amountMicros` more keeps spend under BACKGROUND_BUDGET_SHARE of every limit. */
-async function ensureBackgroundHeadroom(deps: AnswerDeps, amountMicros: number): Promise<void> {
-  const limits = budgetLimits(deps.config().rateLimits.budget);
+async function ensureBackgroundHeadroom(deps: AnswerDeps, cfg: GatewayConfig, amountMicros: number): Promise<void> {
+  const limits = budgetLimits(cfg.rateLimits.budget);
   if (leavesHeadroom(await deps.budget.snapshot(), limits, amountMicros, BACKGROUND_BUDGET_SHARE)) return;
   throw new GatewayError('budget_kept_for_users', `Background work stops at ${BACKGROUND_BUDGET_SHARE * 100}% of the budget, leaving the rest to users' jobs.`, { status: 429 });
 }

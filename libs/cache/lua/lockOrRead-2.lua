@@ -11,15 +11,19 @@
 
   Returns {1, entry} when the entry is fresh; {2} when the lock was taken; {3, pttl} when another
   holds the lock for pttl more milliseconds (-1 if it has no TTL). A stale entry counts as absent.
+
+  freshUntil is read from the string's head (the writer puts it first, stored.ts), so deciding
+  freshness decodes none of the answer; a string of another layout gets a full decode.
 ]]
 local raw = redis.call('GET', KEYS[1])
 if raw then
-  local ok, decoded = pcall(cjson.decode, raw)
-  if ok and type(decoded) == 'table' then
-    local freshUntil = tonumber(decoded['freshUntil'])
-    if freshUntil and freshUntil > tonumber(ARGV[3]) then
-      return {1, raw}
-    end
+  local freshUntil = tonumber(string.match(raw, '^{"freshUntil":(%-?%d+),'))
+  if not freshUntil then
+    local ok, decoded = pcall(cjson.decode, raw)
+    if ok and type(decoded) == 'table' then freshUntil = tonumber(decoded['freshUntil']) end
+  end
+  if freshUntil and freshUntil > tonumber(ARGV[3]) then
+    return {1, raw}
   end
 end
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
