@@ -48,6 +48,8 @@ export interface GetOrComputeOptions {
   onStoreError?: (err: unknown) => void;
   /** Stops a caller waiting on another's computation (rejecting with the signal's reason); compute must heed it itself. @defaultValue none */
   signal?: AbortSignal;
+  /** Called once when this caller starts waiting on another's computation (see SingleFlightOptions.onFollow). @defaultValue none */
+  onFollow?: () => void;
 }
 
 /** Options of a read. */
@@ -161,6 +163,7 @@ export class ResponseCache {
       onRenewFailure: options.onRenewFailure,
       now: this.#now,
       signal: options.signal,
+      onFollow: options.onFollow,
     });
   }
 

@@ -153,6 +153,22 @@ describe('singleFlight', () => {
     expect(await joiner).toMatchObject({ value: 'v', outcome: 'shared' });
   });
 
+  test('onFollow runs once for each caller that waits on another computation, never for the leader or a hit', async () => {
+    const backend = memoryBackend();
+    const here = options(backend);
+    const follows: string[] = [];
+    let release!: (v: string) => void;
+    const leader = singleFlight('k', () => new Promise<string>((r) => (release = r)), { ...here, onFollow: () => follows.push('leader') });
+    const joiner = singleFlight('k', async () => 'x', { ...here, onFollow: () => follows.push('joiner') });
+    const elsewhere = singleFlight('k', async () => 'y', { ...options(backend), onFollow: () => follows.push('elsewhere') });
+    await vi.waitFor(() => expect(follows).toHaveLength(2));
+    release('v');
+    await Promise.all([leader, joiner, elsewhere]);
+    expect(follows.sort()).toEqual(['elsewhere', 'joiner']);
+    await singleFlight('k', async () => 'z', { ...here, onFollow: () => follows.push('hit') });
+    expect(follows).toHaveLength(2);
+  });
+
   test('a failed cache write still returns the value and is reported', async () => {
     const backend = memoryBackend();
     backend.failWrites = true;

@@ -85,6 +85,12 @@ export interface SingleFlightOptions<T> {
    * @defaultValue none
    */
   signal?: AbortSignal;
+  /**
+   * Called once, when this caller starts waiting on another caller's computation (in this process
+   * or another), before it waits: a caller that reserved something for its own computation can
+   * give it back while it waits. @defaultValue none
+   */
+  onFollow?: () => void;
 }
 
 // Wake a follower just after the lock's expiry, not on it, so its probe finds the lock gone.
@@ -95,7 +101,10 @@ const EXPIRY_MARGIN_MS = 5;
  * or from `compute` (run at most once for this call).
  */
 export async function singleFlight<T>(key: string, compute: () => Promise<T>, opts: SingleFlightOptions<T>): Promise<FlightResult<T>> {
+  const follow = once(opts.onFollow);
+  opts = { ...opts, onFollow: follow };
   for (let existing = opts.flights.get(key); existing; existing = opts.flights.get(key)) {
+    follow();
     try {
       const r = await untilAborted(existing, opts.signal);
       const outcome = r.outcome === 'hit' ? 'hit' : 'shared';
@@ -125,6 +134,7 @@ async function acrossProcesses<T>(key: string, compute: () => Promise<T>, opts: 
   if (first.kind === 'hit') return { value: first.value, outcome: 'hit', shared: true };
   if (first.kind === 'leader') return lead(key, token, compute, opts, true);
 
+  opts.onFollow?.();
   const listener = await backend.listen(key);
   try {
     for (;;) {
@@ -142,6 +152,16 @@ async function acrossProcesses<T>(key: string, compute: () => Promise<T>, opts: 
   } finally {
     listener.close();
   }
+}
+
+/** `fn` callable any number of times, running at most once. */
+function once(fn: (() => void) | undefined): () => void {
+  let called = false;
+  return () => {
+    if (called || !fn) return;
+    called = true;
+    fn();
+  };
 }
 
 /** Runs `compute` and publishes its value; also used, without the lock (`locked` false), by a follower past its deadline. */

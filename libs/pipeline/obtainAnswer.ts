@@ -6,6 +6,7 @@ import type { ProviderAttempt } from '../store/types.ts';
 import type { Category } from '../features/category.ts';
 import type { BudgetStore } from '../budget/budgetStore.ts';
 import { reserveHold, type BudgetHold } from '../budget/hold.ts';
+import { EarlyHold, type HoldOutcome } from './earlyHold.ts';
 import type { RateLimiter } from '../ratelimit/rateLimiter.ts';
 import type { ResponseCache, CachedAnswer } from '../cache/responseCache.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
@@ -83,19 +84,43 @@ export function flightWaitFor(chain: Candidate[]): number {
  */
 export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, cfg: GatewayConfig, deps: AnswerDeps, attempts: ProviderAttempt[], signal?: AbortSignal): Promise<KeptAnswer> {
   const chain = failoverChain(cfg, plan.experiment, plan.variant);
+  const terms = holdTerms(job, plan, cfg, chain, deps);
+  const { cache } = plan.feature;
+  // A user's job asks the budget beside the cache lookup (earlyHold.ts). Background work checks its
+  // headroom first, and a run already stopped reserves nothing.
+  const early = cache.enabled && !terms.background && !signal?.aborted ? new EarlyHold(terms.holdId, () => terms.reserve(terms.holdId, terms.worstCaseMicros), deps.budget, deps.log) : undefined;
   let paid: PaidAnswer | undefined;
   const compute = async (): Promise<CachedAnswer> => {
     // Aborted while waiting on another run's flight: reserve nothing, call nobody.
     if (signal?.aborted) throw new RunAbortedError(false, signal.reason);
-    paid = await payAndCall(job, plan, cfg, chain, deps, attempts, signal);
+    paid = await payAndCall(job, plan, cfg, chain, terms, early, deps, attempts, signal);
     return toCached(paid.answer);
   };
-  const { cache } = plan.feature;
   if (!cache.enabled) {
     await compute();
     await paid!.kept;
     return paid!.answer;
   }
+  try {
+    return await fromFlight(plan, chain, compute, () => paid, early, deps, attempts, signal);
+  } finally {
+    // Not taken by a payment: a hit, another run's answer, or a failed lookup.
+    await early?.giveBack();
+  }
+}
+
+/** The cache and single-flight part of obtainAnswer: the answer of `compute`, of another run, or of the cache. */
+async function fromFlight(
+  plan: JobPlan,
+  chain: Candidate[],
+  compute: () => Promise<CachedAnswer>,
+  paidAnswer: () => PaidAnswer | undefined,
+  early: EarlyHold | undefined,
+  deps: AnswerDeps,
+  attempts: ProviderAttempt[],
+  signal: AbortSignal | undefined,
+): Promise<KeptAnswer> {
+  const { cache } = plan.feature;
   const flight = await deps.cache.getOrCompute(plan.cacheKey, compute, {
     ttlSeconds: plan.cacheTtlSeconds,
     staleTtlSeconds: Math.max(cache.stale_ttl_seconds, plan.cacheTtlSeconds),
@@ -108,8 +133,11 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, cfg: Gat
     keep: (answer) => answer.finishReason !== 'length',
     onStoreError: (err) => deps.log.warn({ err }, 'cache write failed'),
     signal,
+    // Waiting on another run: hold no budget meanwhile.
+    onFollow: () => void early?.giveBack(),
   });
   deps.metrics?.cacheLookup(flight.outcome === 'miss' ? 'miss' : 'hit', flight.outcome === 'shared' ? 'shared_flight' : 'response');
+  const paid = paidAnswer();
   if (flight.outcome === 'miss' && paid) {
     // The cache write above ran while the answer was being kept; nothing goes on until it is kept.
     await paid.kept;
@@ -144,36 +172,64 @@ interface PaidAnswer {
   kept: Promise<void>;
 }
 
+/** How a run reserves: its hold id, worst case and reservation, worked out once from the run's plan and config. */
+interface HoldTerms {
+  holdId: string;
+  /** The worst case of the whole chain, micro-dollars (what a run reserves first). */
+  worstCaseMicros: number;
+  /** Background work: never downgrades, and leaves the last part of the budget to users' own jobs. */
+  background: boolean;
+  at: Date;
+  inputTokens: number;
+  maxOut: number;
+  reserve: (holdId: string, amountMicros: number) => Promise<HoldOutcome>;
+}
+
+function holdTerms(job: Job<LlmJobData>, plan: JobPlan, cfg: GatewayConfig, fullChain: Candidate[], deps: AnswerDeps): HoldTerms {
+  const budget = cfg.rateLimits.budget;
+  const at = deps.now();
+  const inputTokens = estimatePromptTokens([plan.system, plan.user]);
+  const maxOut = plan.feature.output.max_output_tokens;
+  // A hold must outlive the longest call it pays for, or the reaper would take a live run for a
+  // dead one and charge its worst case until the settle corrects it.
+  const ttlMs = Math.max(budget.reservation_ttl_ms, chainCallBudgetMs(fullChain, MAX_INLINE_RATE_WAIT_MS));
+  return {
+    // One hold per run of the job: a stalled or delayed job runs again with the same attempt number,
+    // and its earlier hold may be finished already. attemptsStarted counts every run; the timestamp
+    // tells apart two jobs added under one id (a category job renewed after the first ended).
+    holdId: `${plan.jobId}:${job.timestamp}:${plan.attempt}:${job.attemptsStarted ?? 0}:${job.stalledCounter ?? 0}`,
+    worstCaseMicros: chainWorstCase(fullChain, inputTokens, maxOut, at),
+    background: isCategoryJob(job.data),
+    at,
+    inputTokens,
+    maxOut,
+    reserve: (holdId, amountMicros) =>
+      reserveHold(deps.budget, { holdId, amountMicros, limits: budgetLimits(budget), ttlMs, thresholds: budget.alert_thresholds }, { log: deps.log }),
+  };
+}
+
 async function payAndCall(
   job: Job<LlmJobData>,
   plan: JobPlan,
   cfg: GatewayConfig,
   fullChain: Candidate[],
+  terms: HoldTerms,
+  early: EarlyHold | undefined,
   deps: AnswerDeps,
   attempts: ProviderAttempt[],
   signal: AbortSignal | undefined,
 ): Promise<PaidAnswer> {
   const budget = cfg.rateLimits.budget;
-  const at = deps.now();
-  const inputTokens = estimatePromptTokens([plan.system, plan.user]);
-  const maxOut = plan.feature.output.max_output_tokens;
-  // One hold per run of the job: a stalled or delayed job runs again with the same attempt number,
-  // and its earlier hold may be finished already. attemptsStarted counts every run; the timestamp
-  // tells apart two jobs added under one id (a category job renewed after the first ended).
-  const holdId = `${plan.jobId}:${job.timestamp}:${plan.attempt}:${job.attemptsStarted ?? 0}:${job.stalledCounter ?? 0}`;
-  // Background work never downgrades, and leaves the last part of the budget to users' own jobs.
-  const background = isCategoryJob(job.data);
-  if (background) await ensureBackgroundHeadroom(deps, cfg, chainWorstCase(fullChain, inputTokens, maxOut, at));
-  // A hold must outlive the longest call it pays for, or the reaper would take a live run for a
-  // dead one and charge its worst case until the settle corrects it.
-  const ttlMs = Math.max(budget.reservation_ttl_ms, chainCallBudgetMs(fullChain, MAX_INLINE_RATE_WAIT_MS));
-  const reserve = (amountMicros: number) =>
-    reserveHold(deps.budget, { holdId, amountMicros, limits: budgetLimits(budget), ttlMs, thresholds: budget.alert_thresholds }, { log: deps.log });
+  const { at, inputTokens, maxOut, background } = terms;
+  if (background) await ensureBackgroundHeadroom(deps, cfg, terms.worstCaseMicros);
+  // A hold given back while this run waited on another is finished: a payment after all needs its own id.
+  const holdId = early?.givenBack ? `${terms.holdId}:own` : terms.holdId;
+  const reserve = (amountMicros: number) => terms.reserve(holdId, amountMicros);
 
   let chain = fullChain;
   let downgraded = false;
-  let reservedMicros = chainWorstCase(chain, inputTokens, maxOut, at);
-  let held = await reserve(reservedMicros);
+  let reservedMicros = terms.worstCaseMicros;
+  let held = await (early?.take() ?? reserve(reservedMicros));
   if (!held.ok && budget.on_exhausted === 'downgrade' && !background) {
     const priced = (c: Candidate) => ({ ...c, worstCaseMicros: candidateWorstCase(c, inputTokens, maxOut, at) });
     const within = chainWithinBudget(fullChain.map(priced), allCandidates(cfg).map(priced), held.availableMicros);
