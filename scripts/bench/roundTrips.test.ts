@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backgroundReason, label, longestChain, median, roundTrips, sequence, traceJob, type TraceRecord } from './roundTrips.ts';
+import { backgroundReason, gatewayTrips, label, longestChain, median, roundTrips, sequence, traceJob, type TraceRecord } from './roundTrips.ts';
 
 const rec = (cmd: string, start: number, end: number, over: Partial<TraceRecord> = {}): TraceRecord => ({ proc: 'worker', conn: 'worker', cmd, start, end, ok: true, ...over });
 
@@ -16,6 +16,14 @@ describe('roundTrips', () => {
 
   it('answers nothing for no commands', () => {
     expect(roundTrips([])).toEqual([]);
+  });
+});
+
+describe('gatewayTrips', () => {
+  it("leaves out the trips that carry the queue's fetch or finish, with what rides along with them", () => {
+    const trips = roundTrips([rec('moveToActive', 0, 1), rec('cacheLockOrRead', 2, 3), rec('gatewayBudgetReserve', 2, 3), rec('breakerAdmit', 4, 5), rec('addPrioritizedJob', 6, 7), rec('moveToFinished', 6, 8)]);
+    expect(trips).toHaveLength(4);
+    expect(gatewayTrips(trips).map(label)).toEqual(['cacheLockOrRead+gatewayBudgetReserve', 'breakerAdmit']);
   });
 });
 

@@ -84,6 +84,18 @@ export function roundTrips(records: readonly Pick<TraceRecord, 'cmd' | 'start' |
   return out;
 }
 
+/** The queue's own scripts a job waits on whatever the gateway does: BullMQ taking the job and finishing it. */
+const QUEUE_LIFECYCLE = new Set(['moveToActive', 'moveToFinished']);
+
+/**
+ * The gateway's own round trips: those without the queue's fetch or finish in them. Any design on
+ * a BullMQ queue pays those two; what rides along with them (a background enqueue sent together
+ * with the finish) adds no wait.
+ */
+export function gatewayTrips(trips: readonly RoundTrip[]): RoundTrip[] {
+  return trips.filter((t) => !t.cmds.some((c) => QUEUE_LIFECYCLE.has(c)));
+}
+
 /**
  * The longest chain of commands each sent after the previous one was answered: the round trips a
  * job waits for if every command depended on all those answered before it was sent. Unlike the busy

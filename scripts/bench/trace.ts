@@ -18,7 +18,7 @@ import { LLM_QUEUE, queuePrefix } from '../../libs/queue/jobs.ts';
 import { TERMINAL_STATUSES } from '../../libs/store/types.ts';
 import { careerSubmission } from '../demo/profiles.ts';
 import { deferCleanup } from './cleanup.ts';
-import { backgroundCounts, longestChain, median, sequence, traceJob, type JobTrace, type JobWindow, type TraceRecord } from './roundTrips.ts';
+import { backgroundCounts, gatewayTrips, longestChain, median, sequence, traceJob, type JobTrace, type JobWindow, type TraceRecord } from './roundTrips.ts';
 
 /** Options of runTrace. */
 export interface TraceOptions {
@@ -35,6 +35,8 @@ export interface TraceOptions {
 /** Medians over the measured jobs, and the lines that show them. */
 export interface TraceFigures {
   workerRoundTrips: number;
+  /** Those of workerRoundTrips without the queue's fetch or finish in them (gatewayTrips). */
+  gatewayRoundTrips: number;
   apiRoundTrips: number;
   /** Commands the API and the worker sent for one job (from the trace, Lua-internal calls not included). */
   clientCommands: number;
@@ -108,6 +110,7 @@ export async function runTrace(o: TraceOptions): Promise<TraceFigures> {
   );
   const jobs: JobTrace[] = windows.slice(1).map((w) => traceJob(records, w));
   const workerTrips = median(jobs.map((j) => j.workerTrips.length));
+  const gatewayRoundTrips = median(jobs.map((j) => gatewayTrips(j.workerTrips).length));
   const apiTrips = median(jobs.map((j) => j.apiTrips.length));
   const chains = jobs.map((j) => longestChain(j.worker));
   const clientCommands = median(jobs.map((j) => j.api.length + j.worker.length));
@@ -116,11 +119,12 @@ export async function runTrace(o: TraceOptions): Promise<TraceFigures> {
   const inWindows = records.filter((r) => windows.some((w) => r.start >= w.postStart && r.start < w.idleAt));
   return {
     workerRoundTrips: workerTrips,
+    gatewayRoundTrips,
     apiRoundTrips: apiTrips,
     clientCommands,
     details: [
       `  round-trip trace: ${jobs.length} jobs one at a time on an idle system (after 1 warm-up job), each a cache miss and a paid call; API and worker traced with the redisTrace.ts preload`,
-      `    worker round trips per job: ${jobs.map((j) => j.workerTrips.length).join(', ')} (median ${workerTrips}); API round trips per POST: ${jobs.map((j) => j.apiTrips.length).join(', ')} (median ${apiTrips})`,
+      `    worker round trips per job: ${jobs.map((j) => j.workerTrips.length).join(', ')} (median ${workerTrips}), of which the gateway's own (without the queue's fetch and finish): median ${gatewayRoundTrips}; API round trips per POST: ${jobs.map((j) => j.apiTrips.length).join(', ')} (median ${apiTrips})`,
       `    longest chain of worker commands each sent after the previous answered (a fire-and-forget command cannot hide a step): ${chains.join(', ')} (median ${median(chains)})`,
       `    commands sent per job (API + worker, Lua-internal calls not included): ${jobs.map((j) => `${j.api.length}+${j.worker.length}`).join(', ')} (median ${clientCommands})`,
       `    worker sequence: ${typical ? sequence(typical.workerTrips) : 'n/a'}`,
