@@ -42,6 +42,11 @@ class Connection {
     this.#socket.on('close', () => this.#fail(new Error('connection closed by the server')));
   }
 
+  /** True once the socket has closed or failed: the connection takes no more requests. */
+  get closed(): boolean {
+    return this.#closed !== null;
+  }
+
   /** Sends one request; resolves with the response status once the whole body has arrived. */
   send(request: Buffer): Promise<number> {
     if (this.#closed) return Promise.reject(this.#closed);
@@ -220,11 +225,22 @@ export async function openLoop(o: OpenLoopOptions): Promise<ClosedLoopResult> {
     else if (conn) idle.push(conn);
     if (next >= total && inFlight === 0 && backlog.length === 0) finish();
   };
+  // A connection left idle longer than the server's keep-alive timeout (Node's default: 5 s) is
+  // closed by the server; a long run at a low rate meets such ones, which are replaced, not counted as errors.
+  const takeIdle = (): Connection | undefined => {
+    const conn = idle.pop();
+    if (!conn?.closed) return conn;
+    const fresh = new Connection(o.host, o.port);
+    // A failed connect also fails the request sent on it, which counts it; the rejection is no crash.
+    fresh.ready.catch(() => {});
+    conns.push(fresh);
+    return fresh;
+  };
   const tick = () => {
     const now = performance.now();
     while (next < total && start + next * interval <= now) {
       const due = start + next * interval;
-      const conn = idle.pop();
+      const conn = takeIdle();
       if (conn) send(conn, next, due);
       else backlog.push({ i: next, due });
       next++;
