@@ -10,7 +10,7 @@
  * first calls' connection set-up and compilation are not what the light p99 measures.
  */
 import { ms, percentiles, rate, ratio, type Percentiles, type Row } from './stats.ts';
-import { drainOrThrow, measureCapacity, readPhase, startSlowProvider, submitAtRate, type PhaseRecords, type SlowProvider } from './slowProvider.ts';
+import { measureCapacity, readPhase, startSlowProvider, submitAtRate, type PhaseRecords, type SlowProvider, waitStored } from './slowProvider.ts';
 
 /** Options for runLatency. */
 export interface LatencyOptions {
@@ -40,7 +40,7 @@ const fmt = (p: Percentiles) => `p50 ${ms(p.p50)}  p95 ${ms(p.p95)}  p99 ${ms(p.
 /** Runs one open-loop phase and answers its stored records and detail lines. */
 async function phase(s: SlowProvider, name: string, jobsPerS: number, durationMs: number, timeoutMs: number): Promise<{ records: PhaseRecords; sent: number; lines: string[] }> {
   const sent = await submitAtRate(s, name, jobsPerS, durationMs);
-  await drainOrThrow(s, timeoutMs);
+  await waitStored(s, name, sent.statuses[202] ?? 0, timeoutMs);
   const records = readPhase(s.databasePath, name);
   const expected = sent.sent;
   return {
