@@ -148,7 +148,7 @@ function readStore(path: string, phase: string): StoreFigures {
 }
 
 /** Waits until nothing is waiting, active or delayed; false if `timeoutMs` passed first. */
-export async function drain(queue: Queue, timeoutMs: number): Promise<{ drained: boolean; remaining: number }> {
+async function drain(queue: Queue, timeoutMs: number): Promise<{ drained: boolean; remaining: number }> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'waiting-children');

@@ -46,7 +46,7 @@ export function ratio(a: number, b: number): string {
 }
 
 /** Unit of a figure in `bench/results.json`. */
-export type FigureUnit = 'ratio' | 'ms' | 'req/s';
+export type FigureUnit = 'ratio' | 'ms' | 'req/s' | 'MB' | '%' | 'count';
 
 /**
  * One line of the final table. `pass` is null for figures without a target. `name`, `value`, `unit`
