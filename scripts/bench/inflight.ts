@@ -55,8 +55,9 @@ export async function runInflight(o: InflightOptions): Promise<{ rows: Row[]; de
     const t0 = performance.now();
     const submitted = await submitAll(s, 'memory', jobs);
     const submitMs = performance.now() - t0;
+    let undone: string | null;
     try {
-      await waitStored(s, 'memory', submitted.statuses[202] ?? 0, o.timeoutMs ?? 90_000);
+      undone = await waitStored(s, 'memory', submitted.statuses[202] ?? 0, o.timeoutMs ?? 90_000);
     } finally {
       sampler.stop();
       polling = false;
@@ -69,6 +70,7 @@ export async function runInflight(o: InflightOptions): Promise<{ rows: Row[]; de
     const details = [
       `memory: 1 worker at concurrency ${jobs}, simulator at a fixed ${providerMs} ms, prefix {${s.system.queuePrefix}}`,
       `  ${submitted.statuses[202] ?? 0}/${jobs} accepted in ${ms(submitMs)} (${rate((jobs / submitMs) * 1000, ' req/s')}); all done after ${(wallMs / 1000).toFixed(1)} s; stored ${JSON.stringify(stored.statuses)}`,
+      ...(undone ? [`  ${undone}`] : []),
       `  in flight at once, peak: ${peakProvider} calls at the simulator, ${peakActive} jobs active in the queue`,
       `  worker RSS: idle ${idleMb.toFixed(0)} MB, peak ${peakMb.toFixed(0)} MB over ${sampler.samples.length} readings (+${(peakMb - idleMb).toFixed(0)} MB, ${(((peakMb - idleMb) * 1024) / Math.max(1, peakProvider)).toFixed(0)} kB per call in flight)`,
     ];

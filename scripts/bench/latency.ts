@@ -27,7 +27,7 @@ export interface LatencyOptions {
   halfMs?: number;
   /** Jobs of the capacity measurement when e2e did not run. @defaultValue 2000 */
   capacityJobs?: number;
-  /** Give up waiting for a phase's jobs after this long, ms. @defaultValue 60000 */
+  /** Stop waiting for a phase's jobs this long after its load ended, ms (a backlog then fails the figure instead of stalling the bench). @defaultValue 45000 */
   timeoutMs?: number;
 }
 
@@ -40,7 +40,7 @@ const fmt = (p: Percentiles) => `p50 ${ms(p.p50)}  p95 ${ms(p.p95)}  p99 ${ms(p.
 /** Runs one open-loop phase and answers its stored records and detail lines. */
 async function phase(s: SlowProvider, name: string, jobsPerS: number, durationMs: number, timeoutMs: number): Promise<{ records: PhaseRecords; sent: number; lines: string[] }> {
   const sent = await submitAtRate(s, name, jobsPerS, durationMs);
-  await waitStored(s, name, sent.statuses[202] ?? 0, timeoutMs);
+  const undone = await waitStored(s, name, sent.statuses[202] ?? 0, timeoutMs);
   const records = readPhase(s.databasePath, name);
   const expected = sent.sent;
   return {
@@ -49,6 +49,7 @@ async function phase(s: SlowProvider, name: string, jobsPerS: number, durationMs
     lines: [
       `  ${name}: open loop at ${rate(jobsPerS, ' jobs/s')} for ${(durationMs / 1000).toFixed(1)} s: ${sent.statuses[202] ?? 0}/${expected} accepted, POST ${fmt(percentiles(sent.latencies))}` +
         `${sent.errors ? `, transport errors ${sent.errors} (${sent.firstError})` : ''}; stored ${JSON.stringify(records.statuses)}`,
+      ...(undone ? [`    ${undone}`] : []),
       `    added (total-provider) ${fmt(percentiles(records.added))}`,
       `    of which queue wait    ${fmt(percentiles(records.queue))}`,
       `    provider               ${fmt(percentiles(records.provider))}`,
@@ -82,7 +83,7 @@ export async function runLatency(o: LatencyOptions): Promise<{ rows: Row[]; deta
   const lightRate = o.lightRate ?? 20;
   const lightMs = o.lightMs ?? 12_000;
   const halfMs = o.halfMs ?? 10_000;
-  const timeoutMs = o.timeoutMs ?? 60_000;
+  const timeoutMs = o.timeoutMs ?? 45_000;
   const s = await startSlowProvider({ redisUrl: o.redisUrl, name: 'latency', providerMs });
   try {
     const details = [`latency: 1 worker at the default concurrency, simulator at a fixed ${providerMs} ms, prefix {${s.system.queuePrefix}}`];

@@ -55,7 +55,7 @@ export async function runSoak(o: SoakOptions): Promise<{ rows: Row[]; details: s
     const fromPerf = performance.now();
     const sent = await submitAtRate(s, 'soak', jobsPerS, soakMs);
     // Sampling stops only once the last jobs are done: their memory counts too.
-    await waitStored(s, 'soak', sent.statuses[202] ?? 0, 60_000);
+    const undone = await waitStored(s, 'soak', sent.statuses[202] ?? 0, 60_000);
     worker.stop();
     api.stop();
 
@@ -71,6 +71,7 @@ export async function runSoak(o: SoakOptions): Promise<{ rows: Row[]; details: s
     const provider = percentiles(records.provider);
     details.push(
       `  ${sent.statuses[202] ?? 0}/${sent.sent} accepted over ${(soakMs / 60_000).toFixed(1)} min after ${(warmupMs / 1000).toFixed(0)} s of warm-up; stored ${JSON.stringify(records.statuses)}`,
+      ...(undone ? [`  ${undone}`] : []),
       `  per window of ${(windowMs / 1000).toFixed(0)} s: jobs, added latency p50/p99, worker RSS, API RSS (medians)`,
       ...wins.map(
         (_, i) => `    #${i + 1}  ${String(added[i]!.count).padStart(6)}  ${ms(added[i]!.p50)} / ${ms(added[i]!.p99)}  worker ${workerMb[i]!.toFixed(1)} MB  api ${apiMb[i]!.toFixed(1)} MB`,
