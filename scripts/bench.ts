@@ -2,6 +2,8 @@
 // beside a baseline measured in the same run, and prints one table with PASS/FAIL per target.
 // Targets are reported, not enforced: the exit code is 0 unless the bench itself fails.
 // The figures are also written, for machines, to bench/results.json (see results.ts).
+// The default run takes about 3 minutes on a 2-core machine (each section prints its duration);
+// it must stay under 6, so a new section comes with trimmed defaults elsewhere if need be.
 // Options: --only budget,intake,e2e,latency,memory,report,soak (default: all but soak)
 //          --jobs N (e2e, default 10000)   --workers N (default 1)
 //          --report (the report section alone, as --only report)   --report-jobs N (300000)
