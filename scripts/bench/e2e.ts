@@ -5,11 +5,10 @@
  * completions per second, from the first job's creation to the last one's completion, read from
  * the result store (SQLite) once the queue has drained. Baseline, same run: the simulator alone
  * driven by the OpenAI SDK at the workers' total concurrency (raw provider calls/s on this
- * machine). Added latency: per stored job, total - queue - provider (latency_ms), i.e. the
- * pipeline's own time around the provider call (plan, cache, budget, rate limit, keep the answer,
- * settle), over every completed job of a second, open-loop phase at half the rate phase 1 reached
- * (a load the system sustains; in phase 1 every job waits behind the whole backlog on the worker's
- * event loop, which is reported too, without a target).
+ * machine). Added latency of the saturated run: per stored job, total - queue - provider
+ * (latency_ms), every job waiting behind the whole backlog on the worker's event loop; reported
+ * without a target. Added latency at a load the system sustains is the latency section's
+ * (latency.ts), which takes its rate from the jobs/s measured here.
  *
  * CPU, same run: the worker's CPU per job in phase 1 beside the SDK's own CPU per call (measured in
  * this process during the SDK baseline), and API + worker + Redis CPU per job beside a bare HTTP
@@ -37,7 +36,7 @@ import { CpuMeter } from './cpu.ts';
 import { redisMeter } from './redisStats.ts';
 import { chatCompletionBody, startRelay } from './relayBaseline.ts';
 import { runTrace } from './trace.ts';
-import { closedLoop, jsonPost, openLoop } from './loadgen.ts';
+import { closedLoop, jsonPost } from './loadgen.ts';
 import { ms, percentiles, rate, ratio, ratioValue, type Percentiles, type Row } from './stats.ts';
 
 export interface E2eOptions {
@@ -47,8 +46,6 @@ export interface E2eOptions {
   workerConcurrency: number;
   /** Keep-alive connections submitting jobs. */
   connections: number;
-  /** Milliseconds of the open-loop latency phase. */
-  latencyMs: number;
   /** Milliseconds of the SDK baseline. */
   baselineMs: number;
   /** Give up waiting for the queue to drain after this long, ms. */
@@ -58,7 +55,6 @@ export interface E2eOptions {
 }
 
 const TARGET_JOBS_PER_S = 2000;
-const TARGET_ADDED_P99_MS = 10;
 /** Worker CPU per job beyond the SDK's own per call, ms. */
 const TARGET_WORKER_OVERHEAD_MS = 0.5;
 /** (API + worker + Redis) CPU per job over the bare relay's CPU per request. */
@@ -109,7 +105,7 @@ async function sdkBaseline(simulatorUrl: string, concurrency: number, durationMs
 }
 
 /** The submission of job `i`, with an input no other job of this run shares (a sure cache miss). */
-function uniqueSubmission(i: number, run: string, phase: string): Record<string, unknown> {
+export function uniqueSubmission(i: number, run: string, phase: string): Record<string, unknown> {
   const s = careerSubmission(i) as { input: Record<string, unknown>; metadata: Record<string, unknown> };
   s.input.goals = `${(s.input.goals as string | undefined) ?? 'Grow in my field.'} (bench ${run} ${phase} #${i})`;
   s.metadata.bench_phase = phase;
@@ -192,7 +188,7 @@ function latencyLines(s: StoreFigures): string[] {
   ];
 }
 
-export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: string[] }> {
+export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: string[]; jobsPerS: number }> {
   const tmp = mkdtempSync(join(tmpdir(), 'llm-gateway-bench-e2e-'));
   const removeTmp = deferCleanup('e2e temp dir', async () => rmSync(tmp, { recursive: true, force: true }));
   try {
@@ -227,6 +223,8 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
       `e2e: ${o.jobs} jobs with distinct inputs, ${o.workers} worker process(es) x concurrency ${o.workerConcurrency}, simulator latency 0 ms, ${o.connections} submitting connections, prefix {${system.queuePrefix}}`,
     ];
     const rows: Row[] = [];
+    // The measured jobs/s, handed to the latency section, which runs at half of it.
+    let capacity = NaN;
     try {
       const relay = await startRelay(system.simulatorUrl);
       const concurrency = o.workers * o.workerConcurrency;
@@ -367,38 +365,8 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
         },
       );
 
-      // Phase 2: added latency at a load the system sustains (half of what phase 1 reached, at most
-      // the 2,000 jobs/s target), open loop, so that queueing behind a backlog is not what is measured.
-      const latencyRate = Math.max(10, Math.min(TARGET_JOBS_PER_S, Math.floor(jobsPerS / 2)));
-      const latencyJobs = Math.round((latencyRate * o.latencyMs) / 1000);
-      const latencyRequests = build(latencyJobs, 'latency');
-      const sent = await openLoop({ host: '127.0.0.1', port, connections: 16, rate: latencyRate, durationMs: o.latencyMs, request: (i) => latencyRequests[i]! });
-      const d2 = await drain(queue, o.timeoutMs);
-      const l = readStore(databasePath, 'latency');
-      const added = percentiles(l.added);
-      const provider = percentiles(l.provider);
-      details.push(
-        `  latency phase: open loop at ${latencyRate} jobs/s for ${(o.latencyMs / 1000).toFixed(1)} s (half the phase-1 rate): ${sent.statuses[202] ?? 0}/${latencyJobs} accepted, POST ${fmt(percentiles(sent.latencies))}` +
-          `${sent.errors ? `, transport errors ${sent.errors} (${sent.firstError})` : ''}`,
-        `    drained: ${d2.drained ? 'yes' : `NO (${d2.remaining} left)`}; statuses ${JSON.stringify(l.statuses)}; cache ${JSON.stringify(l.cache)}`,
-        `    latency_ms of its ${added.count} completed jobs (ms resolution):`,
-        ...latencyLines(l),
-      );
+      capacity = jobsPerS;
       rows.push(
-        {
-          section: 'e2e',
-          figure: `added latency p99 @${latencyRate} jobs/s`,
-          measured: ms(added.p99),
-          baseline: `provider call p99 ${ms(provider.p99)}`,
-          ratio: ratio(added.p99, provider.p99),
-          target: `< ${TARGET_ADDED_P99_MS} ms`,
-          pass: added.count > 0 && d2.drained && added.p99 < TARGET_ADDED_P99_MS,
-          // Half the phase-1 rate unless the 2,000 jobs/s cap applies; the name keeps the common case.
-          name: 'added_latency_p99_ms_half',
-          value: added.p99,
-          unit: 'ms',
-          baselineValue: provider.p99,
-        },
         {
           section: 'e2e',
           figure: 'added latency p99, saturated (phase 1)',
@@ -418,7 +386,7 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
       await closeQueue();
       await stopSystem();
     }
-    return { rows, details };
+    return { rows, details, jobsPerS: capacity };
   } finally {
     await removeTmp();
   }

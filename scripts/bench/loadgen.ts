@@ -23,12 +23,19 @@ interface Waiter {
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 
+/** A connection that closed before any byte of the answer came: the server never took the request up. */
+class ClosedBeforeAnswer extends Error {
+  readonly code = 'CLOSED_BEFORE_ANSWER';
+}
+
 /** One keep-alive connection that carries one request at a time. */
 class Connection {
   readonly #socket: Socket;
   #buffer: Buffer = Buffer.alloc(0);
   #waiter: Waiter | null = null;
   #closed: Error | null = null;
+  // Whether any byte of the current request's answer came; a close before that is retryable.
+  #answering = false;
   readonly ready: Promise<void>;
 
   constructor(host: string, port: number) {
@@ -42,11 +49,17 @@ class Connection {
     this.#socket.on('close', () => this.#fail(new Error('connection closed by the server')));
   }
 
+  /** True once the socket has closed or failed: the connection takes no more requests. */
+  get closed(): boolean {
+    return this.#closed !== null;
+  }
+
   /** Sends one request; resolves with the response status once the whole body has arrived. */
   send(request: Buffer): Promise<number> {
     if (this.#closed) return Promise.reject(this.#closed);
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };
+      this.#answering = false;
       this.#socket.write(request);
     });
   }
@@ -59,10 +72,11 @@ class Connection {
     this.#closed ??= e;
     const w = this.#waiter;
     this.#waiter = null;
-    w?.reject(e);
+    w?.reject(this.#answering ? e : new ClosedBeforeAnswer(e.message));
   }
 
   #onData(chunk: Buffer): void {
+    this.#answering = true;
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     const end = this.#buffer.indexOf(HEADER_END);
     if (end < 0) return;
@@ -192,7 +206,14 @@ export async function openLoop(o: OpenLoopOptions): Promise<ClosedLoopResult> {
   let next = 0;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
-  const send = (conn: Connection, i: number, due: number) => {
+  const fresh = () => {
+    const conn = new Connection(o.host, o.port);
+    // A failed connect also fails the request sent on it, which counts it; the rejection is no crash.
+    conn.ready.catch(() => {});
+    conns.push(conn);
+    return conn;
+  };
+  const send = (conn: Connection, i: number, due: number, retried = false) => {
     inFlight++;
     conn.send(o.request(i)).then(
       (status) => {
@@ -201,6 +222,13 @@ export async function openLoop(o: OpenLoopOptions): Promise<ClosedLoopResult> {
         done(conn);
       },
       (e: unknown) => {
+        if (!retried && e instanceof ClosedBeforeAnswer) {
+          // The server closed an idle keep-alive connection as the request went out (the
+          // keep-alive race): it never read it, so sending it once more on a new one is safe.
+          inFlight--;
+          send(fresh(), i, due, true);
+          return;
+        }
         errors++;
         firstError ??= e instanceof Error ? e.message : String(e);
         if (idle.length === 0 && inFlight === 1) {
@@ -220,11 +248,17 @@ export async function openLoop(o: OpenLoopOptions): Promise<ClosedLoopResult> {
     else if (conn) idle.push(conn);
     if (next >= total && inFlight === 0 && backlog.length === 0) finish();
   };
+  // A connection left idle longer than the server's keep-alive timeout (Node's default: 5 s) is
+  // closed by the server; a long run at a low rate meets such ones, which are replaced, not counted as errors.
+  const takeIdle = (): Connection | undefined => {
+    const conn = idle.pop();
+    return conn?.closed ? fresh() : conn;
+  };
   const tick = () => {
     const now = performance.now();
     while (next < total && start + next * interval <= now) {
       const due = start + next * interval;
-      const conn = idle.pop();
+      const conn = takeIdle();
       if (conn) send(conn, next, due);
       else backlog.push({ i: next, due });
       next++;

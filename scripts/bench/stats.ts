@@ -45,8 +45,8 @@ export function ratio(a: number, b: number): string {
   return Number.isFinite(r) ? `${r.toFixed(2)}x` : 'n/a';
 }
 
-/** Unit of a figure in `bench/results.json`; `count` is a number of things per job or request (commands, round trips). */
-export type FigureUnit = 'ratio' | 'ms' | 'req/s' | 'count';
+/** Unit of a figure in `bench/results.json`; `count` is a number of things per job or request (commands, round trips, calls). */
+export type FigureUnit = 'ratio' | 'ms' | 'req/s' | 'MB' | '%' | 'count';
 
 /**
  * One line of the final table. `pass` is null for figures without a target. `name`, `value`, `unit`
