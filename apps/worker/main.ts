@@ -208,7 +208,8 @@ onShutdown(log, [
   }],
   ['reconciler', () => reconciler.stop()],
   ['writer', () => writer.flush()],
-  ['telemetry', () => telemetry.close()],
+  // The alert signals of the jobs that finished during the grace, before Redis is closed.
+  ['telemetry', () => Promise.all([telemetry.close(), alerter.signals.flush()])],
   ['config', async () => (configSync.close(), config.close())],
   ['cache', () => cache.close()],
   ['queues', () => Promise.all([webhookQueue.close(), llmQueue.close(), queueEvents.close()])],
