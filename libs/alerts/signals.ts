@@ -6,8 +6,7 @@
  * per job that is no Redis command at all, where a write per event cost four. An alert therefore
  * sees a worker's events up to one interval late, each counted in the bucket of its own time; a
  * failed write is logged and the alert sees those events less, as does a crash before the flush.
- * Keys, in a hash tag of
- * their own (familyTag), so a Redis Cluster puts them beside nothing else:
+ * Keys, in a hash tag of their own (familyTag), so a Redis Cluster puts them beside nothing else:
  *   {<prefix>:alerts}:sig:<bucketSeconds>:<bucket start, epoch s>   hash: jobs, errors, l<i>, dl, rlw:<provider>
  */
 import type { RedisClient } from '../redis/client.ts';
