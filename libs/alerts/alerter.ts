@@ -44,7 +44,7 @@ export interface Alerter {
   signals: AlertSignals;
   /** Wraps a webhook state store so that every delivery ending dead-lettered is counted. */
   watchWebhookState<T extends { recordAttempt: (jobId: string, attempt: WebhookAttempt, state: WebhookStateFields) => Promise<void> }>(store: T): T;
-  /** Stops the workers and closes the queues (the scheduler stays: it belongs to the cluster). */
+  /** Stops the workers, writes the pending signals and closes the queues (the scheduler stays: it belongs to the cluster). */
   close(): Promise<void>;
 }
 
@@ -123,7 +123,7 @@ export function startAlerter(o: AlerterOptions): Alerter {
       };
     },
     async close() {
-      await Promise.all([evalWorker.close(), notifyWorker?.close()]);
+      await Promise.all([evalWorker.close(), notifyWorker?.close(), signals.flush()]);
       await Promise.all([evalQueue.close(), notifyQueue.close()]);
     },
   };

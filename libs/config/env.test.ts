@@ -32,7 +32,7 @@ describe('readEnv', () => {
       providerApiKeys: {},
       configDir: './config',
       configSyncPollMs: 500,
-      workerConcurrency: 50,
+      workerConcurrency: 500,
       workerMetricsPort: 9101,
       workerLockMs: 30000,
       workerMaxStalled: 10,

@@ -101,7 +101,10 @@ export interface GatewayEnv {
   configDir: string;
   /** Milliseconds between a process's reads of the config version published in Redis (config sync). Default 500. */
   configSyncPollMs: number;
-  /** Jobs one worker process runs at once. Default 50. */
+  /**
+   * Jobs one worker process runs at once, i.e. provider calls it keeps in flight: size it as jobs per
+   * second x p95 provider seconds (README, "Worker concurrency"). Default 500.
+   */
   workerConcurrency: number;
   /** TCP port of a worker's /metrics, /healthz and /readyz; 0 lets the OS choose (logged as `metricsPort`). Default 9101. */
   workerMetricsPort: number;
@@ -154,7 +157,7 @@ export function readEnv(env: Env = process.env): GatewayEnv {
     providerApiKeys: apiKeyVars(env),
     configDir: get('CONFIG_DIR') ?? './config',
     configSyncPollMs: int(get('CONFIG_SYNC_POLL_MS') ?? '500', 'CONFIG_SYNC_POLL_MS', 50, 1000),
-    workerConcurrency: int(get('WORKER_CONCURRENCY') ?? '50', 'WORKER_CONCURRENCY', 1, 10_000),
+    workerConcurrency: int(get('WORKER_CONCURRENCY') ?? '500', 'WORKER_CONCURRENCY', 1, 10_000),
     workerMetricsPort: int(get('WORKER_METRICS_PORT') ?? '9101', 'WORKER_METRICS_PORT', 0, 65535),
     workerLockMs: int(get('WORKER_LOCK_MS') ?? '30000', 'WORKER_LOCK_MS', 1000, 3_600_000),
     workerMaxStalled: int(get('WORKER_MAX_STALLED') ?? '10', 'WORKER_MAX_STALLED', 0, 1000),

@@ -50,7 +50,7 @@ describe('signals', () => {
   test('recorders on several connections add up in the same buckets, which expire', async () => {
     const prefix = kit.freshPrefix();
     let now = T0;
-    const recorders = [kit.connect(), kit.connect()].map((r) => new AlertSignals(r, prefix, () => config.alerts, silent, () => now));
+    const recorders = [kit.connect(), kit.connect()].map((r) => new AlertSignals(r, prefix, () => config.alerts, silent, { now: () => now }));
     for (const [i, r] of recorders.entries()) {
       r.jobFinished({ status: 'completed', degraded: false, served_by: 'provider', latency_ms: { queue: 1, provider: 400, total: 450 } });
       r.jobFinished({ status: 'completed', degraded: true, served_by: 'degraded', latency_ms: { queue: 1, provider: 0, total: 4000 } });
@@ -70,6 +70,28 @@ describe('signals', () => {
     const ttl = await redis.ttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(900 + 2);
+  });
+});
+
+describe('signals written in batches', () => {
+  test('events wait in memory until the flush, then land in their own buckets in one write', async () => {
+    const prefix = kit.freshPrefix();
+    let now = T0;
+    const signals = new AlertSignals(redis, prefix, () => config.alerts, silent, { now: () => now, flushMs: 60_000 });
+    for (let i = 0; i < 100; i++) signals.jobFinished({ status: 'completed', degraded: false, served_by: 'provider', latency_ms: { queue: 1, provider: 400, total: 450 } });
+    now = T0 + 1000;
+    signals.rateLimitWait('openai');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await redis.exists(bucketKey(prefix, 1, T0 / 1000))).toBe(0);
+    await signals.flush();
+    const [first, second] = await readBuckets(redis, prefix, 1, T0 + 1500, 1);
+    expect(first).toMatchObject({ start: T0 / 1000, jobs: 100, errors: 0, rateLimitWaits: {} });
+    expect(first!.latency[3]).toBe(100);
+    expect(second).toMatchObject({ start: T0 / 1000 + 1, jobs: 0, rateLimitWaits: { openai: 1 } });
+    expect(await redis.ttl(bucketKey(prefix, 1, T0 / 1000 + 1))).toBeGreaterThan(0);
+    // Nothing pending: a second flush writes nothing.
+    await signals.flush();
+    expect((await readBuckets(redis, prefix, 1, T0 + 1500, 1))[0]).toMatchObject({ jobs: 100 });
   });
 });
 
@@ -106,7 +128,7 @@ describe('evaluateAlerts', () => {
   test('rate-limit waits recorded by workers fire and resolve per provider as the window slides', async () => {
     const prefix = kit.freshPrefix();
     const world = { spent: 0, breaker: 'closed' as BreakerState, now: T0 };
-    const signals = new AlertSignals(redis, prefix, () => config.alerts, silent, () => world.now);
+    const signals = new AlertSignals(redis, prefix, () => config.alerts, silent, { now: () => world.now });
     for (let i = 0; i < 3; i++) signals.rateLimitWait('openai');
     await expectEventually(async () => Number(await redis.hget(bucketKey(prefix, 1, T0 / 1000), 'rlw:openai')) === 3);
     const deps = evaluator(prefix, world);
