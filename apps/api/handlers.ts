@@ -1,5 +1,4 @@
 import type { ReportRunner } from '../../libs/experiments/reportRequest.ts';
-import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../../libs/redis/client.ts';
 import { GatewayError, isGatewayError } from '../../libs/errors/index.ts';
@@ -21,7 +20,7 @@ import {
 import { intakeRecord } from '../../libs/jobs/intakeRecord.ts';
 import type { IntakeUndo } from '../../libs/jobs/intakeUndo.ts';
 import { isRedisUnavailable } from '../../libs/redis/connection.ts';
-import { isIssuedJobId } from '../../libs/jobs/jobId.ts';
+import { isIssuedJobId, newJobId } from '../../libs/jobs/jobId.ts';
 import { getWebhookState } from '../../libs/webhooks/stateStore.ts';
 import type { JobRecord } from '../../libs/store/types.ts';
 import type { IntakeGuards } from './guards.ts';
@@ -77,7 +76,7 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
   await limited;
   await deps.guards.budgetOpen(submission.feature);
   if (submission.callback_url) await deps.guards.callbackAllowed(clientId, submission.callback_url);
-  let id: string = randomUUID();
+  let id: string = newJobId();
   let print: string | undefined;
   if (key !== undefined) {
     id = idempotentJobId(clientId, key);
