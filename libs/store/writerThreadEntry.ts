@@ -23,7 +23,7 @@ const CHECKPOINT_RESTART_MS = 1000;
  */
 const CHECKPOINT_INTERVAL_MS = 100;
 
-const { databaseUrl } = workerData as { databaseUrl: string };
+const { databaseUrl, chunk } = workerData as { databaseUrl: string; chunk?: number };
 const target = parseDatabaseUrl(databaseUrl);
 let opened: Promise<{ store: JobStore; writer: BatchWriter }> | undefined;
 let checkpointer: Worker | undefined;
@@ -54,7 +54,8 @@ function startCheckpointer(path: string): void {
 function writerOnce(): Promise<{ store: JobStore; writer: BatchWriter }> {
   // A failed open is tried again by the next message (the disk may be back by then).
   opened ??= open().then(
-    (store) => ({ store, writer: new BatchWriter(store) }),
+    // A full chunk is written at once, so each message is its own transaction and is answered before the next is read.
+    (store) => ({ store, writer: new BatchWriter(store, chunk === undefined ? {} : { maxBatch: chunk }) }),
     (e: unknown) => {
       opened = undefined;
       throw e;
