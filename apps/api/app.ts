@@ -26,7 +26,7 @@ export interface AppDeps extends ApiDeps {
   operator?: OperatorDeps;
   /** Prometheus metrics served at /metrics; omitted in tests that do not need them. */
   metrics?: ApiMetrics;
-  /** Writes one line per request (pino-http); omitted in tests that do not need it. */
+  /** Writes one line per request (requestLogging); omitted in tests that do not need it. */
   log?: Logger;
   /** Whether Redis and the store can be used: true/false, or per dependency (see checkReadiness); asked with a 1 s deadline. */
   ready: () => Promise<boolean | Readiness>;

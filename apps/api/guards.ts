@@ -35,6 +35,7 @@ export interface GuardDeps {
 export class IntakeGuards {
   readonly #deps: GuardDeps;
   #snapshot: { at: number; value: Promise<BudgetSnapshot> } | undefined;
+  #minJob: { cfg: GatewayConfig; maxOut: number; at: number; micros: number } | undefined;
 
   constructor(deps: GuardDeps) {
     this.#deps = deps;
@@ -62,7 +63,7 @@ export class IntakeGuards {
     if (cfg.rateLimits.budget.on_exhausted !== 'reject') return;
     const maxOut = cfg.features[feature]?.output.max_output_tokens ?? 0;
     const now = Date.now();
-    const minJob = cheapestJobMicros(cfg, maxOut, new Date(now));
+    const minJob = this.#cheapestJob(cfg, maxOut, now);
     const cap = capReached(await this.#budgetSnapshot(now), budgetLimits(cfg.rateLimits.budget), minJob);
     if (cap) throw budgetExhaustedError(cap, now);
   }
@@ -71,6 +72,15 @@ export class IntakeGuards {
   async callbackAllowed(clientId: string, url: string): Promise<void> {
     const own = clientCallbackAllowlist(this.#deps.config(), clientId);
     await checkCallbackUrl(url, { allowlist: [...this.#deps.callbackAllowlist, ...own], ...(this.#deps.resolve ? { resolve: this.#deps.resolve } : {}) });
+  }
+
+  /** cheapestJobMicros, worked out again once per snapshot period or config reload (it walks every model's price table). */
+  #cheapestJob(cfg: GatewayConfig, maxOut: number, now: number): number {
+    const kept = this.#minJob;
+    if (kept && kept.cfg === cfg && kept.maxOut === maxOut && now - kept.at < (this.#deps.snapshotTtlMs ?? BUDGET_SNAPSHOT_TTL_MS)) return kept.micros;
+    const micros = cheapestJobMicros(cfg, maxOut, new Date(now));
+    this.#minJob = { cfg, maxOut, at: now, micros };
+    return micros;
   }
 
   #budgetSnapshot(now: number): Promise<BudgetSnapshot> {

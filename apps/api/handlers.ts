@@ -1,12 +1,11 @@
 import type { ReportRunner } from '../../libs/experiments/reportRequest.ts';
-import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../../libs/redis/client.ts';
 import { GatewayError, isGatewayError } from '../../libs/errors/index.ts';
 import type { GatewayConfig } from '../../libs/config/types.ts';
 import { isTerminalStatus, type JobStore, type SaveOutcome } from '../../libs/store/types.ts';
 import { LLM_JOB_OPTIONS, LLM_QUEUE, type LlmJobData } from '../../libs/queue/jobs.ts';
-import { validateSubmission } from '../../libs/jobs/submission.ts';
+import { validateSubmission, type Submission } from '../../libs/jobs/submission.ts';
 import { publicJob, recordFromQueuedJob, type PublicJob } from '../../libs/jobs/view.ts';
 import { readWaiting } from '../../libs/jobs/waiting.ts';
 import {
@@ -21,7 +20,7 @@ import {
 import { intakeRecord } from '../../libs/jobs/intakeRecord.ts';
 import type { IntakeUndo } from '../../libs/jobs/intakeUndo.ts';
 import { isRedisUnavailable } from '../../libs/redis/connection.ts';
-import { isIssuedJobId } from '../../libs/jobs/jobId.ts';
+import { isIssuedJobId, newJobId } from '../../libs/jobs/jobId.ts';
 import { getWebhookState } from '../../libs/webhooks/stateStore.ts';
 import type { JobRecord } from '../../libs/store/types.ts';
 import type { IntakeGuards } from './guards.ts';
@@ -62,12 +61,22 @@ export interface ApiDeps {
  * could not be enqueued has its record removed again, so that a submission answered 503 never runs.
  */
 export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, idempotencyKey?: string, requestId?: string): Promise<HandlerResult> {
-  await deps.guards.rateLimit(clientId);
-  const { submission } = validateSubmission(body, deps.config().features);
-  const key = idempotencyKey === undefined ? undefined : validateIdempotencyKey(idempotencyKey);
+  // The body is checked while the rate limit's round trip is in flight; the limit still counts every
+  // submission, and its 429 still comes before a 400.
+  const limited = deps.guards.rateLimit(clientId);
+  let submission: Submission;
+  let key: string | undefined;
+  try {
+    ({ submission } = validateSubmission(body, deps.config().features));
+    key = idempotencyKey === undefined ? undefined : validateIdempotencyKey(idempotencyKey);
+  } catch (invalid) {
+    await limited;
+    throw invalid;
+  }
+  await limited;
   await deps.guards.budgetOpen(submission.feature);
   if (submission.callback_url) await deps.guards.callbackAllowed(clientId, submission.callback_url);
-  let id: string = randomUUID();
+  let id: string = newJobId();
   let print: string | undefined;
   if (key !== undefined) {
     id = idempotentJobId(clientId, key);

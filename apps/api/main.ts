@@ -4,7 +4,7 @@ import type { ApiKeyRegistry } from '../../libs/auth/apiKeys.ts';
 import { loadApiKeys } from '../../libs/auth/load.ts';
 import { openJobStore } from '../../libs/store/open.ts';
 import { reportRunnerFor } from '../../libs/experiments/reportThread.ts';
-import { BatchWriter } from '../../libs/store/batchWriter.ts';
+import { recordWriterFor } from '../../libs/store/writerThread.ts';
 import { FAIL_FAST_COMMAND_TIMEOUT_MS, createRedis } from '../../libs/redis/connection.ts';
 import { redisAnswers } from '../../libs/redis/client.ts';
 import { IntakeUndo } from '../../libs/jobs/intakeUndo.ts';
@@ -35,6 +35,9 @@ const store = await openJobStore(env.databaseUrl);
 // Reports read a month of rows and run the statistics: on their own thread, never this event loop.
 const reports = reportRunnerFor(env.databaseUrl, store);
 reports.warm?.();
+// Intake records are written on a thread of their own (SQLite blocks while it writes); submissions
+// arriving together still share one transaction.
+const intakeWriter = recordWriterFor(env.databaseUrl, store);
 // Every Redis command of the API answers or fails within the timeout: a stalled Redis makes requests 503, not hang.
 const connection = createRedis(env.redis, 'api', { log, commandTimeoutMs: FAIL_FAST_COMMAND_TIMEOUT_MS });
 const prefix = queuePrefix(env.queuePrefix);
@@ -66,8 +69,7 @@ const app = createApp({
   queue,
   store,
   reports,
-  // Submissions arriving together share one store transaction for their intake records.
-  intakeWriter: new BatchWriter(store),
+  intakeWriter,
   config: () => config.current(),
   redis: connection,
   prefix,
@@ -114,6 +116,7 @@ onShutdown(log, [
   // which would keep the server from closing; closed, they answer 503 shutting_down at once.
   ['reports', () => reports.close()],
   ['http', () => new Promise((resolve) => server.close(resolve))],
+  ['intake writer', () => intakeWriter.close()],
   ['config', async () => (configSync.close(), config.close())],
   ['audit', () => audit.close()],
   ['telemetry', () => telemetry.close()],

@@ -1,13 +1,12 @@
 /**
  * Request ids and the API's per-request log line. Every answer carries `X-Request-Id` (the
- * client's when sane, else a new UUID); pino-http writes one line per request with its method,
+ * client's when sane, else a new UUID); requestLogging writes one line per request with its method,
  * route pattern, status, duration, request id and client id — never bodies or headers, so no
  * credential can reach the log.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { stdSerializers, type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
 import { requestIdFrom } from '../../libs/telemetry/requestId.ts';
 
 /** Response header (and request header read) that carries the request id. */
@@ -48,39 +47,37 @@ function jobIdOf(req: Request, res: ServerResponse): string | undefined {
 }
 
 /**
- * pino-http middleware logging one line per request at `info` (`error` for 5xx) through `log`,
- * bound to `requestId` so any line written with req.log carries it. Install after assignRequestId.
+ * Middleware logging one line per request at `info` (`error` for 5xx) through `log`, with the
+ * request id. Install after assignRequestId. Once per request and cheap: no child logger is made
+ * per request (pino-http made two, even when its line was below the log level), and nothing is
+ * built unless the line's level is enabled.
  */
 export function requestLogging(log: Logger): RequestHandler {
-  const fields = (req: IncomingMessage, res: ServerResponse, durationMs: number) => {
-    const response = res as Response;
-    const route = routeOf(req as Request);
-    const id = route.startsWith('/v1/jobs') ? jobIdOf(req as Request, res) : undefined;
-    return {
-      method: req.method,
-      route,
-      status: res.statusCode,
-      durationMs,
-      clientId: (response.locals?.clientId as string | undefined) ?? null,
-      ...(id ? { jobId: id } : {}),
+  const http = log.child({ component: 'http' });
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (QUIET_PATHS.has((req.url ?? '').split('?')[0]!)) return next();
+    const started = performance.now();
+    // 'close' alone when the client went away before the answer was complete.
+    const done = () => {
+      res.removeListener('finish', done);
+      res.removeListener('close', done);
+      const level = res.statusCode >= 500 ? 'error' : 'info';
+      if (!http.isLevelEnabled(level)) return;
+      const route = routeOf(req);
+      const id = route.startsWith('/v1/jobs') ? jobIdOf(req, res) : undefined;
+      const line = {
+        requestId: res.locals?.requestId as string | undefined,
+        method: req.method,
+        route,
+        status: res.statusCode,
+        durationMs: Math.round(performance.now() - started),
+        clientId: (res.locals?.clientId as string | undefined) ?? null,
+        ...(id ? { jobId: id } : {}),
+      };
+      http[level](line, `${req.method} ${route} ${res.statusCode}`);
     };
+    res.on('finish', done);
+    res.on('close', done);
+    next();
   };
-  return pinoHttp({
-    logger: log.child({ component: 'http' }),
-    genReqId: (_req, res) => ((res as Response).locals?.requestId as string | undefined) ?? requestIdFrom(undefined),
-    customAttributeKeys: { reqId: 'requestId' },
-    // Bind only the request id: the request object (headers, Authorization) never enters a line.
-    quietReqLogger: true,
-    quietResLogger: true,
-    // pino-http still binds `req` to a logger it does not use here: serialized to nothing, so no
-    // header (Authorization included) is ever copied into a binding.
-    wrapSerializers: false,
-    serializers: { req: () => undefined, res: () => undefined, err: stdSerializers.err },
-    autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]!) },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-    customSuccessObject: (req, res, value) => fields(req, res, value.responseTime as number),
-    customErrorObject: (req, res, _err, value) => fields(req, res, value.responseTime as number),
-    customSuccessMessage: (req, res) => `${req.method} ${routeOf(req as Request)} ${res.statusCode}`,
-    customErrorMessage: (req, res) => `${req.method} ${routeOf(req as Request)} ${res.statusCode}`,
-  }) as unknown as RequestHandler;
 }

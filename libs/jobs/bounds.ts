@@ -54,34 +54,49 @@ export function checkSubmissionBounds(body: SubmissionFields): BoundViolation | 
   return null;
 }
 
+/** Where a value sits: its parent's place and its own key. The JSON pointer is spelled only for a violation. */
+interface Place {
+  parent: Place | null;
+  key: string;
+}
+
+function pointer(root: string, place: Place | null): string {
+  const tokens: string[] = [];
+  for (let p = place; p; p = p.parent) tokens.push(pointerToken(p.key));
+  return tokens.length === 0 ? root : `${root}/${tokens.reverse().join('/')}`;
+}
+
 function walk(root: unknown, rootPath: string, limits: Limits): BoundViolation | null {
-  const stack: Array<[unknown, string, number]> = [[root, rootPath, 1]];
+  const stack: Array<[unknown, Place | null, number]> = [[root, null, 1]];
   while (stack.length > 0) {
-    const [value, path, depth] = stack.pop()!;
+    const [value, place, depth] = stack.pop()!;
     if (typeof value === 'string') {
-      if (!value.isWellFormed()) return badUnicode(path);
+      if (!value.isWellFormed()) return badUnicode(pointer(rootPath, place));
       if (limits.metadata && value.length > METADATA_MAX_STRING) {
-        return { code: 'metadata_too_large', path, message: `strings must be at most ${METADATA_MAX_STRING} characters` };
+        return { code: 'metadata_too_large', path: pointer(rootPath, place), message: `strings must be at most ${METADATA_MAX_STRING} characters` };
       }
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
     if (depth > limits.maxDepth) {
-      return { code: limits.tooDeep, path, message: `nested deeper than ${limits.maxDepth} levels` };
-    }
-    const entries = Object.entries(value);
-    if (limits.metadata && entries.length > METADATA_MAX_ENTRIES) {
-      return { code: 'metadata_too_large', path, message: `objects and arrays must have at most ${METADATA_MAX_ENTRIES} entries` };
+      return { code: limits.tooDeep, path: pointer(rootPath, place), message: `nested deeper than ${limits.maxDepth} levels` };
     }
     const isArray = Array.isArray(value);
-    for (const [key, child] of entries) {
-      const childPath = `${path}/${pointerToken(key)}`;
-      if (!isArray) {
-        if (!key.isWellFormed()) return badUnicode(childPath);
-        const keyProblem = limits.metadata ? metadataKeyProblem(key) : null;
-        if (keyProblem) return { code: 'invalid_metadata_key', path: childPath, message: keyProblem };
-      }
-      stack.push([child, childPath, depth + 1]);
+    const keys = isArray ? null : Object.keys(value);
+    const count = keys ? keys.length : (value as unknown[]).length;
+    if (limits.metadata && count > METADATA_MAX_ENTRIES) {
+      return { code: 'metadata_too_large', path: pointer(rootPath, place), message: `objects and arrays must have at most ${METADATA_MAX_ENTRIES} entries` };
+    }
+    if (!keys) {
+      (value as unknown[]).forEach((child, i) => stack.push([child, { parent: place, key: String(i) }, depth + 1]));
+      continue;
+    }
+    for (const key of keys) {
+      const childPlace = { parent: place, key };
+      if (!key.isWellFormed()) return badUnicode(pointer(rootPath, childPlace));
+      const keyProblem = limits.metadata ? metadataKeyProblem(key) : null;
+      if (keyProblem) return { code: 'invalid_metadata_key', path: pointer(rootPath, childPlace), message: keyProblem };
+      stack.push([(value as Record<string, unknown>)[key], childPlace, depth + 1]);
     }
   }
   return null;

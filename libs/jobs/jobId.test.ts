@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { isIssuedJobId } from './jobId.ts';
+import { isIssuedJobId, newJobId } from './jobId.ts';
 import { idempotentJobId } from './idempotency.ts';
 
 describe('isIssuedJobId', () => {
@@ -16,5 +16,15 @@ describe('isIssuedJobId', () => {
     ['junk', ['', '%', '1', '__proto__', 'constructor', '../etc/passwd', 'x'.repeat(10_000)]],
   ])('refuses %s', (_name, ids) => {
     for (const id of ids) expect(isIssuedJobId(id)).toBe(false);
+  });
+
+  test('new ids are UUID v7: accepted, time-ordered across milliseconds, unique within one', () => {
+    const ids = [newJobId(1_700_000_000_000), newJobId(1_700_000_000_001), newJobId(1_800_000_000_000)];
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of ids) expect(isIssuedJobId(id)).toBe(true);
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids[0]!.slice(0, 13).replace('-', '')).toBe((1_700_000_000_000).toString(16).padStart(12, '0'));
+    const same = Array.from({ length: 1000 }, () => newJobId(1_700_000_000_000));
+    expect(new Set(same).size).toBe(1000);
   });
 });

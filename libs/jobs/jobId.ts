@@ -3,8 +3,25 @@
  * could name one of BullMQ's own keys (`events`, `wait`, `id`, …) instead of a job.
  */
 
-/** A random job id as submitJob issues it: a lowercase UUID v4 (crypto.randomUUID). */
-const RANDOM_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+import { randomBytes } from 'node:crypto';
+
+/** A random job id as submitJob issues it (newJobId: UUID v7), or as earlier versions did (UUID v4); lowercase. */
+const RANDOM_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/**
+ * A new job id: a UUID v7 (RFC 9562), the time in milliseconds then 74 random bits. Ids issued
+ * together sort together, so the store's id index grows at its end instead of taking each new
+ * record at a random page (each such page is written to the WAL and copied back at the next
+ * checkpoint: about a fifth of an intake write).
+ */
+export function newJobId(now: number = Date.now()): string {
+  const b = randomBytes(16);
+  b.writeUIntBE(now, 0, 6);
+  b[6] = (b[6]! & 0x0f) | 0x70;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
 
 /** The prefix of a job id derived from an Idempotency-Key; 32 lowercase hex digits follow. */
 export const IDEMPOTENT_ID_PREFIX = 'idem-';

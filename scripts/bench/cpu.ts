@@ -15,11 +15,14 @@ try {
   // not Linux, or no getconf: keep the usual 100
 }
 
-/** CPU time (user + system) a process has used, ms; null when it cannot be read. */
-export function processCpuMs(pid: number | undefined): number | null {
+/**
+ * CPU time (user + system) a process has used, ms; null when it cannot be read. `mainThread`:
+ * its main thread's alone (the event loop), without its worker threads'.
+ */
+export function processCpuMs(pid: number | undefined, mainThread = false): number | null {
   if (pid === undefined) return null;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces) start at field 3.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1000;
@@ -52,18 +55,19 @@ export async function localRedisPid(redis: Redis, url: string): Promise<number |
 
 /** Measures named processes between start() and stop(). The bench's own process is `self`. */
 export class CpuMeter {
-  readonly #procs: Array<{ name: string; pid: number | undefined }>;
+  readonly #procs: Array<{ name: string; pid: number | undefined; mainThread?: boolean }>;
   #start: Array<number | null> = [];
   #self = process.cpuUsage();
   #machine: { busy: number; total: number } | null = null;
   #wall = 0;
 
-  constructor(procs: Array<{ name: string; pid: number | undefined }>) {
+  /** `mainThread`: count that process's main thread alone (shown beside the whole process, not summed). */
+  constructor(procs: Array<{ name: string; pid: number | undefined; mainThread?: boolean }>) {
     this.#procs = procs;
   }
 
   start(): void {
-    this.#start = this.#procs.map((p) => processCpuMs(p.pid));
+    this.#start = this.#procs.map((p) => processCpuMs(p.pid, p.mainThread));
     this.#self = process.cpuUsage();
     this.#machine = machineCpuMs();
     this.#wall = performance.now();
@@ -86,9 +90,9 @@ export class CpuMeter {
     let ours = 0;
     this.#procs.forEach((p, i) => {
       const before = this.#start[i];
-      const after = processCpuMs(p.pid);
+      const after = processCpuMs(p.pid, p.mainThread);
       if (before === null || before === undefined || after === null) return;
-      ours += after - before;
+      if (!p.mainThread) ours += after - before;
       msPerUnit[p.name] = (msPerUnit[p.name] ?? 0) + (after - before) / units;
       parts.push(`${p.name} ${(((after - before) / units) * 1000).toFixed(0)}`);
     });

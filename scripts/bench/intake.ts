@@ -62,6 +62,8 @@ function side(name: string, port: number, pid: number | undefined, apiKey: strin
 async function round(s: Side, o: IntakeOptions, warmupMs: number, measureMs: number, measure: boolean): Promise<void> {
   const meter = new CpuMeter([
     { name: s.name, pid: s.pid },
+    // Its event loop alone: what bounds a closed loop's rate when work moves to other threads.
+    { name: `${s.name} main thread`, pid: s.pid, mainThread: true },
     { name: 'redis (shared)', pid: o.redisPid },
   ]);
   const redis = createRedis(o.redisUrl, 'bench-intake-stats');
@@ -103,7 +105,8 @@ export async function runIntake(o: IntakeOptions): Promise<{ rows: Row[]; detail
     const barePrefix = `bench-bare-${randomUUID().slice(0, 8)}`;
     const barePort = await freePort();
     const bareProcess = await startScript('bare intake', fileURLToPath(new URL('./bareIntake.ts', import.meta.url)), /bare intake listening/, {
-      env: { PORT: String(barePort), REDIS_URL: o.redisUrl, BENCH_QUEUE_PREFIX: barePrefix },
+      // e.g. BENCH_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the bare route and the API alike.
+      env: { PORT: String(barePort), REDIS_URL: o.redisUrl, BENCH_QUEUE_PREFIX: barePrefix, NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '' },
     });
     const stopBare = deferCleanup('bare intake', async () => {
       await bareProcess.stop();
@@ -121,6 +124,7 @@ export async function runIntake(o: IntakeOptions): Promise<{ rows: Row[]; detail
         DATABASE_URL: join(tmp, 'api.sqlite'),
         CONFIG_DIR: benchConfigDir(tmp),
         LOG_LEVEL: 'warn',
+        NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '',
       },
     }).catch(async (e: unknown) => {
       await stopBare();
