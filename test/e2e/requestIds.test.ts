@@ -95,7 +95,7 @@ describe('request ids', () => {
     const polled = await gw.client.get(id);
     expect(polled.body).toMatchObject({ id, request_id: 'rails-123', status: 'completed' });
 
-    // The API: pino-http's line of the submission, without credentials.
+    // The API: its request log line of the submission, without credentials.
     const apiLines = jsonLines(output.api!);
     expect(apiLines).toContainEqual(expect.objectContaining({ requestId: 'rails-123', method: 'POST', route: '/v1/jobs', status: 202, clientId: 'demo', jobId: id }));
     expect(output.api!.join('\n')).not.toContain(gw.system.apiKey);
