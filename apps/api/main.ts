@@ -37,7 +37,9 @@ const reports = reportRunnerFor(env.databaseUrl, store);
 reports.warm?.();
 // Intake records are written on a thread of their own (SQLite blocks while it writes); submissions
 // arriving together still share one transaction.
-const intakeWriter = recordWriterFor(env.databaseUrl, store);
+const intakeWriter = recordWriterFor(env.databaseUrl, store, (recordId, err) =>
+  log.error({ err, event: 'intake_undo_failed', jobId: recordId }, 'the writer thread died and the queued record of a submission answered 503 could not be removed: the job may still run'),
+);
 // Every Redis command of the API answers or fails within the timeout: a stalled Redis makes requests 503, not hang.
 const connection = createRedis(env.redis, 'api', { log, commandTimeoutMs: FAIL_FAST_COMMAND_TIMEOUT_MS });
 const prefix = queuePrefix(env.queuePrefix);

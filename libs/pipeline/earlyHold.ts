@@ -13,7 +13,10 @@
  * - The run that pays takes the hold once. A follower that ends up paying after all (its leader
  *   died) reserves anew under another hold id: a given-back id can never be reserved again.
  * - A reservation that failed may still have been made (a timeout after Redis ran it), so giving
- *   it back releases its id all the same; releasing an unknown hold changes nothing.
+ *   it back, or the paying run that took it (obtainAnswer's releaseUnmade), releases its id all
+ *   the same; releasing an unknown hold changes nothing.
+ * - Giving back is not awaited by a run served from the cache: such an answer must not wait on the
+ *   budget's Redis.
  */
 import type { Logger } from 'pino';
 import { BudgetHold, type HoldGranted } from '../budget/hold.ts';

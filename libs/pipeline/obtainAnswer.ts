@@ -5,7 +5,7 @@ import type { KeptAnswer, LlmJobData } from '../queue/jobs.ts';
 import type { ProviderAttempt } from '../store/types.ts';
 import type { Category } from '../features/category.ts';
 import type { BudgetStore } from '../budget/budgetStore.ts';
-import { reserveHold, type BudgetHold } from '../budget/hold.ts';
+import { BudgetHold, reserveHold } from '../budget/hold.ts';
 import { EarlyHold, type HoldOutcome } from './earlyHold.ts';
 import type { RateLimiter } from '../ratelimit/rateLimiter.ts';
 import type { ResponseCache, CachedAnswer } from '../cache/responseCache.ts';
@@ -104,8 +104,9 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, cfg: Gat
   try {
     return await fromFlight(plan, chain, compute, () => paid, early, deps, attempts, signal);
   } finally {
-    // Not taken by a payment: a hit, another run's answer, or a failed lookup.
-    await early?.giveBack();
+    // Not taken by a payment: a hit, another run's answer, or a failed lookup. Not awaited: an
+    // answer from the cache must not wait on the budget's Redis (a hold left open is reaped).
+    void early?.giveBack();
   }
 }
 
@@ -229,7 +230,7 @@ async function payAndCall(
   let chain = fullChain;
   let downgraded = false;
   let reservedMicros = terms.worstCaseMicros;
-  let held = await (early?.take() ?? reserve(reservedMicros));
+  let held = await (early?.take()?.catch((err: unknown) => releaseUnmade(deps, holdId, err)) ?? reserve(reservedMicros));
   if (!held.ok && budget.on_exhausted === 'downgrade' && !background) {
     const priced = (c: Candidate) => ({ ...c, worstCaseMicros: candidateWorstCase(c, inputTokens, maxOut, at) });
     const within = chainWithinBudget(fullChain.map(priced), allCandidates(cfg).map(priced), held.availableMicros);
@@ -346,6 +347,15 @@ async function finishAfterFailure(hold: BudgetHold, step: () => Promise<unknown>
   } catch (err) {
     log.error({ err, holdId: hold.id, runError }, 'could not finish the budget hold of a failed run; the reaper will charge it');
   }
+}
+
+/**
+ * A reservation that failed (a timeout, say) may have been made all the same: no call went out for
+ * it, so its id is released before the error goes on. A release that fails leaves it to the reaper.
+ */
+async function releaseUnmade(deps: AnswerDeps, holdId: string, err: unknown): Promise<never> {
+  await new BudgetHold(deps.budget, holdId, { log: deps.log }).release().catch(() => undefined);
+  throw err;
 }
 
 /** Throws GatewayError `budget_kept_for_users` unless `amountMicros` more keeps spend under BACKGROUND_BUDGET_SHARE of every limit. */

@@ -17,13 +17,17 @@ describe('acquireProvider with a breaker gate', () => {
   const open: BreakerPermit = { allowed: false, provider: 'openai', state: 'open', retryAtMs: 5 };
 
   /** A limiter on a fake connection: the rate script answers `rateWait`; the gate's breaker answers `permit` and logs what it was asked. */
-  function harness(options: { cluster: boolean; permit: BreakerPermit; rateWait: number; recordFails?: boolean }) {
+  function harness(options: { cluster: boolean; permit: BreakerPermit; rateWait: number; recordFails?: boolean; rateFails?: boolean }) {
     const steps: string[] = [];
     const redis = {
       isCluster: options.cluster,
       defineCommand: () => {},
       gatewayRateAcquire1: async () => 0,
-      gatewayRateAcquire3: async () => (steps.push('rate'), options.rateWait),
+      gatewayRateAcquire3: async () => {
+        steps.push('rate');
+        if (options.rateFails) throw new Error('redis down');
+        return options.rateWait;
+      },
     } as unknown as RedisClient;
     const breaker: BreakerGate['breaker'] = {
       acquire: async () => (steps.push('acquire'), options.permit),
@@ -50,5 +54,11 @@ describe('acquireProvider with a breaker gate', () => {
     const h = harness(options);
     expect(await h.run()).toEqual(expected);
     expect(h.steps).toEqual(steps);
+  });
+
+  test('cluster, the rate limit fails after the breaker granted a trial: the trial is handed back and the error goes on', async () => {
+    const h = harness({ cluster: true, permit: trial, rateWait: 0, rateFails: true });
+    await expect(h.run()).rejects.toThrow('redis down');
+    expect(h.steps).toEqual(['acquire', 'rate', 'record:ignore']);
   });
 });

@@ -154,7 +154,14 @@ export class RateLimiter {
     // A cluster: the same order in two round trips.
     const permit = await gate.breaker.acquire(provider, gate.settings, gate.trialTtlMs);
     if (!permit.allowed) return { ok: true, permit };
-    const wait = await this.acquireClaim(claim);
+    let wait: number;
+    try {
+      wait = await this.acquireClaim(claim);
+    } catch (err) {
+      // No call goes out: the trial token must not hold every process back until its TTL.
+      if (permit.isTrial) await gate.breaker.record(permit, 'ignore').catch(() => undefined);
+      throw err;
+    }
     if (wait === 0) return { ok: true, permit };
     // Held back: hand the trial token back so another process may try now. Should that fail, the
     // token still expires with its TTL (the call's timeout), so the error is not the caller's.

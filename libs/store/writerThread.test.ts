@@ -71,6 +71,39 @@ describe('WriterThread', () => {
     expect((await store.getMany(['before', 'after'])).map((r) => r.id)).toEqual(['before', 'after']);
   });
 
+  test('a removal that fails is tried again; one that never succeeds is reported before the save fails', async () => {
+    const file = join(tmpdir(), `writer-thread-${randomUUID()}.sqlite`);
+    const store = new SqliteJobStore(file);
+    await store.init();
+    const tries = new Map<string, number>();
+    const undoFailed: string[] = [];
+    const flaky = {
+      removeUnfinished: async (id: string) => {
+        const n = (tries.get(id) ?? 0) + 1;
+        tries.set(id, n);
+        // 'lost' comes back on its third try; 'crash-thread' never does.
+        if (id === 'crash-thread' || n < 3) throw new Error('disk I/O error');
+        return store.removeUnfinished(id);
+      },
+    };
+    const writer = new WriterThread({
+      databaseUrl: file,
+      store: flaky,
+      entry: new URL('../../test/helpers/crashingWriterThread.ts', import.meta.url),
+      onUndoFailed: (id) => undoFailed.push(id),
+      sleep: async () => {},
+    });
+    cleanups.push(async () => {
+      await writer.close();
+      await store.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    });
+    const inFlight = ['lost', 'crash-thread'].map((id) => writer.save(makeJobRecord({ id, status: 'queued', completed_at: null })));
+    for (const save of inFlight) await expect(save).rejects.toThrow(/exited with code 3/);
+    expect(Object.fromEntries(tries)).toEqual({ lost: 3, 'crash-thread': 4 });
+    expect(undoFailed).toEqual(['crash-thread']);
+  });
+
   test('close waits for the saves in flight; saves after close reject', async () => {
     const { store, writer } = await setup();
     const saves = ['x', 'y'].map((id) => writer.save(makeJobRecord({ id })));

@@ -48,7 +48,15 @@ export interface WriterThreadOptions {
   entry?: URL;
   /** Most records per message, and so per transaction. @defaultValue WRITER_CHUNK (16) */
   chunk?: number;
+  /** Hears of a record whose save's fate is unknown and that could not be removed either (it may run later). @defaultValue none */
+  onUndoFailed?: (recordId: string, err: unknown) => void;
+  /** Waits `ms` between tries of a removal; injectable for tests. @defaultValue setTimeout */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** Tries of removing the record of a save whose thread died, and the wait before the second (doubled each time). */
+const UNDO_TRIES = 4;
+const UNDO_FIRST_DELAY_MS = 100;
 
 /**
  * Most records the thread writes in one transaction before answering them. Under load the
@@ -162,9 +170,26 @@ export class WriterThread implements RecordWriter {
     const lost = [...this.#inFlight.values()].flat();
     this.#inFlight.clear();
     // Removed before the saves fail: a caller answering 503 must leave no queued record to be run later.
-    await Promise.all(lost.map((p) => this.#options.store.removeUnfinished(p.record.id).catch(() => undefined)));
+    // The store's own trouble may be what killed the thread: try the removal a few times.
+    await Promise.all(lost.map((p) => this.#undo(p.record.id)));
     for (const p of lost) p.reject(cause);
     this.#settledOne();
+  }
+
+  async #undo(recordId: string): Promise<void> {
+    const sleep = this.#options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#options.store.removeUnfinished(recordId);
+        return;
+      } catch (err) {
+        if (attempt >= UNDO_TRIES) {
+          this.#options.onUndoFailed?.(recordId, err);
+          return;
+        }
+        await sleep(UNDO_FIRST_DELAY_MS * 2 ** (attempt - 1));
+      }
+    }
   }
 
   #settledOne(): void {
@@ -176,10 +201,10 @@ export class WriterThread implements RecordWriter {
  * The intake record writer for a process: a WriterThread on a SQLite file, or a BatchWriter in
  * process for MongoDB (its I/O does not block) and for SQLite `:memory:` (no thread can open it).
  */
-export function recordWriterFor(databaseUrl: string, store: JobStore): RecordWriter {
+export function recordWriterFor(databaseUrl: string, store: JobStore, onUndoFailed?: WriterThreadOptions['onUndoFailed']): RecordWriter {
   const target = parseDatabaseUrl(databaseUrl);
   if (target.kind === 'sqlite' && target.path !== ':memory:') {
-    const thread = new WriterThread({ databaseUrl, store });
+    const thread = new WriterThread({ databaseUrl, store, ...(onUndoFailed ? { onUndoFailed } : {}) });
     thread.warm();
     return thread;
   }
