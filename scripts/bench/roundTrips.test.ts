@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backgroundReason, gatewayTrips, label, longestChain, median, roundTrips, sequence, traceJob, type TraceRecord } from './roundTrips.ts';
+import { backgroundReason, gatewayTrips, jobRoundTrips, label, longestChain, median, roundTrips, sequence, traceJob, type TraceRecord } from './roundTrips.ts';
 
 const rec = (cmd: string, start: number, end: number, over: Partial<TraceRecord> = {}): TraceRecord => ({ proc: 'worker', conn: 'worker', cmd, start, end, ok: true, ...over });
 
@@ -24,6 +24,17 @@ describe('gatewayTrips', () => {
     const trips = roundTrips([rec('moveToActive', 0, 1), rec('cacheLockOrRead', 2, 3), rec('gatewayBudgetReserve', 2, 3), rec('breakerAdmit', 4, 5), rec('addPrioritizedJob', 6, 7), rec('moveToFinished', 6, 8)]);
     expect(trips).toHaveLength(4);
     expect(gatewayTrips(trips).map(label)).toEqual(['cacheLockOrRead+gatewayBudgetReserve', 'breakerAdmit']);
+  });
+});
+
+describe('jobRoundTrips', () => {
+  it('counts the longest chain when a fire-and-forget command merged two steps into one busy period', () => {
+    // settle (10-12) is sent after the admit answered; a background incr (9-13) stretches the busy
+    // period over it and over the finish (12.5-14): three periods, but a chain of five.
+    const worker = [rec('moveToActive', 0, 1), rec('cacheLockOrRead', 2, 3), rec('breakerAdmit', 4, 5), rec('incr', 9, 13), rec('gatewayBudgetSettle', 10, 12), rec('moveToFinished', 12.5, 14)];
+    const workerTrips = roundTrips(worker);
+    expect(workerTrips).toHaveLength(4);
+    expect(jobRoundTrips({ worker, workerTrips })).toEqual({ all: 5, gateway: 3 });
   });
 });
 

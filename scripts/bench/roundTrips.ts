@@ -97,6 +97,18 @@ export function gatewayTrips(trips: readonly RoundTrip[]): RoundTrip[] {
 }
 
 /**
+ * The worker's round trips for one job, counted the stricter of two ways: busy periods (which a
+ * fire-and-forget command can merge by stretching one until the next step is sent) and the longest
+ * chain of commands each sent after the previous answered. `gateway` leaves out the queue's own
+ * fetch and finish, as gatewayTrips() does.
+ */
+export function jobRoundTrips(job: Pick<JobTrace, 'worker' | 'workerTrips'>): { all: number; gateway: number } {
+  const queueTrips = job.workerTrips.length - gatewayTrips(job.workerTrips).length;
+  const all = Math.max(job.workerTrips.length, longestChain(job.worker));
+  return { all, gateway: all - queueTrips };
+}
+
+/**
  * The longest chain of commands each sent after the previous one was answered: the round trips a
  * job waits for if every command depended on all those answered before it was sent. Unlike the busy
  * periods of roundTrips(), a command nobody waits for (fire and forget) cannot hide the next step by

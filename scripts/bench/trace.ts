@@ -18,7 +18,7 @@ import { LLM_QUEUE, queuePrefix } from '../../libs/queue/jobs.ts';
 import { TERMINAL_STATUSES } from '../../libs/store/types.ts';
 import { careerSubmission } from '../demo/profiles.ts';
 import { deferCleanup } from './cleanup.ts';
-import { backgroundCounts, gatewayTrips, longestChain, median, sequence, traceJob, type JobTrace, type JobWindow, type TraceRecord } from './roundTrips.ts';
+import { backgroundCounts, jobRoundTrips, longestChain, median, sequence, traceJob, type JobTrace, type JobWindow, type TraceRecord } from './roundTrips.ts';
 
 /** Options of runTrace. */
 export interface TraceOptions {
@@ -109,12 +109,13 @@ export async function runTrace(o: TraceOptions): Promise<TraceFigures> {
       .map((l) => JSON.parse(l) as TraceRecord),
   );
   const jobs: JobTrace[] = windows.slice(1).map((w) => traceJob(records, w));
-  const workerTrips = median(jobs.map((j) => j.workerTrips.length));
-  const gatewayRoundTrips = median(jobs.map((j) => gatewayTrips(j.workerTrips).length));
+  const counted = jobs.map(jobRoundTrips);
+  const workerTrips = median(counted.map((c) => c.all));
+  const gatewayRoundTrips = median(counted.map((c) => c.gateway));
   const apiTrips = median(jobs.map((j) => j.apiTrips.length));
   const chains = jobs.map((j) => longestChain(j.worker));
   const clientCommands = median(jobs.map((j) => j.api.length + j.worker.length));
-  const typical = jobs.find((j) => j.workerTrips.length === workerTrips);
+  const typical = jobs.find((j) => jobRoundTrips(j).all === workerTrips);
   const typicalApi = jobs.find((j) => j.apiTrips.length === apiTrips);
   const inWindows = records.filter((r) => windows.some((w) => r.start >= w.postStart && r.start < w.idleAt));
   return {
@@ -124,7 +125,7 @@ export async function runTrace(o: TraceOptions): Promise<TraceFigures> {
     clientCommands,
     details: [
       `  round-trip trace: ${jobs.length} jobs one at a time on an idle system (after 1 warm-up job), each a cache miss and a paid call; API and worker traced with the redisTrace.ts preload`,
-      `    worker round trips per job: ${jobs.map((j) => j.workerTrips.length).join(', ')} (median ${workerTrips}), of which the gateway's own (without the queue's fetch and finish): median ${gatewayRoundTrips}; API round trips per POST: ${jobs.map((j) => j.apiTrips.length).join(', ')} (median ${apiTrips})`,
+      `    worker round trips per job (busy periods or the longest chain below, whichever is more): ${counted.map((c) => c.all).join(', ')} (median ${workerTrips}), of which the gateway's own (without the queue's fetch and finish): median ${gatewayRoundTrips}; API round trips per POST: ${jobs.map((j) => j.apiTrips.length).join(', ')} (median ${apiTrips})`,
       `    longest chain of worker commands each sent after the previous answered (a fire-and-forget command cannot hide a step): ${chains.join(', ')} (median ${median(chains)})`,
       `    commands sent per job (API + worker, Lua-internal calls not included): ${jobs.map((j) => `${j.api.length}+${j.worker.length}`).join(', ')} (median ${clientCommands})`,
       `    worker sequence: ${typical ? sequence(typical.workerTrips) : 'n/a'}`,
