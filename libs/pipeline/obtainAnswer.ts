@@ -8,7 +8,7 @@ import type { BudgetStore } from '../budget/budgetStore.ts';
 import { BudgetHold, reserveHold } from '../budget/hold.ts';
 import { EarlyHold, type HoldOutcome } from './earlyHold.ts';
 import type { RateLimiter } from '../ratelimit/rateLimiter.ts';
-import type { ResponseCache, CachedAnswer } from '../cache/responseCache.ts';
+import type { ResponseCache, CachedAnswer, FlightResult } from '../cache/responseCache.ts';
 import type { ProviderRegistry } from '../providers/registry.ts';
 import type { BreakerGate, SharedBreaker } from '../resilience/sharedBreaker.ts';
 import { BudgetRefusedError, RateLimitWaitError, RunAbortedError } from './errors.ts';
@@ -101,28 +101,34 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, cfg: Gat
     await paid!.kept;
     return paid!.answer;
   }
+  let flight: FlightResult<CachedAnswer>;
   try {
-    return await fromFlight(plan, chain, compute, () => paid, early, deps, attempts, signal);
+    flight = await cacheFlight(plan, chain, compute, early, deps, signal);
   } finally {
     // Not taken by a payment: a hit, another run's answer, or a failed lookup. Not awaited: an
     // answer from the cache must not wait on the budget's Redis (a hold left open is reaped).
     void early?.giveBack();
   }
+  deps.metrics?.cacheLookup(flight.outcome === 'miss' ? 'miss' : 'hit', flight.outcome === 'shared' ? 'shared_flight' : 'response');
+  if (flight.outcome === 'miss' && paid) {
+    // The cache write ran while the answer was being kept; nothing goes on until it is kept.
+    await paid.kept;
+    return paid.answer;
+  }
+  return fromCache(flight.value, 'cache', deps.now(), attempts);
 }
 
-/** The cache and single-flight part of obtainAnswer: the answer of `compute`, of another run, or of the cache. */
-async function fromFlight(
+/** The response cache's single flight for the job: a cached answer, another run's, or that of `compute`. */
+function cacheFlight(
   plan: JobPlan,
   chain: Candidate[],
   compute: () => Promise<CachedAnswer>,
-  paidAnswer: () => PaidAnswer | undefined,
   early: EarlyHold | undefined,
   deps: AnswerDeps,
-  attempts: ProviderAttempt[],
   signal: AbortSignal | undefined,
-): Promise<KeptAnswer> {
+): Promise<FlightResult<CachedAnswer>> {
   const { cache } = plan.feature;
-  const flight = await deps.cache.getOrCompute(plan.cacheKey, compute, {
+  return deps.cache.getOrCompute(plan.cacheKey, compute, {
     ttlSeconds: plan.cacheTtlSeconds,
     staleTtlSeconds: Math.max(cache.stale_ttl_seconds, plan.cacheTtlSeconds),
     waitTimeoutMs: flightWaitFor(chain),
@@ -137,14 +143,6 @@ async function fromFlight(
     // Waiting on another run: hold no budget meanwhile.
     onFollow: () => void early?.giveBack(),
   });
-  deps.metrics?.cacheLookup(flight.outcome === 'miss' ? 'miss' : 'hit', flight.outcome === 'shared' ? 'shared_flight' : 'response');
-  const paid = paidAnswer();
-  if (flight.outcome === 'miss' && paid) {
-    // The cache write above ran while the answer was being kept; nothing goes on until it is kept.
-    await paid.kept;
-    return paid.answer;
-  }
-  return fromCache(flight.value, 'cache', deps.now(), attempts);
 }
 
 /**
