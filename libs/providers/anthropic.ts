@@ -1,17 +1,18 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { assertComplete } from './completeness.ts';
+import { providerFetch } from './transport.ts';
 import type { CompletionRequest, CompletionResult, ProviderClient } from './types.ts';
 
 const FINISH: Record<string, string> = { end_turn: 'stop', stop_sequence: 'stop', max_tokens: 'length' };
 
-/** Messages API through the official SDK. SDK retries are off: our resilience layer retries. */
+/** Messages API through the official SDK (over providerFetch). SDK retries are off: our resilience layer retries. */
 export class AnthropicProvider implements ProviderClient {
   readonly name: string;
   readonly #client: Anthropic;
 
   constructor(name: string, baseURL: string, apiKey: string) {
     this.name = name;
-    this.#client = new Anthropic({ baseURL, apiKey, maxRetries: 0 });
+    this.#client = new Anthropic({ baseURL, apiKey, maxRetries: 0, fetch: providerFetch });
   }
 
   async complete(req: CompletionRequest): Promise<CompletionResult> {

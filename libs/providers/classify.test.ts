@@ -1,3 +1,5 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { describe, expect, test } from 'vitest';
 import { classifyProviderError, parseRetryAfter } from './classify.ts';
 
@@ -26,6 +28,14 @@ describe('classifyProviderError', () => {
   test('timeouts and connection errors are retryable with status 0', () => {
     expect(classifyProviderError({ name: 'APIConnectionTimeoutError' })).toMatchObject({ retryable: true, code: 'provider_timeout', status: 0 });
     expect(classifyProviderError({ name: 'APIConnectionError' })).toMatchObject({ retryable: true, code: 'provider_connection_error' });
+  });
+
+  test("the SDKs' own error classes, whose name stays 'Error', are told apart by their class", () => {
+    for (const sdk of [OpenAI, Anthropic]) {
+      expect(classifyProviderError(new sdk.APIConnectionTimeoutError())).toMatchObject({ retryable: true, code: 'provider_timeout' });
+      expect(classifyProviderError(new sdk.APIConnectionError({ cause: new Error('refused') }))).toMatchObject({ retryable: true, code: 'provider_connection_error' });
+    }
+    expect(classifyProviderError(new Error('unknown'))).toMatchObject({ retryable: true, code: 'provider_error' });
   });
 });
 

@@ -49,7 +49,8 @@ export function parseRetryAfter(headers: unknown, now = Date.now()): number | un
 /** Classifies any error thrown by a provider adapter (SDK errors are duck-typed by name/status). */
 export function classifyProviderError(error: unknown): ErrorClass {
   const e = (error ?? {}) as { name?: string; status?: unknown; headers?: unknown; code?: string };
-  const name = e.name ?? '';
+  // The SDKs' error classes leave `name` as 'Error'; their class name is what tells them apart.
+  const name = e.name && e.name !== 'Error' ? e.name : ((error as object | null)?.constructor?.name ?? '');
   if (name === 'APIConnectionTimeoutError' || name === 'TimeoutError' || name === 'TaskCancelledError') {
     return { retryable: true, code: 'provider_timeout', status: 0, retryAfterMs: undefined };
   }

@@ -1,15 +1,16 @@
 import OpenAI from 'openai';
 import { assertComplete } from './completeness.ts';
+import { providerFetch } from './transport.ts';
 import type { CompletionRequest, CompletionResult, ProviderClient } from './types.ts';
 
-/** Chat Completions through the official SDK. SDK retries are off: our resilience layer retries. */
+/** Chat Completions through the official SDK (over providerFetch). SDK retries are off: our resilience layer retries. */
 export class OpenAiProvider implements ProviderClient {
   readonly name: string;
   readonly #client: OpenAI;
 
   constructor(name: string, baseURL: string, apiKey: string) {
     this.name = name;
-    this.#client = new OpenAI({ baseURL, apiKey, maxRetries: 0 });
+    this.#client = new OpenAI({ baseURL, apiKey, maxRetries: 0, fetch: providerFetch });
   }
 
   async complete(req: CompletionRequest): Promise<CompletionResult> {
