@@ -29,6 +29,7 @@ import { startSystem } from '../../libs/devkit/system.ts';
 import { obliterateQueues } from '../../libs/devkit/cleanup.ts';
 import { createRedis } from '../../libs/redis/connection.ts';
 import { LLM_QUEUE, queuePrefix } from '../../libs/queue/jobs.ts';
+import { providerFetch } from '../../libs/providers/transport.ts';
 import { careerSubmission } from '../demo/profiles.ts';
 import { deferCleanup } from './cleanup.ts';
 import { benchConfigDir } from './config.ts';
@@ -69,8 +70,8 @@ const RELAY_ROUND_MS = 2500;
  * Also the SDK's own client-side CPU per call (ms): this process's CPU from the end of the warm-up
  * until the last call answered, over the calls answered meanwhile (nothing else runs here then).
  */
-async function sdkBaseline(simulatorUrl: string, concurrency: number, durationMs: number): Promise<{ rps: number; latency: ReturnType<typeof percentiles>; errors: number; cpuMsPerCall: number }> {
-  const client = new OpenAI({ baseURL: `${simulatorUrl}/v1`, apiKey: 'sk-bench', maxRetries: 0 });
+async function sdkBaseline(simulatorUrl: string, concurrency: number, durationMs: number, transport?: typeof fetch): Promise<{ rps: number; latency: ReturnType<typeof percentiles>; errors: number; cpuMsPerCall: number }> {
+  const client = new OpenAI({ baseURL: `${simulatorUrl}/v1`, apiKey: 'sk-bench', maxRetries: 0, ...(transport ? { fetch: transport } : {}) });
   const body = chatCompletionBody();
   const call = () => client.chat.completions.create(body);
   const warmupMs = Math.min(1000, durationMs / 4);
@@ -234,6 +235,9 @@ export async function runE2e(o: E2eOptions): Promise<{ rows: Row[]; details: str
       details.push(
         `  baseline: OpenAI SDK -> simulator at concurrency ${concurrency}: ${rate(baseline.rps, ' calls/s')}, ${fmt(baseline.latency)}${baseline.errors ? `, ${baseline.errors} errors` : ''}; SDK CPU ${ms(baseline.cpuMsPerCall)} per call`,
       );
+      // Not a baseline: what the gateway's own transport (libs/providers/transport.ts) saves the same SDK.
+      const light = await sdkBaseline(system.simulatorUrl, concurrency, o.baselineMs / 2, providerFetch);
+      details.push(`  the same SDK over the gateway's transport (providerFetch, undici.request): ${rate(light.rps, ' calls/s')}; SDK CPU ${ms(light.cpuMsPerCall)} per call`);
 
       const run = Date.now().toString(36);
       const port = Number(new URL(system.apiUrl).port);
