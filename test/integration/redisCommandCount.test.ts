@@ -1,0 +1,123 @@
+/**
+ * What the gateway's own Lua scripts cost Redis per job, counted exactly on a private redis-server
+ * (INFO commandstats counts the commands a script runs too), so that a change that brings back a
+ * per-call read or TTL refresh shows here. Also the bookkeeping that made them cheaper: a budget
+ * window's limit, thresholds and expiry are written only when they change, and sums stay exact
+ * integers however large.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { BudgetStore } from '../../libs/budget/budgetStore.ts';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/privateRedis.ts';
+
+const NOW = Date.parse('2026-11-25T12:00:00Z');
+const TTL = 60_000;
+const limits = (monthlyMicros: number, dailyMicros: number | null = null) => ({ monthlyMicros, dailyMicros });
+
+let server: PrivateRedis;
+let redis: Redis;
+beforeAll(async () => {
+  server = await startPrivateRedis();
+  redis = new Redis(server.url);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.cleanup();
+});
+
+/** Commands Redis ran (script-internal ones included) per name, INFO and CONFIG left out. */
+async function commandCounts(): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    if (m[1] !== 'info' && !m[1]!.startsWith('config')) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+/** Runs `work` and answers the commands it cost, in total and per name. */
+async function cost(work: () => Promise<unknown>): Promise<{ total: number; by: Record<string, number> }> {
+  const before = await commandCounts();
+  await work();
+  const after = await commandCounts();
+  const by: Record<string, number> = {};
+  let total = 0;
+  for (const [name, calls] of after) {
+    const d = calls - (before.get(name) ?? 0);
+    if (d > 0) {
+      by[name] = d;
+      total += d;
+    }
+  }
+  return { total, by };
+}
+
+/** A budget whose windows around NOW are seeded with no spend, ready to reserve against. */
+async function seededBudget(prefix: string, now: () => number = () => NOW): Promise<BudgetStore> {
+  const budget = new BudgetStore(redis, prefix, { now, spend: { spentMicros: async () => 0 } });
+  await budget.seedWindows();
+  return budget;
+}
+
+let n = 0;
+const freshPrefix = () => `{cmdcount-${process.pid}-${++n}}`;
+
+describe('Redis commands of the budget', () => {
+  test('a reservation and its settle cost 17 commands once the windows hold their limits, with no TTL refresh', async () => {
+    const prefix = freshPrefix();
+    const budget = await seededBudget(prefix);
+    const req = (id: string) => ({ holdId: id, amountMicros: 50_000, limits: limits(5_000_000_000, 200_000_000), ttlMs: TTL });
+    // The first reservation of a window writes its limit, thresholds and expiry.
+    const first = await cost(() => budget.reserve(req('warm:1')));
+    expect(first.by.pexpireat).toBe(2);
+    await budget.settle('warm:1', 10_000);
+
+    const reserve = await cost(() => budget.reserve(req('job:1')));
+    const settle = await cost(() => budget.settle('job:1', 7_000));
+    // EVALSHA + EXISTS, HMGET x2, HINCRBY x2, HSET (hold), ZADD
+    expect(reserve).toEqual({ total: 8, by: { evalsha: 1, exists: 1, hmget: 2, hincrby: 2, hset: 1, zadd: 1 } });
+    // EVALSHA + HMGET (hold), HMGET + HSET per window, DEL, ZREM, SET (marker)
+    expect(settle).toEqual({ total: 9, by: { evalsha: 1, hmget: 3, hset: 2, del: 1, zrem: 1, set: 1 } });
+    expect(await budget.snapshot()).toMatchObject({ month: { spent: 17_000, reserved: 0 }, day: { spent: 17_000, reserved: 0 } });
+  });
+
+  test('a reload that changes a limit is written to the window at once; a day limit taken away is removed', async () => {
+    const prefix = freshPrefix();
+    const budget = await seededBudget(prefix);
+    const month = `${prefix}:budget:month:2026-11`;
+    const day = `${prefix}:budget:day:2026-11-25`;
+    await budget.reserve({ holdId: 'a:1', amountMicros: 1_000, limits: limits(5_000_000, 1_000_000), ttlMs: TTL });
+    expect(await redis.hmget(day, 'limit', 'th')).toEqual(['1000000', '0.8:800000,0.9:900000,0.95:950000,1:1000000']);
+    await budget.reserve({ holdId: 'a:2', amountMicros: 1_000, limits: limits(6_000_000, null), ttlMs: TTL });
+    expect(await redis.hget(month, 'limit')).toBe('6000000');
+    expect(await redis.hmget(day, 'limit', 'th')).toEqual([null, null]);
+    // The settle reads the new thresholds from the window: 80% of 6,000,000 is crossed here.
+    await budget.settle('a:1', 4_800_000);
+    expect(await redis.smembers(`${prefix}:budget:alerts:month:2026-11`)).toEqual(['0.8']);
+  });
+
+  test('each window gets its expiry once, and again after the key lost it', async () => {
+    const prefix = freshPrefix();
+    const budget = await seededBudget(prefix);
+    const month = `${prefix}:budget:month:2026-11`;
+    const req = (id: string) => ({ holdId: id, amountMicros: 1_000, limits: limits(5_000_000), ttlMs: TTL });
+    await budget.reserve(req('e:1'));
+    const expireAt = await redis.pexpiretime(month);
+    expect(expireAt).toBeGreaterThan(Date.parse('2026-12-01T00:00:00Z'));
+    expect((await cost(() => budget.reserve(req('e:2')))).by.pexpireat).toBeUndefined();
+    // Whatever took the TTL away, the field goes with the key's rewrite: a reservation sets both again.
+    await redis.persist(month);
+    await redis.hdel(month, 'xa');
+    await budget.reserve(req('e:3'));
+    expect(await redis.pexpiretime(month)).toBe(expireAt);
+  });
+
+  test('sums beyond 2^32 micro-dollars stay exact integers that HINCRBY can still add to', async () => {
+    const prefix = freshPrefix();
+    const budget = await seededBudget(prefix);
+    const big = 9_000_000_000_123;
+    await budget.reserve({ holdId: 'big:1', amountMicros: big, limits: limits(20_000_000_000_000), ttlMs: TTL });
+    await budget.settle('big:1', big - 1);
+    await budget.reserve({ holdId: 'big:2', amountMicros: 5, limits: limits(20_000_000_000_000), ttlMs: TTL });
+    expect(await redis.hmget(`${prefix}:budget:month:2026-11`, 'spent', 'reserved')).toEqual([String(big - 1), '5']);
+  });
+});
