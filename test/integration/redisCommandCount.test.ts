@@ -8,6 +8,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
+import type { BreakerSettings } from '../../libs/config/types.ts';
+import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/privateRedis.ts';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
@@ -119,5 +121,38 @@ describe('Redis commands of the budget', () => {
     await budget.settle('big:1', big - 1);
     await budget.reserve({ holdId: 'big:2', amountMicros: 5, limits: limits(20_000_000_000_000), ttlMs: TTL });
     expect(await redis.hmget(`${prefix}:budget:month:2026-11`, 'spent', 'reserved')).toEqual([String(big - 1), '5']);
+  });
+});
+
+describe('Redis commands of the shared breaker', () => {
+  const settings: BreakerSettings = { consecutive_failures: 5, failure_rate: 0.5, sampling_window_ms: 30_000, minimum_throughput: 10, half_open_after_ms: 30_000 };
+  const TTL_MS = 3 * 30_000;
+
+  test('a success costs one read and one write; the TTL is refreshed once half of it has passed', async () => {
+    let clock = 1_700_000_000_000;
+    const breaker = new SharedBreaker(redis, freshPrefix(), () => clock);
+    const success = async () => breaker.record(await breaker.acquire('p', settings, 5_000), 'success');
+    await success();
+    const key = breaker.key('p');
+    expect(await redis.pttl(key)).toBeGreaterThan(TTL_MS - 5_000);
+    const recorded = await cost(success);
+    // acquire (EVALSHA + HMGET), record (EVALSHA + HMGET + HSET)
+    expect(recorded).toEqual({ total: 5, by: { evalsha: 2, hmget: 2, hset: 1 } });
+    clock += TTL_MS / 2 + 1;
+    expect((await cost(success)).by.pexpire).toBe(1);
+    expect(await redis.hget(key, 'xp')).toBe(String(clock + TTL_MS));
+  });
+
+  test('a failure still counts the successes of the earlier buckets of its window', async () => {
+    let clock = 1_700_000_000_000;
+    const breaker = new SharedBreaker(redis, freshPrefix(), () => clock);
+    const record = async (outcome: 'success' | 'failure') => breaker.record(await breaker.acquire('p', { ...settings, consecutive_failures: 100 }, 5_000), outcome);
+    for (let i = 0; i < 5; i++) await record('success');
+    // Later buckets of the same 30 s window: 4 failures of 9 calls, below the minimum throughput.
+    clock += 3_000;
+    for (let i = 0; i < 4; i++) expect(await record('failure')).toBe('closed');
+    clock += 3_000;
+    // 5 of 10: the ratio reaches 0.5 only with the first bucket's five successes counted.
+    expect(await record('failure')).toBe('open');
   });
 });
