@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import type { BreakerSettings } from '../../libs/config/types.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
+import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/privateRedis.ts';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
@@ -154,5 +155,37 @@ describe('Redis commands of the shared breaker', () => {
     clock += 3_000;
     // 5 of 10: the ratio reaches 0.5 only with the first bucket's five successes counted.
     expect(await record('failure')).toBe('open');
+  });
+});
+
+describe('Redis commands of the rate limits', () => {
+  const settings: BreakerSettings = { consecutive_failures: 5, failure_rate: 0.5, sampling_window_ms: 30_000, minimum_throughput: 10, half_open_after_ms: 30_000 };
+  const T0 = Date.parse('2026-11-25T12:00:00Z');
+
+  test("a provider's admission sets its TTLs on the first admission of each minute only", async () => {
+    let clock = T0 + 1_000;
+    const prefix = freshPrefix();
+    const limiter = new RateLimiter(redis, prefix, () => clock, 0);
+    const gate = { breaker: new SharedBreaker(redis, prefix, () => clock), settings, trialTtlMs: 5_000 };
+    const admit = () => limiter.acquireProvider('p', { rpm: 1_000, tpm: 1_000_000 }, 10, gate);
+    expect((await cost(admit)).by.pexpire).toBe(3);
+    clock += 58_000;
+    // EVALSHA + the breaker's HMGET + ZRANGE, ZREMRANGEBYSCORE, ZRANGEBYSCORE, ZCARD, GET, ZADD x2, INCRBY
+    expect(await cost(admit)).toEqual({ total: 10, by: { evalsha: 1, hmget: 1, zrange: 1, zremrangebyscore: 1, zrangebyscore: 1, zcard: 1, get: 1, zadd: 2, incrby: 1 } });
+    clock += 2_000;
+    expect((await cost(admit)).by.pexpire).toBe(3);
+    const ttl = await redis.pttl(`${prefix.slice(0, -1)}:rl:p}:rpm`);
+    expect(ttl).toBeGreaterThan(60_000);
+  });
+
+  test("a client's admission sets its TTL on the first admission of each minute only", async () => {
+    let clock = T0;
+    const limiter = new RateLimiter(redis, freshPrefix(), () => clock, 0);
+    const admit = () => limiter.acquireClient('c', 1_000);
+    expect((await cost(admit)).by.pexpire).toBe(1);
+    clock += 59_999;
+    expect(await cost(admit)).toEqual({ total: 5, by: { evalsha: 1, zrange: 1, zremrangebyscore: 1, zcard: 1, zadd: 1 } });
+    clock += 1;
+    expect((await cost(admit)).by.pexpire).toBe(1);
   });
 });
