@@ -202,6 +202,11 @@ async function currentJob(deps: ApiDeps, clientId: string, id: string): Promise<
   const stored = await deps.store.get(clientId, id);
   if (stored && isTerminalStatus(stored.status)) return publicJob(await withWebhook(deps, stored));
   const job = await deps.queue.getJob(id);
+  // A job that completed since the store was read has left the queue: its record has ended.
+  if (!job && stored) {
+    const again = await deps.store.get(clientId, id);
+    return again && isTerminalStatus(again.status) ? publicJob(await withWebhook(deps, again)) : publicJob(stored);
+  }
   // Another client's job answers exactly like a missing one.
   if (!job || job.data.clientId !== clientId) return stored ? publicJob(stored) : null;
   const state = await job.getState();

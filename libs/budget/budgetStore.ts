@@ -2,7 +2,7 @@
  * The budget's Redis adapter: reservations, settles, releases, charges and the reaper, each one Lua
  * script (one round trip, atomic across every API and worker process). Keys, all in the queue
  * prefix's hash tag (one cluster slot):
- *   <prefix>:budget:month:<YYYY-MM>, <prefix>:budget:day:<YYYY-MM-DD>   hashes: spent, reserved, charged, limit, th, seeded
+ *   <prefix>:budget:month:<YYYY-MM>, <prefix>:budget:day:<YYYY-MM-DD>   hashes: spent, reserved, charged, limit, th, seeded, xa (expiry set)
  *   <prefix>:budget:holds                                              zset: hold id -> expiry ms
  *   <prefix>:budget:hold:<holdId>                                      hash: amount, month, day, expiresAt
  *   <prefix>:budget:settled:<holdId>                                   marker of a finished hold (3 days)

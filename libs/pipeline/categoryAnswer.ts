@@ -186,13 +186,17 @@ export class CategoryAnswers {
   }
 }
 
-/** The Redis side of the daily quota: one counter per client and UTC day under `prefix`, one round trip. */
+/**
+ * The Redis side of the daily quota: one counter per client and UTC day under `prefix`, one round
+ * trip of two commands. The counter is created with its two-day TTL (SET NX) before it is counted,
+ * so it never lives without one, and the INCR keeps that TTL.
+ */
 export function dailyCategoryQuota(redis: RedisClient, prefix: string, now: () => number = Date.now): CategoryAnswersPorts['admit'] {
   return async (clientId, limit) => {
     const day = new Date(now()).toISOString().slice(0, 10);
     const key = `${prefix}:category:asked:${clientId}:${day}`;
-    const results = await redis.multi().incr(key).expire(key, 2 * 86_400).exec();
-    const [err, count] = results?.[0] ?? [new Error('the quota transaction was aborted'), 0];
+    const results = await redis.pipeline().set(key, 0, 'EX', 2 * 86_400, 'NX').incr(key).exec();
+    const [err, count] = results?.[1] ?? [new Error('the quota pipeline was aborted'), 0];
     if (err) throw err;
     return Number(count) <= limit;
   };

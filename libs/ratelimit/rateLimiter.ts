@@ -3,8 +3,8 @@
  * tokens per minute (checked by workers before a provider call) and per-client requests per minute
  * (checked by the API: submissions at intake, reads on every other /v1 request, as separate budgets). Each check is one Lua script call on an exact sliding log (a
  * ZSET of admitted requests), so no window of 60 s ever admits more than the limit. Memory: each
- * log holds at most `limit` entries (about 60 bytes each), and expires a minute after its last
- * admission. Keys, each provider's and each client's in a hash tag of their own (familyTag), so a
+ * log holds at most `limit` entries (about 60 bytes each), and expires one to two minutes after its
+ * last admission (its TTL is set once per minute-aligned period, not per call). Keys, each provider's and each client's in a hash tag of their own (familyTag), so a
  * Redis Cluster spreads them; a prefix `{bull}` gives:
  *   {bull:rl:<provider>}:rpm, {bull:rl:<provider>}:tpm, {bull:rl:<provider>}:tpm:sum (one script, one slot)
  *   {bull:rl:client:<clientId>}          submissions

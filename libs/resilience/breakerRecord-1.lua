@@ -8,6 +8,8 @@
              cf    consecutive failures while closed
              seq   trial id sequence (kept across resets); tid  current trial id; tu  trial token until (ms)
              b<i>, s<i>, f<i>   ring slot i of the sampling window: bucket number, successes, failures
+             xp    the expiry last set, caller's epoch ms (the key's TTL is refreshed only once
+                   half of it has passed, not on every call)
 
   ARGV[1]  outcome: 'success' | 'failure' | 'ignore' (ignore changes no counter; an ignored trial
            only hands its token back so that another process may try at once)
@@ -24,6 +26,11 @@
 
   Results of calls that are not the current trial are ignored while the breaker is open or half
   open: they were started before it opened and say nothing about the provider's health now.
+
+  Cost: every paid call records its success here, so that path reads one HMGET (the state and
+  this call's ring slot) and writes one HSET; the whole ring is read only for a failure, and the
+  TTL is refreshed once half of it has passed (the key then outlives its last call by at least
+  1.5 sampling windows and open periods, more than any counter in it is needed for).
 ]]
 local key = KEYS[1]
 local outcome = ARGV[1]
@@ -39,7 +46,10 @@ local buckets = tonumber(ARGV[9])
 -- A few windows (or open periods) of idleness and the key goes away by itself.
 local ttl = 3 * math.max(window, halfOpenAfter)
 
-local h = redis.call('HMGET', key, 'st', 'tid', 'cf', 'seq')
+local bucketMs = math.max(1, math.floor(window / buckets))
+local idx = math.floor(now / bucketMs)
+local slot = idx % buckets
+local h = redis.call('HMGET', key, 'st', 'tid', 'cf', 'seq', 'xp', 'b' .. slot, 's' .. slot, 'f' .. slot)
 local st = h[1] or 'closed'
 
 local function open()
@@ -66,37 +76,43 @@ if outcome == 'ignore' or st ~= 'closed' then
   return {st, st}
 end
 
-local bucketMs = math.max(1, math.floor(window / buckets))
-local idx = math.floor(now / bucketMs)
-local slot = idx % buckets
-local fields = {}
-for i = 0, buckets - 1 do
-  fields[#fields + 1] = 'b' .. i
-  fields[#fields + 1] = 's' .. i
-  fields[#fields + 1] = 'f' .. i
-end
-local ring = redis.call('HMGET', key, unpack(fields))
-local successes, failures = 0, 0
-for i = 0, buckets - 1 do
-  local b = tonumber(ring[i * 3 + 1])
-  local s = tonumber(ring[i * 3 + 2]) or 0
-  local f = tonumber(ring[i * 3 + 3]) or 0
-  if i == slot then
-    if b ~= idx then s, f = 0, 0 end
-    if outcome == 'success' then s = s + 1 else f = f + 1 end
-    redis.call('HSET', key, 'b' .. i, idx, 's' .. i, s, 'f' .. i, f)
-    successes, failures = successes + s, failures + f
-  elseif b and b > idx - buckets and b < idx then
-    successes, failures = successes + s, failures + f
-  end
-end
-
+-- This call's slot: a slot of an older bucket starts again from zero.
+local s, f = tonumber(h[7]) or 0, tonumber(h[8]) or 0
+if tonumber(h[6]) ~= idx then s, f = 0, 0 end
+if outcome == 'success' then s = s + 1 else f = f + 1 end
 local consecutive = 0
 if outcome == 'failure' then consecutive = (tonumber(h[3]) or 0) + 1 end
-redis.call('HSET', key, 'cf', consecutive)
-redis.call('PEXPIRE', key, ttl)
+local fields = {'b' .. slot, idx, 's' .. slot, s, 'f' .. slot, f, 'cf', consecutive}
+local expiresAt = tonumber(h[5])
+local refresh = not expiresAt or expiresAt - now < ttl / 2
+if refresh then
+  fields[#fields + 1] = 'xp'
+  fields[#fields + 1] = now + ttl
+end
+redis.call('HSET', key, unpack(fields))
+if refresh then redis.call('PEXPIRE', key, ttl) end
 
 if outcome == 'failure' then
+  -- The other slots still inside the sampling window count with this one.
+  local others = {}
+  for i = 0, buckets - 1 do
+    if i ~= slot then
+      others[#others + 1] = 'b' .. i
+      others[#others + 1] = 's' .. i
+      others[#others + 1] = 'f' .. i
+    end
+  end
+  local successes, failures = s, f
+  if #others > 0 then
+    local ring = redis.call('HMGET', key, unpack(others))
+    for j = 1, #ring, 3 do
+      local b = tonumber(ring[j])
+      if b and b > idx - buckets and b < idx then
+        successes = successes + (tonumber(ring[j + 1]) or 0)
+        failures = failures + (tonumber(ring[j + 2]) or 0)
+      end
+    end
+  end
   local total = successes + failures
   local tooMany = maxConsecutive > 0 and consecutive >= maxConsecutive
   local tooHigh = total >= minThroughput and total > 0 and failures / total >= failureRate

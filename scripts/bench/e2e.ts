@@ -174,7 +174,8 @@ async function drain(queue: Queue, timeoutMs: number): Promise<{ drained: boolea
     const remaining = Object.values(c).reduce((a, b) => a + b, 0);
     if (remaining === 0) return { drained: true, remaining };
     if (performance.now() > deadline) return { drained: false, remaining };
-    await new Promise((r) => setTimeout(r, 50));
+    // Each poll is 7 Redis commands counted with the system's (redis_commands_per_job): poll gently.
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -292,6 +292,20 @@ export function storedRows(dbPath: string, ids: readonly string[]): { exactlyOne
   }
 }
 
+/**
+ * The jobs the result store records as finished (category jobs left out), with when each ended
+ * (Unix ms). BullMQ forgets a completed job at once, so the store is where finished jobs are counted.
+ */
+export function storedFinished(dbPath: string): Map<string, { status: string; completedAtMs: number }> {
+  const db = new DatabaseSync(dbPath, { readOnly: true });
+  try {
+    const rows = db.prepare("SELECT id, status, completed_at FROM jobs WHERE status IN ('completed', 'failed', 'rejected', 'cancelled')").all() as Array<{ id: string; status: string; completed_at: string | null }>;
+    return new Map(rows.filter((r) => !r.id.startsWith('category-')).map((r) => [r.id, { status: r.status, completedAtMs: r.completed_at ? Date.parse(r.completed_at) : Number.NaN }]));
+  } finally {
+    db.close();
+  }
+}
+
 /** Ids of the rows in the result store (category jobs left out). */
 export function storedIds(dbPath: string): string[] {
   const db = new DatabaseSync(dbPath, { readOnly: true });

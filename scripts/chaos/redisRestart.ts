@@ -5,7 +5,7 @@
  * (rebuilt from the store's per-job costs), and a repeated Idempotency-Key returns the same job.
  */
 import type { ChaosContext } from './harness.ts';
-import { callsByJob, chaosConfig, retryingClient, chaosSubmission, describeCounts, ledger, settle, statusCounts, waitFor, withRig } from './harness.ts';
+import { callsByJob, chaosConfig, retryingClient, chaosSubmission, describeCounts, ledger, settle, statusCounts, storedFinished, waitFor, withRig } from './harness.ts';
 import { submitAll } from '../../test/helpers/budget.ts';
 import { check, outcomeOf, usd, type ScenarioResult } from './verdict.ts';
 
@@ -33,12 +33,13 @@ export async function redisRestart(ctx: ChaosContext): Promise<Omit<ScenarioResu
       const acceptedIndexes = submissions.map((_, i) => i).filter((i) => !refused.has(i));
       const accepted = submitted.ids.map((id, k) => ({ i: acceptedIndexes[k]!, id }));
       // Let some finish (and pay) first, so there is spend to lose.
-      await waitFor(async () => ((await rig.probe.queue.getJobCounts('completed')).completed ?? 0) >= Math.min(40, jobs / 5), 60_000);
+      const completed = () => [...storedFinished(rig.dbPath)].filter(([, r]) => r.status === 'completed').map(([id]) => id);
+      await waitFor(async () => completed().length >= Math.min(40, jobs / 5), 60_000);
       const before = await ledger(rig.probe);
-      const counts0 = await rig.probe.queue.getJobCounts('completed', 'active', 'waiting', 'prioritized', 'delayed');
-      ctx.say(`restarting Redis empty: ${describeCounts(counts0 as Record<string, number>)}; month spent ${usd(before.spent)}`);
       // Jobs answered (and paid) before the restart: their keys are repeated afterwards.
-      const paidIds = new Set((await rig.probe.queue.getCompleted(0, -1)).map((j) => j.id));
+      const paidIds = new Set(completed());
+      const counts0 = { completed: paidIds.size, ...(await rig.probe.queue.getJobCounts('active', 'waiting', 'prioritized', 'delayed')) };
+      ctx.say(`restarting Redis empty: ${describeCounts(counts0 as Record<string, number>)}; month spent ${usd(before.spent)}`);
       const paid = accepted.filter((a) => paidIds.has(a.id)).slice(0, REPEATS);
       await rig.redis.stop();
       await rig.redis.start();

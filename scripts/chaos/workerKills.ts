@@ -5,7 +5,7 @@
  * that reached the provider is stored as rejected.
  */
 import type { Rig, ChaosContext } from './harness.ts';
-import { activeJobs, callsByJob, retryingClient, holdTtlBoundMs, shortCalls, chaosConfig, chaosSubmissions, describeCounts, ledger, rigBilled, settle, statusCounts, storedRows, submitLoad, waitFor, withRig } from './harness.ts';
+import { activeJobs, callsByJob, retryingClient, holdTtlBoundMs, shortCalls, chaosConfig, chaosSubmissions, describeCounts, ledger, rigBilled, settle, statusCounts, storedFinished, storedRows, submitLoad, waitFor, withRig } from './harness.ts';
 import { check, outcomeOf, seconds, usd, type Check, type ScenarioResult } from './verdict.ts';
 
 /** How often every worker runs the reaper (apps/worker/main.ts REAP_INTERVAL_MS). */
@@ -55,9 +55,9 @@ async function runKills(rig: Rig, run: KillRun, ctx: ChaosContext) {
     // Spread the kills over the run: the k-th once k/(kills+1) of the jobs have finished (or of the spend).
     const share = k / (run.kills + 1);
     const reached = await waitFor(async () => {
-      const c = await rig.probe.queue.getJobCounts('completed', 'failed', 'active');
+      const c = await rig.probe.queue.getJobCounts('active');
       if ((c.active ?? 0) === 0) return false;
-      if (run.spreadOverMicros === undefined) return (c.completed ?? 0) + (c.failed ?? 0) >= Math.floor(share * run.jobs);
+      if (run.spreadOverMicros === undefined) return storedFinished(rig.dbPath).size >= Math.floor(share * run.jobs);
       const l = await ledger(rig.probe);
       return l.spent + l.reserved >= share * run.spreadOverMicros;
     }, 120_000, 100);
@@ -73,17 +73,17 @@ async function runKills(rig: Rig, run: KillRun, ctx: ChaosContext) {
 
 /**
  * How long after the kill that hit it each crash-hit job finished, milliseconds. A job is
- * crash-hit when BullMQ found it stalled (its worker's lock lapsed); the kill that hit it is the
- * first one it was active at, before it finished (else the last kill before it finished).
+ * crash-hit when it was active on the workers at a kill before it finished (its worker's lock
+ * then lapses); the kill that hit it is the first such one. When it finished is its stored
+ * `completed_at` (BullMQ forgets a completed job at once).
  */
-async function crashHitDelays(rig: Rig, ids: readonly string[], kills: Kill[]): Promise<number[]> {
+function crashHitDelays(rig: Rig, ids: readonly string[], kills: Kill[]): number[] {
+  const finished = storedFinished(rig.dbPath);
   const delays: number[] = [];
   for (const id of ids) {
-    const job = await rig.probe.queue.getJob(id);
-    if (!job || job.stalledCounter < 1) continue;
-    const finishedOn = job.finishedOn ?? Number.POSITIVE_INFINITY;
-    const hit = kills.find((k) => k.active.has(id) && k.at < finishedOn) ?? kills.filter((k) => k.at < finishedOn).at(-1);
-    delays.push(hit ? finishedOn - hit.at : Number.POSITIVE_INFINITY);
+    const finishedAt = finished.get(id)?.completedAtMs ?? Number.POSITIVE_INFINITY;
+    const hit = kills.find((k) => k.active.has(id) && k.at < finishedAt);
+    if (hit) delays.push(finishedAt - hit.at);
   }
   return delays;
 }
@@ -120,7 +120,7 @@ export async function sigkillWorkers(ctx: ChaosContext): Promise<Omit<ScenarioRe
     const ids = submitted.ids;
     const counts = statusCounts(settled);
     const rows = storedRows(rig.dbPath, ids);
-    const delays = await crashHitDelays(rig, ids, kills);
+    const delays = crashHitDelays(rig, ids, kills);
     const bound = run.lockMs + CRASH_MARGIN_MS;
     const worst = delays.length > 0 ? Math.max(...delays) : 0;
     const checks: Check[] = [

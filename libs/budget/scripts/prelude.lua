@@ -7,17 +7,33 @@
   reserved amount without a known answer: its worker died), limit and th ('fraction:micros,...').
 ]]
 
+-- An integer sum as the string HINCRBY can read again: '%.0f' is exact below 2^53 micro-dollars
+-- and never '1e+15'; adding 0 turns -0 into 0.
+local function budget_int(n)
+  return string.format('%.0f', n + 0)
+end
+
 -- Adds the deltas to one window and, when spent reaches a threshold first in that window
 -- (SADD to <base>alerts:<kind>:<period>), appends the event to the stream in this same script,
 -- so an announced threshold can never be lost between the two. Appends kind, period, fraction
--- of each to `out`.
+-- of each to `out`. Reads the window once and writes it once (every settle runs this twice);
+-- sums are written as integer strings (budget_int).
 local function budget_move(base, kind, period, d_reserved, d_spent, d_charged, stream, maxlen, at, out)
   local key = base .. kind .. ':' .. period
-  if d_reserved ~= 0 then redis.call('HINCRBY', key, 'reserved', d_reserved) end
-  if d_charged ~= 0 then redis.call('HINCRBY', key, 'charged', d_charged) end
-  local spent = redis.call('HINCRBY', key, 'spent', d_spent)
+  local h = redis.call('HMGET', key, 'spent', 'reserved', 'charged', 'th')
+  local spent = (tonumber(h[1]) or 0) + d_spent
+  local fields = {'spent', budget_int(spent)}
+  if d_reserved ~= 0 then
+    fields[#fields + 1] = 'reserved'
+    fields[#fields + 1] = budget_int((tonumber(h[2]) or 0) + d_reserved)
+  end
+  if d_charged ~= 0 then
+    fields[#fields + 1] = 'charged'
+    fields[#fields + 1] = budget_int((tonumber(h[3]) or 0) + d_charged)
+  end
+  redis.call('HSET', key, unpack(fields))
   if d_spent <= 0 then return end
-  local th = redis.call('HGET', key, 'th')
+  local th = h[4]
   if not th then return end
   local alerts = base .. 'alerts:' .. kind .. ':' .. period
   for fraction, micros in string.gmatch(th, '([^,:]+):(%d+)') do

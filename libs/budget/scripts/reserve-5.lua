@@ -1,7 +1,8 @@
 --[[
   Reserves a worst-case amount against the month and (optional) day budget windows, atomically.
 
-  KEYS[1] month window hash  <prefix>:budget:month:<YYYY-MM>      fields spent, reserved, limit, th
+  KEYS[1] month window hash  <prefix>:budget:month:<YYYY-MM>      fields spent, reserved, limit, th,
+                                                                  seeded, xa (the expiry last set, epoch ms)
   KEYS[2] day window hash    <prefix>:budget:day:<YYYY-MM-DD>     same fields
   KEYS[3] holds zset         <prefix>:budget:holds                hold ids scored by expiry (ms)
   KEYS[4] hold hash          <prefix>:budget:hold:<holdId>        amount, month, day, expiresAt
@@ -27,27 +28,35 @@
                    (seed-2.lua) before anything is admitted against it; nothing changed
   Admission: spent + reserved + amount <= limit in every limited window, so spent + reserved
   never exceeds a limit as long as settles are not above their holds.
+
+  Cost: every reservation runs this script, so it reads each window once (one HMGET of every field
+  it needs) and writes limit, th and the key's expiry only when they differ from what the window
+  holds (a config reload, a new window); the expiry last set is kept in the window as `xa`, so
+  the window's TTL and the field live and die together. Steady state: 7 commands.
 ]]
-local function totals()
-  local m = redis.call('HMGET', KEYS[1], 'spent', 'reserved')
-  local d = redis.call('HMGET', KEYS[2], 'spent', 'reserved')
-  return tonumber(m[1] or 0), tonumber(m[2] or 0), tonumber(d[1] or 0), tonumber(d[2] or 0)
+local m = {}
+local d = {}
+-- Fields of a window read at once: seeded, spent, reserved, limit, th, xa.
+local function read(key)
+  return redis.call('HMGET', key, 'seeded', 'spent', 'reserved', 'limit', 'th', 'xa')
 end
 
-if redis.call('EXISTS', KEYS[4]) == 1 then
-  local ms, mr, ds, dr = totals()
-  return {1, 'existing', ms, mr, ds, dr}
-end
-local marker = redis.call('GET', KEYS[5])
-if marker then
-  return {-1, marker}
+-- One command for the common case: neither the hold nor its finished marker exists.
+if redis.call('EXISTS', KEYS[4], KEYS[5]) > 0 then
+  if redis.call('EXISTS', KEYS[4]) == 1 then
+    m, d = read(KEYS[1]), read(KEYS[2])
+    return {1, 'existing', tonumber(m[2] or 0), tonumber(m[3] or 0), tonumber(d[2] or 0), tonumber(d[3] or 0)}
+  end
+  return {-1, redis.call('GET', KEYS[5])}
 end
 
-if redis.call('HEXISTS', KEYS[1], 'seeded') == 0 then return {-2, 'month'} end
-if redis.call('HEXISTS', KEYS[2], 'seeded') == 0 then return {-2, 'day'} end
+m = read(KEYS[1])
+if not m[1] then return {-2, 'month'} end
+d = read(KEYS[2])
+if not d[1] then return {-2, 'day'} end
 
 local amount = tonumber(ARGV[2])
-local ms, mr, ds, dr = totals()
+local ms, mr, ds, dr = tonumber(m[2] or 0), tonumber(m[3] or 0), tonumber(d[2] or 0), tonumber(d[3] or 0)
 if ms + mr + amount > tonumber(ARGV[3]) then
   return {0, 'month', ms, mr, ds, dr}
 end
@@ -57,15 +66,24 @@ end
 
 mr = redis.call('HINCRBY', KEYS[1], 'reserved', amount)
 dr = redis.call('HINCRBY', KEYS[2], 'reserved', amount)
--- Settle reads the limit and thresholds from the window, so a config reload applies to both.
-redis.call('HSET', KEYS[1], 'limit', ARGV[3], 'th', ARGV[8])
-if ARGV[4] ~= '' then
-  redis.call('HSET', KEYS[2], 'limit', ARGV[4], 'th', ARGV[9])
-else
-  redis.call('HDEL', KEYS[2], 'limit', 'th')
+
+-- Settle reads the limit and thresholds from the window, so a config reload applies to both;
+-- written (with the key's expiry) only when the window does not hold them yet.
+local function keep(key, h, limit, th, expireAt)
+  local fields = {}
+  if limit ~= '' and (h[4] ~= limit or h[5] ~= th) then
+    fields = {'limit', limit, 'th', th}
+  end
+  if h[6] ~= expireAt then
+    redis.call('PEXPIREAT', key, expireAt)
+    fields[#fields + 1] = 'xa'
+    fields[#fields + 1] = expireAt
+  end
+  if #fields > 0 then redis.call('HSET', key, unpack(fields)) end
+  if limit == '' and (h[4] or h[5]) then redis.call('HDEL', key, 'limit', 'th') end
 end
-redis.call('PEXPIREAT', KEYS[1], ARGV[10])
-redis.call('PEXPIREAT', KEYS[2], ARGV[11])
+keep(KEYS[1], m, ARGV[3], ARGV[8], ARGV[10])
+keep(KEYS[2], d, ARGV[4], ARGV[9], ARGV[11])
 redis.call('HSET', KEYS[4], 'amount', amount, 'month', ARGV[6], 'day', ARGV[7], 'expiresAt', ARGV[5])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
 return {1, 'new', ms, mr, ds, dr}

@@ -11,6 +11,10 @@
 
   Returns 0 when admitted, else the milliseconds (>= 1) until the oldest entry that must leave
   leaves the window.
+
+  Expiry: the log lives two windows from the first admission of each window-aligned period
+  (floor(t / window)), so every admission t is kept until at least t + window without a PEXPIRE
+  per call (as providerLimit.lua; the same caveat during a rolling upgrade).
 ]]
 local callerNow = tonumber(ARGV[1])
 -- Record times never go backwards: a call that reaches Redis after a later-stamped one (clock
@@ -18,14 +22,17 @@ local callerNow = tonumber(ARGV[1])
 -- window (t - window, t] of recorded times can exceed the limit.
 local now = callerNow
 local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if newest[2] and tonumber(newest[2]) > now then now = tonumber(newest[2]) end
+local newestAt = tonumber(newest[2])
+if newestAt and newestAt > now then now = newestAt end
 local window = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
 if count < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], window)
+  if not newestAt or math.floor(newestAt / window) ~= math.floor(now / window) then
+    redis.call('PEXPIRE', KEYS[1], 2 * window)
+  end
   return 0
 end
 -- After a limit is lowered the log may hold more than `limit`: wait for enough of them to leave.

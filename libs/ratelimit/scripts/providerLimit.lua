@@ -14,14 +14,27 @@
   Admits and records the request when both limits allow it and answers 0; else records nothing
   (past entries that left the window are dropped) and answers the milliseconds (>= 1) until both
   limits would admit it.
+
+  Expiry (rl_expire_due): the three keys live two windows from the first admission of each
+  window-aligned period (floor(t / window)), so every admission t is kept until at least
+  t + window without a PEXPIRE per call (the keys outlive their last admission by one to two
+  windows). While processes of a release that set one window per admission still run beside
+  these (a rolling upgrade), theirs can shorten the TTL and a log may drop its last entries early.
 ]]
+
+-- True when an admission at `now` must set the keys' TTL: the log is empty, or its newest entry
+-- (`newest`, a score or nil) was admitted in an earlier window-aligned period.
+local function rl_expire_due(newest, now, window)
+  return not newest or math.floor(newest / window) ~= math.floor(now / window)
+end
 local function providerLimit(rpmKey, tpmKey, sumKey, callerNow, window, rpm, tpm, tokens, id)
   -- Record times never go backwards: a call that reaches Redis after a later-stamped one (clock
   -- skew, network reordering) counts at the latest time seen, so the log stays ordered and no
   -- window (t - window, t] of recorded times can exceed the limit.
   local now = callerNow
   local newest = redis.call('ZRANGE', rpmKey, -1, -1, 'WITHSCORES')
-  if newest[2] and tonumber(newest[2]) > now then now = tonumber(newest[2]) end
+  local newestAt = tonumber(newest[2])
+  if newestAt and newestAt > now then now = newestAt end
   local cutoff = now - window
 
   redis.call('ZREMRANGEBYSCORE', rpmKey, '-inf', cutoff)
@@ -39,9 +52,11 @@ local function providerLimit(rpmKey, tpmKey, sumKey, callerNow, window, rpm, tpm
     redis.call('ZADD', rpmKey, now, id)
     redis.call('ZADD', tpmKey, now, id .. ':' .. tokens)
     redis.call('INCRBY', sumKey, tokens)
-    redis.call('PEXPIRE', rpmKey, window)
-    redis.call('PEXPIRE', tpmKey, window)
-    redis.call('PEXPIRE', sumKey, window)
+    if rl_expire_due(newestAt, now, window) then
+      redis.call('PEXPIRE', rpmKey, 2 * window)
+      redis.call('PEXPIRE', tpmKey, 2 * window)
+      redis.call('PEXPIRE', sumKey, 2 * window)
+    end
     return 0
   end
 
