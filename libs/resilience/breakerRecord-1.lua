@@ -8,8 +8,8 @@
              cf    consecutive failures while closed
              seq   trial id sequence (kept across resets); tid  current trial id; tu  trial token until (ms)
              b<i>, s<i>, f<i>   ring slot i of the sampling window: bucket number, successes, failures
-             xp    the expiry last set, caller's epoch ms (the key's TTL is refreshed only once
-                   half of it has passed, not on every call)
+             xp    the expiry last set, caller's epoch ms (the key's TTL is set to two TTLs and
+                   refreshed only once one TTL is left, not on every call)
 
   ARGV[1]  outcome: 'success' | 'failure' | 'ignore' (ignore changes no counter; an ignored trial
            only hands its token back so that another process may try at once)
@@ -29,8 +29,9 @@
 
   Cost: every paid call records its success here, so that path reads one HMGET (the state and
   this call's ring slot) and writes one HSET; the whole ring is read only for a failure, and the
-  TTL is refreshed once half of it has passed (the key then outlives its last call by at least
-  1.5 sampling windows and open periods, more than any counter in it is needed for).
+  key's life is set to two TTLs and refreshed once less than one is left, so after any call the
+  key lives at least one TTL (three sampling windows or open periods), as when every call
+  refreshed it: failures spaced up to a TTL apart still add up to consecutive_failures.
 ]]
 local key = KEYS[1]
 local outcome = ARGV[1]
@@ -53,7 +54,7 @@ local h = redis.call('HMGET', key, 'st', 'tid', 'cf', 'seq', 'xp', 'b' .. slot, 
 local st = h[1] or 'closed'
 
 local function open()
-  redis.call('HSET', key, 'st', 'open', 'oa', now, 'ou', now + halfOpenAfter, 'tid', 0, 'tu', 0)
+  redis.call('HSET', key, 'st', 'open', 'oa', now, 'ou', now + halfOpenAfter, 'tid', 0, 'tu', 0, 'xp', now + ttl)
   redis.call('PEXPIRE', key, ttl)
 end
 
@@ -84,13 +85,13 @@ local consecutive = 0
 if outcome == 'failure' then consecutive = (tonumber(h[3]) or 0) + 1 end
 local fields = {'b' .. slot, idx, 's' .. slot, s, 'f' .. slot, f, 'cf', consecutive}
 local expiresAt = tonumber(h[5])
-local refresh = not expiresAt or expiresAt - now < ttl / 2
+local refresh = not expiresAt or expiresAt - now < ttl
 if refresh then
   fields[#fields + 1] = 'xp'
-  fields[#fields + 1] = now + ttl
+  fields[#fields + 1] = now + 2 * ttl
 end
 redis.call('HSET', key, unpack(fields))
-if refresh then redis.call('PEXPIRE', key, ttl) end
+if refresh then redis.call('PEXPIRE', key, 2 * ttl) end
 
 if outcome == 'failure' then
   -- The other slots still inside the sampling window count with this one.

@@ -5,6 +5,7 @@
  * window's limit, thresholds and expiry are written only when they change, and sums stay exact
  * integers however large.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
@@ -129,7 +130,7 @@ describe('Redis commands of the shared breaker', () => {
   const settings: BreakerSettings = { consecutive_failures: 5, failure_rate: 0.5, sampling_window_ms: 30_000, minimum_throughput: 10, half_open_after_ms: 30_000 };
   const TTL_MS = 3 * 30_000;
 
-  test('a success costs one read and one write; the TTL is refreshed once half of it has passed', async () => {
+  test('a success costs one read and one write; the key gets two TTLs, refreshed once less than one is left', async () => {
     let clock = 1_700_000_000_000;
     const breaker = new SharedBreaker(redis, freshPrefix(), () => clock);
     const success = async () => breaker.record(await breaker.acquire('p', settings, 5_000), 'success');
@@ -139,9 +140,27 @@ describe('Redis commands of the shared breaker', () => {
     const recorded = await cost(success);
     // acquire (EVALSHA + HMGET), record (EVALSHA + HMGET + HSET)
     expect(recorded).toEqual({ total: 5, by: { evalsha: 2, hmget: 2, hset: 1 } });
-    clock += TTL_MS / 2 + 1;
+    clock += TTL_MS - 1;
+    expect((await cost(success)).by.pexpire).toBeUndefined();
+    clock += 2;
     expect((await cost(success)).by.pexpire).toBe(1);
-    expect(await redis.hget(key, 'xp')).toBe(String(clock + TTL_MS));
+    expect(await redis.hget(key, 'xp')).toBe(String(clock + 2 * TTL_MS));
+    expect(await redis.pttl(key)).toBeGreaterThan(2 * TTL_MS - 5_000);
+  });
+
+  test('failures less than a TTL apart add up to consecutive_failures even when no call refreshed the TTL between them', async () => {
+    // Real time here: the key's expiry is Redis's. TTL = 3 x 300 ms; the second failure comes too
+    // soon to refresh it, the third after a TTL from the first (when a key that lived one TTL from
+    // its last refresh would be gone) but within a TTL of the second.
+    const quick = { ...settings, consecutive_failures: 3, failure_rate: 1, sampling_window_ms: 300, half_open_after_ms: 300 };
+    const breaker = new SharedBreaker(redis, freshPrefix(), () => Date.now());
+    const fail = async () => breaker.record(await breaker.acquire('p', quick, 5_000), 'failure');
+    const started = Date.now();
+    expect(await fail()).toBe('closed');
+    await sleep(360);
+    expect(await fail()).toBe('closed');
+    await sleep(Math.max(0, started + 950 - Date.now()));
+    expect(await fail()).toBe('open');
   });
 
   test('a failure still counts the successes of the earlier buckets of its window', async () => {
