@@ -42,6 +42,13 @@ const intakeWriter = recordWriterFor(env.databaseUrl, store, (recordId, err) =>
 );
 // Every Redis command of the API answers or fails within the timeout: a stalled Redis makes requests 503, not hang.
 const connection = createRedis(env.redis, 'api', { log, commandTimeoutMs: FAIL_FAST_COMMAND_TIMEOUT_MS });
+// The clients' rate limits on a connection of their own that defines only their two scripts: ioredis
+// copies every script a connection defines into each auto-pipeline it starts (about 75 on the main
+// one, BullMQ's and ours: 50-100 us per pipeline on the 2-core VM, 7 us with two), and the limit's
+// command, the first of a submission's, starts one for every batch of submissions.
+const limitsConnection = createRedis(env.redis, 'api-limits', { commandTimeoutMs: FAIL_FAST_COMMAND_TIMEOUT_MS });
+// Same server: the main connection logs its outages once; here an error only fails the command (503).
+limitsConnection.on('error', () => undefined);
 const prefix = queuePrefix(env.queuePrefix);
 const queue = new Queue<LlmJobData>(LLM_QUEUE, { connection, prefix });
 const webhookQueue = new Queue(WEBHOOK_QUEUE, { connection, prefix });
@@ -52,7 +59,7 @@ const alertStates = () => readAlertStates(connection, prefix);
 const configSync = await syncProcessConfig({ config, redis: connection, prefix, log, processName: 'api', pollMs: env.configSyncPollMs });
 const guards = new IntakeGuards({
   config: () => config.current(),
-  rateLimiter: new RateLimiter(connection, prefix),
+  rateLimiter: new RateLimiter(limitsConnection, prefix),
   budget,
   callbackAllowlist: env.callbackAllowlist,
 });
@@ -100,7 +107,7 @@ const app = createApp({
     dashboard: { store, reports, budget, config: () => config.current(), breaker, queue: queue as Queue, webhooks: webhookQueue, alertStates },
     ...(env.webhookRetryDelaysMs ? { webhookAttempts: env.webhookRetryDelaysMs.length + 1 } : {}),
   },
-  ready: () => checkReadiness({ redis: () => redisAnswers(connection), store: () => store.ping() }),
+  ready: () => checkReadiness({ redis: async () => (await redisAnswers(connection)) && (await redisAnswers(limitsConnection)), store: () => store.ping() }),
   configVersion: () => config.version(),
   log,
 });
@@ -125,5 +132,6 @@ onShutdown(log, [
   ['queue', () => queue.close()],
   ['webhook queue', () => webhookQueue.close()],
   ['redis', () => connection.quit()],
+  ['redis (rate limits)', () => limitsConnection.quit()],
   ['store', () => store.close()],
 ]);

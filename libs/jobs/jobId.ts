@@ -3,7 +3,7 @@
  * could name one of BullMQ's own keys (`events`, `wait`, `id`, …) instead of a job.
  */
 
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 /** A random job id as submitJob issues it (newJobId: UUID v7), or as earlier versions did (UUID v4); lowercase. */
 const RANDOM_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -15,12 +15,13 @@ const RANDOM_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0
  * checkpoint: about a fifth of an intake write).
  */
 export function newJobId(now: number = Date.now()): string {
-  const b = randomBytes(16);
-  b.writeUIntBE(now, 0, 6);
-  b[6] = (b[6]! & 0x0f) | 0x70;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  // The random bits come from randomUUID, which draws from a pooled buffer (randomBytes(16) per id
+  // filled a fresh buffer from the system generator every time: about 2% of the API thread under load).
+  // Its v4 layout keeps rand_a's 12 bits after the version digit and the variant bits in place, so
+  // only the first 48 bits become the time and the version digit becomes 7.
+  const r = randomUUID();
+  const t = now.toString(16).padStart(12, '0');
+  return `${t.slice(0, 8)}-${t.slice(8)}-7${r.slice(15)}`;
 }
 
 /** The prefix of a job id derived from an Idempotency-Key; 32 lowercase hex digits follow. */

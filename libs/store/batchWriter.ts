@@ -1,7 +1,12 @@
-import { RecordRefusedError, isRecordRefused, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
+import { RecordRefusedError, isRecordRefused, type JobRecord, type SaveOutcome } from './types.ts';
 
-interface Pending {
-  record: JobRecord;
+/** What a BatchWriter writes through: JobStore.saveMany, or any all-or-nothing batch save of the same contract. */
+export interface BatchStore<R> {
+  saveMany(records: R[]): Promise<SaveOutcome[]>;
+}
+
+interface Pending<R> {
+  record: R;
   resolve: (outcome: SaveOutcome) => void;
   reject: (e: unknown) => void;
 }
@@ -24,22 +29,22 @@ export interface BatchWriterOptions {
  * A record the store refuses fails its own save with RecordRefusedError while the rest of its
  * batch is written in the same flush; a store that is unavailable fails every save of the batch.
  */
-export class BatchWriter {
-  readonly #store: JobStore;
+export class BatchWriter<R extends { id: string } = JobRecord> {
+  readonly #store: BatchStore<R>;
   readonly #maxBatch: number;
   readonly #maxDelayMs: number;
-  #pending: Pending[] = [];
+  #pending: Pending<R>[] = [];
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #flushing: Promise<void> = Promise.resolve();
 
-  constructor(store: JobStore, options: BatchWriterOptions = {}) {
+  constructor(store: BatchStore<R>, options: BatchWriterOptions = {}) {
     this.#store = store;
     this.#maxBatch = options.maxBatch ?? 200;
     this.#maxDelayMs = options.maxDelayMs ?? 0;
   }
 
   /** Queues a record for the next batch; resolves when it is written, with the store's outcome (JobStore.save). */
-  save(record: JobRecord): Promise<SaveOutcome> {
+  save(record: R): Promise<SaveOutcome> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ record, resolve, reject });
       if (this.#pending.length >= this.#maxBatch) void this.flush();
@@ -62,7 +67,7 @@ export class BatchWriter {
   }
 
   /** Writes `batch`, setting refused records aside until the rest is written. Never rejects. */
-  async #write(batch: Pending[]): Promise<void> {
+  async #write(batch: Pending<R>[]): Promise<void> {
     if (batch.length === 0) return;
     try {
       const outcomes = await this.#store.saveMany(batch.map((p) => p.record));
@@ -102,7 +107,7 @@ function refusalOf(id: string, e: RecordRefusedError): RecordRefusedError {
  * The saves of `batch` whose records `ids` names, or null when that names none of them, or is
  * ambiguous (one id saved twice in the batch: the store did not say which version it refused).
  */
-function namedIn(batch: Pending[], ids: readonly string[]): Pending[] | null {
+function namedIn<R extends { id: string }>(batch: Pending<R>[], ids: readonly string[]): Pending<R>[] | null {
   const wanted = new Set(ids);
   const named = batch.filter((p) => wanted.has(p.record.id));
   if (named.length === 0 || new Set(named.map((p) => p.record.id)).size !== named.length) return null;

@@ -12,6 +12,7 @@ import { FINISHED_ROW_PATHS, toFinishedRow } from './finishedRow.ts';
 import { classifySqliteError } from './sqliteErrors.ts';
 import { searchPage } from './searchPage.ts';
 import { searchSql } from './sqliteSearch.ts';
+import { serializeRecord, type SerializedRecord } from './serializedRecord.ts';
 import {
   RecordRefusedError,
   TERMINAL_STATUSES,
@@ -282,18 +283,27 @@ export class SqliteJobStore implements JobStore {
   }
 
   async save(job: JobRecord): Promise<SaveOutcome> {
-    return this.#upsert(this.#ready().stmts.upsert, job);
+    return this.#upsert(this.#ready().stmts.upsert, serializeRecord(job));
   }
 
   /** All or nothing: a refused record rolls the batch back and throws RecordRefusedError naming it. */
   async saveMany(jobs: JobRecord[]): Promise<SaveOutcome[]> {
-    if (jobs.length === 0) return [];
+    return this.#saveMany(jobs, (job) => serializeRecord(job));
+  }
+
+  /** saveMany of records already serialized (serializeRecord), as the intake writer thread receives them. */
+  async saveManySerialized(rows: SerializedRecord[]): Promise<SaveOutcome[]> {
+    return this.#saveMany(rows, (row) => row);
+  }
+
+  #saveMany<R>(items: R[], serialized: (item: R) => SerializedRecord): SaveOutcome[] {
+    if (items.length === 0) return [];
     const { db, stmts } = this.#ready();
     // IMMEDIATE takes the write lock up front, so a concurrent writer waits (busy_timeout) at
     // BEGIN instead of failing when a read transaction tries to upgrade.
     db.exec('BEGIN IMMEDIATE');
     try {
-      const outcomes = jobs.map((job) => this.#upsert(stmts.upsert, job));
+      const outcomes = items.map((item) => this.#upsert(stmts.upsert, serialized(item)));
       db.exec('COMMIT');
       return outcomes;
     } catch (e) {
@@ -424,21 +434,14 @@ export class SqliteJobStore implements JobStore {
   }
 
   /** Throws RecordRefusedError for a record SQLite cannot hold; any other error means the store is unavailable. */
-  #upsert(stmt: StatementSync, job: JobRecord): SaveOutcome {
-    let doc: string;
-    try {
-      doc = JSON.stringify(job);
-    } catch (cause) {
-      // Too deep for the stack, circular, or a BigInt: this record alone.
-      throw new RecordRefusedError([job.id], `cannot be serialized as JSON: ${String(cause)}`, { cause });
-    }
+  #upsert(stmt: StatementSync, row: SerializedRecord): SaveOutcome {
     try {
       // No change means the upsert's WHERE kept a terminal record.
-      const { changes } = stmt.run(job.id, job.client_id, job.status, job.feature, job.user_id, job.created_at, job.completed_at, doc);
+      const { changes } = stmt.run(row.id, row.client_id, row.status, row.feature, row.user_id, row.created_at, row.completed_at, row.doc);
       return Number(changes) > 0 ? 'written' : 'kept_earlier';
     } catch (cause) {
       const failure = classifySqliteError(cause);
-      if (failure.kind === 'refused') throw new RecordRefusedError([job.id], failure.reason, { cause });
+      if (failure.kind === 'refused') throw new RecordRefusedError([row.id], failure.reason, { cause });
       throw cause;
     }
   }

@@ -56,6 +56,15 @@ describe('WriterThread', () => {
     expect((await store.getMany(['a', 'b', 'c'])).map((r) => r.id)).toEqual(['a', 'c']);
   });
 
+  test('a record that cannot be JSON is refused before it leaves this thread; the others of its turn are written', async () => {
+    const { store, writer } = await setup();
+    const saves = ['x', 'y', 'z'].map((id) => writer.save(makeJobRecord({ id, metadata: id === 'y' ? { big: 1n } : { id } })));
+    const settled = await Promise.allSettled(saves);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'record_refused', recordIds: ['y'] });
+    expect((await store.getMany(['x', 'y', 'z'])).map((r) => r.id)).toEqual(['x', 'z']);
+  });
+
   test('a thread that dies with saves in flight: they reject, their records are removed, the next save starts a new thread', async () => {
     const { store, writer } = await setup(new URL('../../test/helpers/crashingWriterThread.ts', import.meta.url));
     await writer.save(makeJobRecord({ id: 'before', status: 'queued', completed_at: null }));

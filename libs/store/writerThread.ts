@@ -4,8 +4,9 @@
  * an intake write (a ~1 KB document and four index entries) costs about as much CPU as the rest of
  * a submission; on the thread it runs beside the request handling instead of stalling it.
  *
- * Saves made in one turn of the event loop travel to the thread in messages of up to WRITER_CHUNK
- * records, each written in one transaction and answered before the next is read. A save
+ * Saves made in one turn of the event loop travel to the thread, serialized here (serializedRecord.ts),
+ * in messages of up to WRITER_CHUNK records, each written in one transaction and answered before
+ * the next is read. A save
  * resolves once its record is committed, exactly as BatchWriter.save does: callers answer 202 only
  * then. If the thread dies with saves in flight, whether they were committed is unknown: their
  * records are removed through `store` (a queued record is never left behind a failed save) before
@@ -15,9 +16,10 @@ import { Worker } from 'node:worker_threads';
 import { parseDatabaseUrl } from './open.ts';
 import { BatchWriter } from './batchWriter.ts';
 import { RecordRefusedError, type JobRecord, type JobStore, type SaveOutcome } from './types.ts';
+import { serializeRecord, type SerializedRecord } from './serializedRecord.ts';
 
-/** What the caller sends the thread. */
-export type WriterThreadMessage = { kind: 'save'; id: number; records: JobRecord[] } | { kind: 'close' };
+/** What the caller sends the thread: records serialized here (a string crosses threads far cheaper than an object). */
+export type WriterThreadMessage = { kind: 'save'; id: number; records: SerializedRecord[] } | { kind: 'close' };
 
 /** One record's outcome, as it crosses back (an Error does not cross threads with its own fields). */
 export type WriterThreadOutcome =
@@ -68,7 +70,7 @@ const UNDO_FIRST_DELAY_MS = 100;
 export const WRITER_CHUNK = 16;
 
 interface Pending {
-  record: JobRecord;
+  record: SerializedRecord;
   resolve: (outcome: SaveOutcome) => void;
   reject: (e: unknown) => void;
 }
@@ -90,8 +92,14 @@ export class WriterThread implements RecordWriter {
 
   save(record: JobRecord): Promise<SaveOutcome> {
     if (this.#closed) return Promise.reject(new Error('the store writer is closed'));
+    let serialized: SerializedRecord;
+    try {
+      serialized = serializeRecord(record);
+    } catch (refused) {
+      return Promise.reject(refused);
+    }
     return new Promise((resolve, reject) => {
-      this.#queued.push({ record, resolve, reject });
+      this.#queued.push({ record: serialized, resolve, reject });
       this.#timer ??= setImmediate(() => this.#send());
     });
   }
@@ -130,7 +138,7 @@ export class WriterThread implements RecordWriter {
       try {
         this.#thread().postMessage({ kind: 'save', id, records: batch.map((p) => p.record) } satisfies WriterThreadMessage);
       } catch (e) {
-        // Not sent (the thread could not start, or a record cannot be cloned): nothing was written.
+        // Not sent (the thread could not start): nothing was written.
         for (const p of batch) p.reject(e);
         continue;
       }

@@ -10,7 +10,8 @@ import { Worker, parentPort, workerData } from 'node:worker_threads';
 import { openJobStore, parseDatabaseUrl } from './open.ts';
 import { BatchWriter } from './batchWriter.ts';
 import { SqliteJobStore } from './sqlite.ts';
-import { isRecordRefused, type JobStore } from './types.ts';
+import { isRecordRefused, type JobRecord, type JobStore } from './types.ts';
+import type { SerializedRecord } from './serializedRecord.ts';
 import type { WriterThreadMessage, WriterThreadOutcome, WriterThreadReply } from './writerThread.ts';
 
 /** Milliseconds before a checkpoint thread that stopped is started again. */
@@ -25,7 +26,7 @@ const CHECKPOINT_INTERVAL_MS = 100;
 
 const { databaseUrl, chunk } = workerData as { databaseUrl: string; chunk?: number };
 const target = parseDatabaseUrl(databaseUrl);
-let opened: Promise<{ store: JobStore; writer: BatchWriter }> | undefined;
+let opened: Promise<{ store: JobStore; writer: BatchWriter<SerializedRecord> }> | undefined;
 let checkpointer: Worker | undefined;
 let closing = false;
 
@@ -51,11 +52,11 @@ function startCheckpointer(path: string): void {
   checkpointer = worker;
 }
 
-function writerOnce(): Promise<{ store: JobStore; writer: BatchWriter }> {
+function writerOnce(): Promise<{ store: JobStore; writer: BatchWriter<SerializedRecord> }> {
   // A failed open is tried again by the next message (the disk may be back by then).
   opened ??= open().then(
     // A full chunk is written at once, so each message is its own transaction and is answered before the next is read.
-    (store) => ({ store, writer: new BatchWriter(store, chunk === undefined ? {} : { maxBatch: chunk }) }),
+    (store) => ({ store, writer: new BatchWriter(serializedSaves(store), chunk === undefined ? {} : { maxBatch: chunk }) }),
     (e: unknown) => {
       opened = undefined;
       throw e;
@@ -89,6 +90,12 @@ parentPort!.on('message', (message: WriterThreadMessage) => {
     )
     .then((outcomes) => parentPort!.postMessage({ id: message.id, outcomes } satisfies WriterThreadReply));
 });
+
+/** Writes the records as they arrived (SQLite); another store gets them back as objects. */
+function serializedSaves(store: JobStore): { saveMany(rows: SerializedRecord[]): ReturnType<JobStore['saveMany']> } {
+  if (store instanceof SqliteJobStore) return { saveMany: (rows) => store.saveManySerialized(rows) };
+  return { saveMany: (rows) => store.saveMany(rows.map((r) => JSON.parse(r.doc) as JobRecord)) };
+}
 
 function failure(e: unknown): WriterThreadOutcome {
   const message = e instanceof Error ? e.message : String(e);
