@@ -17,6 +17,21 @@ describe('cost', () => {
     expect(() => priceAt(model, new Date('2020-01-01T00:00:00Z'))).toThrow(/no price/);
   });
 
+  test('periods in any order: the latest started wins; of two starting the same day, the last listed', () => {
+    const shuffled: ModelSettings = {
+      max_output_tokens: 4096,
+      prices: [
+        { effective_from: '2026-01-01', input_per_mtok_usd: 2, output_per_mtok_usd: 10 },
+        { effective_from: '2027-01-01', input_per_mtok_usd: 9, output_per_mtok_usd: 9 },
+        { effective_from: '2024-10-22', input_per_mtok_usd: 3, output_per_mtok_usd: 15 },
+        { effective_from: '2026-01-01', input_per_mtok_usd: 1, output_per_mtok_usd: 5 },
+      ],
+    };
+    expect(priceAt(shuffled, new Date('2025-06-01T00:00:00Z')).input_per_mtok_usd).toBe(3);
+    expect(priceAt(shuffled, new Date('2026-06-01T00:00:00Z')).input_per_mtok_usd).toBe(1);
+    expect(priceAt(shuffled, new Date('2027-01-01T00:00:00Z')).input_per_mtok_usd).toBe(9);
+  });
+
   test('GPT-4 list price: 500 in + 500 out tokens cost 4.5 cents', () => {
     const gpt4 = { effective_from: '2023-03-14', input_per_mtok_usd: 30, output_per_mtok_usd: 60 };
     expect(costMicros({ inputTokens: 500, outputTokens: 500 }, gpt4)).toBe(45_000);

@@ -6,8 +6,12 @@ export const MICROS_PER_USD = 1_000_000;
 /** The price period in force on `date` (ISO YYYY-MM-DD or Date): the latest that has started. */
 export function priceAt(model: ModelSettings, date: Date): PricePeriod {
   const day = date.toISOString().slice(0, 10);
-  const started = model.prices.filter((p) => p.effective_from <= day).sort((a, b) => a.effective_from.localeCompare(b.effective_from));
-  const price = started.at(-1);
+  // One pass, no array or locale-aware sort: this runs several times per job. ISO dates compare
+  // as strings; of periods starting the same day, the last listed wins.
+  let price: PricePeriod | undefined;
+  for (const p of model.prices) {
+    if (p.effective_from <= day && (price === undefined || p.effective_from >= price.effective_from)) price = p;
+  }
   if (!price) throw new Error(`no price in force on ${day}`);
   return price;
 }

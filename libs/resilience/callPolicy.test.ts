@@ -76,3 +76,35 @@ describe('callWithResilience and the breaker', () => {
     expect(steps.slice(0, 4)).toEqual(['acquire', 'record:failure', 'recorded:failure', 'acquire']);
   });
 });
+
+describe('the signal given to the call', () => {
+  const once = { ...settings, timeout_ms: 50, retry: { ...settings.retry, max_retries: 0 } };
+
+  test('a call that returned or failed leaves its signal alone', async () => {
+    const { breaker } = fakeBreaker(async () => 'closed');
+    const signals: AbortSignal[] = [];
+    await callWithResilience('p', once, breaker, async (signal) => (signals.push(signal), 'ok'), noSleep);
+    await expect(callWithResilience('p', once, breaker, async (signal) => (signals.push(signal), Promise.reject(new Error('bad request'))), noSleep)).rejects.toThrow('bad request');
+    expect(signals.map((s) => s.aborted)).toEqual([false, false]);
+  });
+
+  test('a call past its timeout has its signal aborted and fails then', async () => {
+    const { breaker } = fakeBreaker(async () => 'closed');
+    let seen: AbortSignal | undefined;
+    const call = callWithResilience('p', once, breaker, (signal) => ((seen = signal), new Promise(() => {})), noSleep);
+    await expect(call).rejects.toThrow(/timed out/);
+    expect(seen?.aborted).toBe(true);
+  });
+
+  test('aborting the caller aborts the call in flight', async () => {
+    const { breaker } = fakeBreaker(async () => 'closed');
+    const caller = new AbortController();
+    let seen: AbortSignal | undefined;
+    const call = callWithResilience('p', settings, breaker, (signal) => ((seen = signal), new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))), { ...noSleep, signal: caller.signal });
+    await Promise.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    caller.abort(new Error('shutting down'));
+    await expect(call).rejects.toThrow();
+    expect(seen?.aborted).toBe(true);
+  });
+});

@@ -60,7 +60,8 @@ export interface CallHooks {
  * Why a loop and not cockatiel's `retry()`: its backoff cannot say "give up now" when retry-after
  * is too long, its delay timer cannot be replaced by a test clock, and the breaker must be asked
  * before every try anyway. The timeout is cockatiel's, Aggressive: the signal given to `fn` is
- * aborted at the deadline and the call fails then even if the SDK is slow to notice the abort.
+ * aborted at the deadline (or when `hooks.signal` aborts) and the call fails then even if the SDK
+ * is slow to notice the abort; a call that has returned or failed leaves its signal alone.
  */
 export async function callWithResilience<T>(
   provider: string,
@@ -72,7 +73,9 @@ export async function callWithResilience<T>(
   const random = hooks.random ?? Math.random;
   const now = hooks.now ?? Date.now;
   const sleep = hooks.sleep ?? ((ms: number) => delay(ms, undefined, { signal: hooks.signal }));
-  const deadline = timeout(settings.timeout_ms, TimeoutStrategy.Aggressive);
+  // Not aborted on return: by then the SDK has its whole answer (or its error) and nothing listens,
+  // while an abort would build a DOMException and dispatch an event on every call.
+  const deadline = timeout(settings.timeout_ms, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
 
   let lastError: unknown;
   for (let retry = 0; ; retry++) {
