@@ -77,16 +77,21 @@ async function probe(path: string): Promise<Probe> {
   return { path, startedAt, ms: Date.now() - startedAt, status: response.status, body };
 }
 
-/** Job ids that exist in the queue (any state) and in the store. */
-async function jobsEverywhere(): Promise<{ queued: string[]; stored: string[] }> {
+/**
+ * Job ids wherever a job leaves a trace: still in the queue (any state; completed jobs leave it at
+ * once), called at the provider (the simulator's count by job), and in the store.
+ */
+async function jobsEverywhere(): Promise<{ queued: string[]; called: string[]; stored: string[] }> {
   const connection = createRedis(redis.url, 'stall-test-count');
   const queue = new Queue(LLM_QUEUE, { connection, prefix: queuePrefix(gw.system.queuePrefix) });
   try {
     const jobs = await queue.getJobs(['completed', 'failed', 'waiting', 'active', 'delayed', 'prioritized'], 0, -1);
+    const calls = (await (await fetch(`${gw.system.simulatorUrl}/admin/calls`)).json()) as { by_job: Record<string, unknown> };
+    const called = Object.keys(calls.by_job).filter((id) => !id.startsWith('category-'));
     const db = new DatabaseSync(String(gw.system.env.DATABASE_URL), { readOnly: true });
     try {
       const rows = db.prepare('SELECT id FROM jobs').all() as Array<{ id: string }>;
-      return { queued: jobs.filter((j) => !j.id?.startsWith('category-')).map((j) => j.id!), stored: rows.map((r) => r.id).filter((id) => !id.startsWith('category-')) };
+      return { queued: jobs.filter((j) => !j.id?.startsWith('category-')).map((j) => j.id!), called, stored: rows.map((r) => r.id).filter((id) => !id.startsWith('category-')) };
     } finally {
       db.close();
     }
@@ -158,11 +163,12 @@ describe('Redis paused for 10 s under load', () => {
     const accepted = [...posts, ...retried].filter((p) => p.status === 202).map((p) => p.id!);
     const done = await gw.client.waitForAll(accepted, { timeoutMs: 120_000, concurrency: 50 });
     expect([...done.values()].filter((j) => j.status !== 'completed')).toEqual([]);
-    const { queued, stored } = await jobsEverywhere();
+    const { queued, called, stored } = await jobsEverywhere();
     const acceptedSet = new Set(accepted);
     expect(queued.filter((id) => !acceptedSet.has(id))).toEqual([]);
+    expect(called.filter((id) => !acceptedSet.has(id))).toEqual([]);
     expect(stored.filter((id) => !acceptedSet.has(id))).toEqual([]);
-    expect(new Set(queued).size).toBe(acceptedSet.size);
+    expect(new Set(stored).size).toBe(acceptedSet.size);
     const refused = posts.filter((p) => p.status !== 202);
     expect(refused.every((p) => p.status === 503 && p.code === 'redis_unavailable')).toBe(true);
 
@@ -184,6 +190,7 @@ describe('Redis paused for 10 s under load', () => {
         max_readyz_ms: Math.max(...readyz.map((p) => p.ms)),
         max_metrics_ms: Math.max(...metrics.map((p) => p.ms)),
         queued: queued.length,
+        called: called.length,
         stored: stored.length,
       }),
     );
