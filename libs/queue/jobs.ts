@@ -70,10 +70,9 @@ export interface KeptAnswer {
 export const LLM_JOB_OPTIONS: JobsOptions = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 2000 },
-  // The result store is the record of truth (a job completes only once its record is durable),
-  // so a completed job leaves Redis at once: keeping it would cost every finish five more
-  // commands (the completed set, the return value, and trimming by age and count). A failed one
-  // stays a day for the stalled-out handler and operators.
-  removeOnComplete: true,
+  // The result store is the record of truth; Redis keeps finished jobs an hour, for operators in
+  // Bull Board (redacted as the feature says) and for the recovery after a store lost its last
+  // commits. Dropping them at once would save each finish about four commands.
+  removeOnComplete: { age: 3600, count: 10_000 },
   removeOnFail: { age: 24 * 3600, count: 10_000 },
 };
