@@ -2,6 +2,7 @@ import type { GatewayConfig } from '../../libs/config/types.ts';
 import type { BudgetStore, WindowSnapshot } from '../../libs/budget/budgetStore.ts';
 import { budgetLimits } from '../../libs/budget/reservation.ts';
 import { microsToUsd } from '../../libs/budget/cost.ts';
+import { exhaustionDay, monthToDatePace } from '../../libs/budget/pacing.ts';
 import type { HandlerResult } from './handlers.ts';
 
 function windowView(w: WindowSnapshot, limitMicros: number | null) {
@@ -17,7 +18,7 @@ function windowView(w: WindowSnapshot, limitMicros: number | null) {
   };
 }
 
-/** GET /v1/budget: spend, reservations and limits of the current day and month, and a month-end forecast. */
+/** GET /v1/budget: spend, reservations and limits of the current day and month, a month-end forecast and the day the month's budget runs out at its pace. */
 export async function getBudget(budget: BudgetStore, config: () => GatewayConfig): Promise<HandlerResult> {
   const settings = config().rateLimits.budget;
   const limits = budgetLimits(settings);
@@ -25,7 +26,12 @@ export async function getBudget(budget: BudgetStore, config: () => GatewayConfig
   return {
     status: 200,
     body: {
-      month: { ...windowView(snap.month, limits.monthlyMicros), forecast_usd: microsToUsd(snap.month.forecastMicros) },
+      month: {
+        ...windowView(snap.month, limits.monthlyMicros),
+        forecast_usd: microsToUsd(snap.month.forecastMicros),
+        // The UTC day the month's limit is reached at the month's pace so far; null if not this month.
+        exhausts_on: exhaustionDay(limits.monthlyMicros, snap.month.spent, new Date(snap.at), monthToDatePace(snap.month.spent, new Date(snap.at))),
+      },
       day: windowView(snap.day, limits.dailyMicros),
       open_reservations: snap.holds,
       on_exhausted: settings.on_exhausted,

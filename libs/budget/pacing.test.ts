@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { assertPacingCurve, dailyAllowanceMicros, exhaustionDay, projectedMonthEndMicros, type PacingCurve } from './pacing.ts';
+import { assertPacingCurve, dailyAllowanceMicros, exhaustionDay, monthToDatePace, projectedMonthEndMicros, type PacingCurve } from './pacing.ts';
 
 const at = (iso: string) => new Date(iso);
 const LIMIT = 5_000_000_000; // $5,000
@@ -85,5 +85,15 @@ describe('exhaustionDay and projectedMonthEndMicros', () => {
     expect(exhaustionDay(LIMIT, spent, now, 0)).toBeNull();
     expect(projectedMonthEndMicros(spent, now, 150_000_000)).toBe(spent + 20 * 150_000_000);
     expect(projectedMonthEndMicros(spent, at('2026-11-30T12:00:00Z'), 100_000_000)).toBe(spent + 50_000_000);
+  });
+});
+
+describe('monthToDatePace', () => {
+  test('spent over the days elapsed; the first hour counts as an hour', () => {
+    expect(monthToDatePace(2_000_000_000, at('2026-11-11T00:00:00Z'))).toBe(200_000_000);
+    expect(monthToDatePace(1_000, at('2026-11-01T00:00:01Z'))).toBe(24_000);
+    // $2,000 in 10 days against $5,000: on pace to run out on the 26th (day 25 ends at $5,000).
+    const now = at('2026-11-11T00:00:00Z');
+    expect(exhaustionDay(LIMIT, 2_000_000_000, now, monthToDatePace(2_000_000_000, now))).toBe('2026-11-26');
   });
 });

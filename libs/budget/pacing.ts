@@ -9,7 +9,7 @@
  * forecast alert are to share.
  */
 import { GatewayError } from '../errors/index.ts';
-import { budgetWindows } from './reservation.ts';
+import { budgetWindows, FORECAST_MIN_ELAPSED_MS } from './reservation.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -65,4 +65,13 @@ export function exhaustionDay(limitMicros: number, spentMicros: number, now: Dat
 export function projectedMonthEndMicros(spentMicros: number, now: Date, paceMicrosPerDay: number): number {
   const left = Math.max(0, budgetWindows(now).monthEndsAt - now.getTime());
   return Math.ceil(spentMicros + (Math.max(0, paceMicrosPerDay) * left) / DAY_MS);
+}
+
+/**
+ * The month's average pace so far, micro-dollars per day: what was spent over the time elapsed
+ * since the month began (at least FORECAST_MIN_ELAPSED_MS, as the month-end forecast counts it).
+ */
+export function monthToDatePace(spentMicros: number, now: Date): number {
+  const elapsed = Math.max(now.getTime() - budgetWindows(now).monthStartsAt, FORECAST_MIN_ELAPSED_MS);
+  return (spentMicros * DAY_MS) / elapsed;
 }

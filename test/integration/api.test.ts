@@ -274,7 +274,7 @@ describe('GET /v1/budget', () => {
   test('shows spend, reservations and limits for the month and the day', async () => {
     const answer = await alice.request<{ month: Record<string, unknown>; day: Record<string, unknown> }>('GET', '/v1/budget');
     expect(answer.status).toBe(200);
-    expect(answer.body.month).toMatchObject({ limit_usd: 5000, spent_usd: 0, reserved_usd: 0, forecast_usd: 0 });
+    expect(answer.body.month).toMatchObject({ limit_usd: 5000, spent_usd: 0, reserved_usd: 0, forecast_usd: 0, exhausts_on: null });
     expect(answer.body.day).toMatchObject({ limit_usd: null });
   });
 });
@@ -469,5 +469,10 @@ describe('budget exhausted at intake', () => {
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(31 * 24 * 3600);
     expect(await queued()).toBe(before);
+    // The month's budget is spent: it ran out today (a day read on either side of the request).
+    const days = [new Date().toISOString().slice(0, 10)];
+    const shown = await alice.request<{ month: { exhausts_on: string | null } }>('GET', '/v1/budget');
+    days.push(new Date().toISOString().slice(0, 10));
+    expect(days).toContain(shown.body.month.exhausts_on);
   });
 });
