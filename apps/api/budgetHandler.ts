@@ -23,6 +23,7 @@ export async function getBudget(budget: BudgetStore, config: () => GatewayConfig
   const settings = config().rateLimits.budget;
   const limits = budgetLimits(settings);
   const snap = await budget.snapshot();
+  const now = new Date();
   return {
     status: 200,
     body: {
@@ -30,7 +31,7 @@ export async function getBudget(budget: BudgetStore, config: () => GatewayConfig
         ...windowView(snap.month, limits.monthlyMicros),
         forecast_usd: microsToUsd(snap.month.forecastMicros),
         // The UTC day the month's limit is reached at the month's pace so far; null if not this month.
-        exhausts_on: exhaustionDay(limits.monthlyMicros, snap.month.spent, new Date(snap.at), monthToDatePace(snap.month.spent, new Date(snap.at))),
+        exhausts_on: exhaustionDay(limits.monthlyMicros, snap.month.spent, now, monthToDatePace(snap.month.spent, now)),
       },
       day: windowView(snap.day, limits.dailyMicros),
       open_reservations: snap.holds,

@@ -3,7 +3,6 @@ import type { BudgetSnapshot } from './budgetStore.ts';
 import { capReached, leavesHeadroom } from './admission.ts';
 
 const snapshot = (monthSpent: number, daySpent: number): BudgetSnapshot => ({
-  at: 0,
   month: { period: '2026-11', spent: monthSpent, reserved: 500, charged: 0, limit: null, endsAt: 2000, forecastMicros: 0 },
   day: { period: '2026-11-25', spent: daySpent, reserved: 500, charged: 0, limit: null, endsAt: 1000 },
   holds: 1,

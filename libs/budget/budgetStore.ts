@@ -141,8 +141,6 @@ export interface WindowSnapshot extends WindowTotals {
 
 /** The current windows, read atomically. */
 export interface BudgetSnapshot {
-  /** When it was read, epoch milliseconds (the store's clock). */
-  at: number;
   month: WindowSnapshot & { forecastMicros: number };
   day: WindowSnapshot;
   /** Open holds in all windows. */
@@ -379,7 +377,6 @@ export class BudgetStore {
     };
     const month = window(results[0]![1], w.month, w.monthEndsAt);
     return {
-      at: now,
       month: { ...month, forecastMicros: forecastMonthEnd(month.spent, new Date(now)) },
       day: window(results[1]![1], w.day, w.dayEndsAt),
       holds: Number(results[2]![1]),

@@ -29,7 +29,7 @@ afterAll(() => kit.cleanup());
 
 const snapshot = (spentMicros: number): BudgetSnapshot => {
   const window = { spent: spentMicros, reserved: 0, charged: 0, limit: null, endsAt: T0 + 1e9 };
-  return { at: T0, month: { ...window, period: '2027-03', forecastMicros: 0 }, day: { ...window, period: '2027-03-10' }, holds: 0 };
+  return { month: { ...window, period: '2027-03', forecastMicros: 0 }, day: { ...window, period: '2027-03-10' }, holds: 0 };
 };
 
 /** An evaluator over stubbed budget, breakers and queue; `world` is changed by the test between evaluations. */

@@ -9,7 +9,7 @@ const limit = Math.round(cfg.rateLimits.budget.monthly_usd * 1e6);
 
 function snapshot(spent: number, reserved = 0): BudgetSnapshot {
   const window = { spent, reserved, charged: 0, period: 'x', limit: null, endsAt: 0 };
-  return { at: 0, month: { ...window, forecastMicros: spent * 2 }, day: { ...window, spent: 0, reserved: 0 }, holds: 0 };
+  return { month: { ...window, forecastMicros: spent * 2 }, day: { ...window, spent: 0, reserved: 0 }, holds: 0 };
 }
 
 describe('budgetFigures', () => {
