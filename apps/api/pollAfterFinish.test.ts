@@ -10,7 +10,7 @@ const data: LlmJobData = { clientId: 'acme', feature: 'career_path_navigator', i
 const active: JobRecord = recordFromQueuedJob(ID, data, 'active', { attemptsMade: 0, processedOn: Date.parse('2026-12-02T10:00:01Z') });
 const completed: JobRecord = { ...active, status: 'completed', completed_at: '2026-12-02T10:00:02.000Z' };
 
-/** Deps whose store answers `reads` in turn and whose queue no longer holds the job (completed jobs leave Redis at once). */
+/** Deps whose store answers `reads` in turn and whose queue no longer holds the job (a completed job is gone from Redis once its hour there has passed). */
 function deps(reads: Array<JobRecord | null>): ApiDeps {
   const store = { get: async () => reads.shift() ?? null } as unknown as JobStore;
   const queue = { getJob: async () => undefined } as unknown as Queue<LlmJobData>;

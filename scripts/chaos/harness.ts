@@ -294,7 +294,7 @@ export function storedRows(dbPath: string, ids: readonly string[]): { exactlyOne
 
 /**
  * The jobs the result store records as finished (category jobs left out), with when each ended
- * (Unix ms). BullMQ forgets a completed job at once, so the store is where finished jobs are counted.
+ * (Unix ms). BullMQ forgets a completed job after an hour (or sooner, past 10,000), so the store is where finished jobs are counted.
  */
 export function storedFinished(dbPath: string): Map<string, { status: string; completedAtMs: number }> {
   const db = new DatabaseSync(dbPath, { readOnly: true });

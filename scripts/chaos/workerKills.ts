@@ -75,7 +75,7 @@ async function runKills(rig: Rig, run: KillRun, ctx: ChaosContext) {
  * How long after the kill that hit it each crash-hit job finished, milliseconds. A job is
  * crash-hit when it was active on the workers at a kill before it finished (its worker's lock
  * then lapses); the kill that hit it is the first such one. When it finished is its stored
- * `completed_at` (BullMQ forgets a completed job at once).
+ * `completed_at` (the store keeps it; BullMQ forgets a completed job after an hour).
  */
 function crashHitDelays(rig: Rig, ids: readonly string[], kills: Kill[]): number[] {
   const finished = storedFinished(rig.dbPath);

@@ -78,8 +78,8 @@ async function probe(path: string): Promise<Probe> {
 }
 
 /**
- * Job ids wherever a job leaves a trace: still in the queue (any state; completed jobs leave it at
- * once), called at the provider (the simulator's count by job), and in the store.
+ * Job ids wherever a job leaves a trace: still in the queue (any state; a completed one leaves it
+ * after an hour, or sooner), called at the provider (the simulator's count by job), and in the store.
  */
 async function jobsEverywhere(): Promise<{ queued: string[]; called: string[]; stored: string[] }> {
   const connection = createRedis(redis.url, 'stall-test-count');
