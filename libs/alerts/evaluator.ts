@@ -60,10 +60,11 @@ export async function evaluateAlerts(deps: EvaluatorDeps): Promise<AlertNotice[]
   for (const id of new Set([...conditions.keys(), ...states.keys()])) {
     const stored = states.get(id);
     const condition = conditions.get(id);
-    const decision = decide(stored?.state, condition, now);
+    const decision = decide(stored?.state, condition, now, (rules.resolve_after_seconds ?? 0) * 1000);
     if (decision.kind === 'none') continue;
     // Another evaluator that read the same state and won the race has notified already.
     if (!(await compareAndSetState(deps.redis, deps.prefix, id, stored?.raw ?? '', encodeState(decision.next)))) continue;
+    if (decision.kind === 'track') continue;
     const notice = noticeFor(id, decision, condition, now);
     notices.push(notice);
     const fields = { event: 'alert', alert: id, status: notice.status, value: notice.value, threshold: notice.threshold };

@@ -42,9 +42,41 @@ describe('decide', () => {
   });
 });
 
+describe('decide with resolve_after', () => {
+  const AFTER = 60_000;
+  test('an ended condition is tracked first, not resolved', () => {
+    expect(decide(firing, cond(false), NOW, AFTER)).toEqual({ kind: 'track', next: { ...firing, clearSince: NOW } });
+  });
+  test('it resolves once the condition has stayed ended long enough, and forgets when it ended', () => {
+    const clearing = { ...firing, clearSince: NOW };
+    expect(decide(clearing, cond(false), NOW + AFTER - 1, AFTER).kind).toBe('none');
+    expect(decide(clearing, cond(false), NOW + AFTER, AFTER)).toEqual({ kind: 'resolve', reason: 'condition_ended', next: { firing: false, since: NOW + AFTER, seq: 2 } });
+  });
+  test('a condition back before then keeps the alert firing, without a notice', () => {
+    expect(decide({ ...firing, clearSince: NOW }, cond(true), NOW + 1, AFTER)).toEqual({ kind: 'track', next: firing });
+  });
+  test('flapping at the threshold pages once', () => {
+    let state: AlertState | undefined;
+    const notices: string[] = [];
+    for (let t = 0; t < 40; t++) {
+      const d = decide(state, cond(t < 30 ? t % 2 === 0 : false), NOW + t * 15_000, AFTER);
+      if (d.kind === 'none') continue;
+      state = d.next;
+      if (d.kind !== 'track') notices.push(`${d.kind}@${t}`);
+    }
+    expect(notices).toEqual(['fire@0', 'resolve@33']);
+  });
+  test('an unreadable condition neither resolves nor forgets', () => {
+    expect(decide({ ...firing, clearSince: NOW }, cond(null), NOW + AFTER, AFTER).kind).toBe('none');
+  });
+  test('disabling still resolves at once', () => {
+    expect(decide({ ...firing, clearSince: NOW }, undefined, NOW + 1, AFTER)).toEqual({ kind: 'resolve', reason: 'disabled', next: { firing: false, since: NOW + 1, seq: 2 } });
+  });
+});
+
 describe('state encoding', () => {
   test('round-trips', () => {
-    const s: AlertState = { firing: true, since: 5, seq: 7, window: 'day:2026-12-02' };
+    const s: AlertState = { firing: true, since: 5, seq: 7, window: 'day:2026-12-02', clearSince: 9 };
     expect(decodeState(encodeState(s))).toEqual(s);
   });
   test.each([null, '', 'nope', '{"firing":"yes","seq":1}'])('%j reads as never seen', (raw) => expect(decodeState(raw)).toBeUndefined());
@@ -53,7 +85,7 @@ describe('state encoding', () => {
 describe('noticeFor', () => {
   test('a firing notice carries Slack text and the measurement', () => {
     const d = decide(undefined, cond(true), NOW);
-    if (d.kind === 'none') throw new Error('expected a transition');
+    if (d.kind === 'none' || d.kind === 'track') throw new Error('expected a transition');
     expect(noticeFor('latency_p95', d, cond(true), NOW)).toEqual({
       alert: 'latency_p95',
       rule: 'latency_p95',
@@ -68,7 +100,7 @@ describe('noticeFor', () => {
   });
   test('a disabled alert resolves with its rule named from the id', () => {
     const d = decide(firing, undefined, NOW);
-    if (d.kind === 'none') throw new Error('expected a transition');
+    if (d.kind === 'none' || d.kind === 'track') throw new Error('expected a transition');
     expect(noticeFor('budget_day_80', d, undefined, NOW)).toMatchObject({ rule: 'budget', status: 'resolved' });
     expect(noticeFor('breaker_open/openai', d, undefined, NOW)).toMatchObject({ rule: 'breaker_open', text: expect.stringContaining('RESOLVED') });
   });

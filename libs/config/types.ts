@@ -240,6 +240,8 @@ export interface AlertsFile {
   evaluation_interval_ms: number;
   /** Width in seconds of the buckets workers record signals in. @defaultValue 10 */
   bucket_seconds: number;
+  /** Seconds a firing alert's condition must stay ended before it resolves (damps flapping at a threshold). @defaultValue 0 */
+  resolve_after_seconds?: number;
   /** Fractions of the monthly (and daily) limit spent; each fires once per budget window. */
   budget: { enabled: boolean; thresholds: number[] };
   /** Fires when what is left cannot pay for one more job's worst case. */

@@ -65,6 +65,8 @@ function testConfig(c: TempConfig): void {
   c.edit('alerts.json', (a) => {
     a['evaluation_interval_ms'] = 500;
     a['bucket_seconds'] = 1;
+    // Long enough to ride out an error rate hovering at its threshold, short enough for the test.
+    a['resolve_after_seconds'] = 2;
     a['latency_p95'] = { enabled: true, threshold_seconds: 3, window_seconds: 3, min_jobs: 3 };
     a['error_rate'] = { enabled: true, threshold: 0.05, window_seconds: 3, min_jobs: 10 };
     a['webhook_dead_letters'] = { enabled: true, threshold: 0, window_seconds: 3 };

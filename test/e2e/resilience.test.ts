@@ -161,8 +161,11 @@ describe('paying once', () => {
   });
 
   test('a job that loses its worker too often is still ended: its paid answer is stored and settled', async () => {
-    // With no stall allowed, BullMQ fails the job at the first crash without running it again.
-    gw = await startTestGateway({ env: { ...CRASH_AFTER_ANSWER_KEPT_ENV, WORKER_LOCK_MS: '2000', WORKER_MAX_STALLED: '0' } });
+    // With no stall allowed, BullMQ fails the job at the first crash without running it again. The
+    // lock is long enough that a worker starved of CPU on a busy machine keeps it until it crashes:
+    // a lock lapsing while the worker still runs the job stalls it out too, before any answer is
+    // kept, and the job then rightly ends as worker_lost.
+    gw = await startTestGateway({ env: { ...CRASH_AFTER_ANSWER_KEPT_ENV, WORKER_LOCK_MS: '6000', WORKER_MAX_STALLED: '0' } });
     const id = await gw.client.submit(submissionFor('claude', 2));
     const [crashing] = gw.system.processes.filter((p) => p.name === 'worker');
     await eventually(async () => crashing!.child.exitCode !== null || crashing!.child.signalCode !== null, 20_000, 'the worker to crash');

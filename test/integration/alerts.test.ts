@@ -19,7 +19,7 @@ const T0 = Date.parse('2027-03-10T12:00:00Z');
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 const shipped = loadConfig('config');
 // Only the alerts a test drives: the others read inputs the stubs below leave quiet.
-const config: GatewayConfig = { ...shipped, alerts: { ...shipped.alerts, bucket_seconds: 1, rate_limit_waits: { ...shipped.alerts.rate_limit_waits, threshold: 2, window_seconds: 10 } } };
+const config: GatewayConfig = { ...shipped, alerts: { ...shipped.alerts, bucket_seconds: 1, resolve_after_seconds: 0, rate_limit_waits: { ...shipped.alerts.rate_limit_waits, threshold: 2, window_seconds: 10 } } };
 
 let redis: Redis;
 beforeAll(() => {
