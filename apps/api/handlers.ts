@@ -92,6 +92,7 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
     const earlier = await deps.store.get(clientId, id);
     if (earlier) return replayStored(deps, clientId, id, earlier, print);
   }
+  const acceptedAt = deps.now?.() ?? new Date();
   const data: LlmJobData = {
     clientId,
     feature: submission.feature,
@@ -99,7 +100,8 @@ export async function submitJob(deps: ApiDeps, clientId: string, body: unknown, 
     userId: submission.user_id,
     callbackUrl: submission.callback_url ?? null,
     metadata: submission.metadata ?? null,
-    createdAt: (deps.now?.() ?? new Date()).toISOString(),
+    createdAt: acceptedAt.toISOString(),
+    ...(submission.deadline_s === undefined ? {} : { deadlineAt: new Date(acceptedAt.getTime() + submission.deadline_s * 1000).toISOString() }),
     ...(print === undefined ? {} : { idempotencyFingerprint: print }),
     ...(requestId === undefined ? {} : { requestId }),
   };

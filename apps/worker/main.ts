@@ -35,6 +35,7 @@ import { onBudgetChange, startBudgetDeferredSweep } from '../../libs/jobs/budget
 import { capReached } from '../../libs/budget/admission.ts';
 import { budgetLimits } from '../../libs/budget/reservation.ts';
 import { cheapestJobMicros } from '../../libs/pipeline/route.ts';
+import { startWorkerBatchLane } from '../../libs/batch/workerLane.ts';
 
 /** How far back, in ms, a starting worker looks for jobs that stalled out before it listened. */
 const STALLED_OUT_REPLAY_MS = 5 * 60_000;
@@ -106,6 +107,9 @@ const categoryAnswers = new CategoryAnswers({
   admit: dailyCategoryQuota(connection, prefix),
 });
 
+// Jobs whose deadline leaves room ride the providers' batch APIs at the batch price (libs/batch).
+const batchLane = startWorkerBatchLane({ connection, queueConnection, prefix, config, env, budget, breaker, llmQueue: llmQueue as Queue, log });
+
 const pipeline: PipelineDeps = {
   config: () => config.current(),
   providers,
@@ -115,6 +119,7 @@ const pipeline: PipelineDeps = {
   rateLimiter,
   log,
   categoryAnswers,
+  batchLane: batchLane.lane,
   metrics,
   save: (record) => writer.save(record),
   recordWaiting: (jobId, w) => recordWaiting(connection, prefix, jobId, w.reason, w.untilMs, { budgetDeferred: w.budgetDeferred }),
@@ -210,7 +215,7 @@ void checkRedisPersistence(env.redis, log);
 onShutdown(log, [
   // Stop taking jobs and let those in flight finish (their answers are paid for); near the end of
   // the grace, their calls are aborted and the jobs go back to the queue. Then flush their records.
-  ['workers', () => Promise.all([worker.close(), webhookWorker.close(), alerter.close()])],
+  ['workers', () => Promise.all([worker.close(), webhookWorker.close(), alerter.close(), batchLane.clock.close()])],
   // Successes are recorded without waiting: let the last ones land before the connection closes.
   ['breaker', () => breaker.drain()],
   ['reaper', async () => {

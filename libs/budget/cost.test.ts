@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { ModelSettings } from '../config/types.ts';
-import { costMicros, microsToUsd, priceAt } from './cost.ts';
+import { batchPrice, costMicros, microsToUsd, priceAt } from './cost.ts';
 
 const model: ModelSettings = {
   max_output_tokens: 4096,
@@ -42,5 +42,21 @@ describe('cost', () => {
     const price = model.prices[0]!;
     expect(costMicros({ inputTokens: 1000, cachedInputTokens: 400, outputTokens: 1 }, price)).toBe(600 * 3 + 400 * 0.3 + 15);
     expect(costMicros({ inputTokens: 1, cachedInputTokens: 1, outputTokens: 0 }, price)).toBe(1);
+  });
+});
+
+describe('batchPrice', () => {
+  const period = { effective_from: '2024-10-22', input_per_mtok_usd: 3, output_per_mtok_usd: 15, cached_input_per_mtok_usd: 0.3, batch_input_per_mtok_usd: 1.5, batch_output_per_mtok_usd: 7.5 };
+  test('a period without batch prices has none', () => {
+    expect(batchPrice({ effective_from: '2024-01-01', input_per_mtok_usd: 30, output_per_mtok_usd: 60 })).toBeNull();
+  });
+  test('half the realtime price costs half, rounded up to the micro-dollar', () => {
+    const usage = { inputTokens: 1234, outputTokens: 777 };
+    const realtime = costMicros(usage, period);
+    expect(costMicros(usage, batchPrice(period)!)).toBe(Math.ceil(realtime / 2));
+  });
+  test('cached input falls back to the batch input price, and the batch cached price wins when set', () => {
+    expect(batchPrice(period)!.cached_input_per_mtok_usd).toBe(1.5);
+    expect(batchPrice({ ...period, batch_cached_input_per_mtok_usd: 0.15 })!.cached_input_per_mtok_usd).toBe(0.15);
   });
 });

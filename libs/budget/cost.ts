@@ -16,6 +16,18 @@ export function priceAt(model: ModelSettings, date: Date): PricePeriod {
   return price;
 }
 
+/**
+ * The batch API's price of a period, as a period of its own (same date), or null when the period
+ * has no batch price (the model does not ride the batch lane then).
+ */
+export function batchPrice(period: PricePeriod): PricePeriod | null {
+  if (period.batch_input_per_mtok_usd === undefined || period.batch_output_per_mtok_usd === undefined) return null;
+  const price: PricePeriod = { effective_from: period.effective_from, input_per_mtok_usd: period.batch_input_per_mtok_usd, output_per_mtok_usd: period.batch_output_per_mtok_usd };
+  const cached = period.batch_cached_input_per_mtok_usd ?? (period.cached_input_per_mtok_usd === undefined ? undefined : period.batch_input_per_mtok_usd);
+  if (cached !== undefined) price.cached_input_per_mtok_usd = cached;
+  return price;
+}
+
 /** Token counts a cost is computed from. */
 export interface TokenUsage {
   inputTokens: number;

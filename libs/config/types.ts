@@ -11,6 +11,28 @@ export interface PricePeriod {
   output_per_mtok_usd: number;
   /** Price of input tokens served from the provider's prompt cache, when it reports them. */
   cached_input_per_mtok_usd?: number;
+  /** Input price through the provider's batch API; without it the model never rides the batch lane. @defaultValue undefined */
+  batch_input_per_mtok_usd?: number;
+  /** Output price through the batch API (set with batch_input_per_mtok_usd). @defaultValue undefined */
+  batch_output_per_mtok_usd?: number;
+  /** Cached input price through the batch API. @defaultValue batch_input_per_mtok_usd */
+  batch_cached_input_per_mtok_usd?: number;
+}
+
+/** The batch lane (provider_settings.json `batch`); see docs/batch-lane.md. */
+export interface BatchLaneSettings {
+  /** False sends every job through the realtime lane. */
+  enabled: boolean;
+  /** A provider's batch is sent once this many jobs wait for it. @defaultValue 1000 */
+  max_items: number;
+  /** ...or once its oldest job has waited this many ms. @defaultValue 60000 */
+  max_age_ms: number;
+  /** Milliseconds between two ticks of the lane (flush, poll, collect), one cluster-wide. @defaultValue 10000 */
+  poll_interval_ms: number;
+  /** A job rides the batch lane only when its deadline is at least this many seconds off. @defaultValue 900 */
+  min_deadline_s: number;
+  /** Seconds before its deadline at which a job whose batch has not answered goes to the realtime lane. @defaultValue 600 */
+  realtime_margin_s: number;
 }
 
 export interface ModelSettings {
@@ -59,6 +81,8 @@ export interface ProviderSettings {
 }
 
 export interface ProviderSettingsFile {
+  /** The batch lane; absent: every job goes through the realtime lane. @defaultValue undefined */
+  batch?: BatchLaneSettings;
   providers: Record<string, ProviderSettings>;
   /** For each provider, the providers to try next, in order, when it fails. */
   failover: Record<string, string[]>;

@@ -28,5 +28,6 @@ export function jobDataFromRecord(record: JobRecord): LlmJobData | null {
     createdAt: record.created_at,
     ...(record.idempotency_fingerprint ? { idempotencyFingerprint: record.idempotency_fingerprint } : {}),
     ...(record.request_id ? { requestId: record.request_id } : {}),
+    ...(record.deadline_at ? { deadlineAt: record.deadline_at } : {}),
   };
 }

@@ -11,6 +11,8 @@ export interface Submission {
   user_id: string;
   callback_url?: string;
   metadata?: Record<string, unknown>;
+  /** Seconds the client can wait for the answer; a deadline that leaves room rides the batch lane at the batch price. */
+  deadline_s?: number;
 }
 
 const submissionSchema = {
@@ -24,6 +26,8 @@ const submissionSchema = {
     callback_url: { type: 'string', format: 'uri', pattern: '^https?://', maxLength: 2048 },
     // Depth, size and keys are bounded by checkSubmissionBounds, without recursion.
     metadata: { type: 'object' },
+    // At least a minute (less is no deadline a queue can plan for), at most a week.
+    deadline_s: { type: 'integer', minimum: 60, maximum: 604800 },
   },
 };
 

@@ -32,6 +32,8 @@ export function recordFromQueuedJob(
     cost_usd: null,
     cache: null,
     degraded: false,
+    lane: data.batch?.state === 'in' ? 'batch' : 'realtime',
+    ...(data.deadlineAt ? { deadline_at: data.deadlineAt } : {}),
     attempts: info.attemptsMade,
     provider_attempts: [],
     error: null,

@@ -16,6 +16,7 @@ import { fromCache, obtainAnswer, type AnswerDeps, type JobPlan } from './obtain
 import { BudgetHold } from '../budget/hold.ts';
 import { decideNoAnswer, type NoAnswerCause } from './noAnswer.ts';
 import type { WaitingReason } from '../jobs/waiting.ts';
+import { batchLaneStep, type BatchLaneDeps } from './batchLane.ts';
 
 /** What the LLM job pipeline needs from its process. */
 export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
@@ -28,6 +29,8 @@ export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
   log: Logger;
   /** Enqueues the jobs that write categories' generic answers; without it none are written. */
   categoryAnswers?: CategoryAnswers;
+  /** The batch lane; without it every job rides the realtime lane. @defaultValue undefined */
+  batchLane?: BatchLaneDeps;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   /**
@@ -212,8 +215,23 @@ async function answerJob(
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const attempts = facts.attempts;
   let answer: KeptAnswer;
+  // A user's job with a deadline may ride the batch lane: its answer comes back here when the batch ended.
+  const batched =
+    !job.data.answer && !forCategory && deps.batchLane
+      ? await batchLaneStep({
+          job,
+          plan,
+          cfg,
+          facts,
+          deps: { ...deps, now, sleep, batchLane: deps.batchLane },
+          finish,
+          delay: (untilMs) => delayUntil(job, token, untilMs, deps, 'waiting for its batch', { reason: 'batch', budgetDeferred: false }),
+        })
+      : null;
   if (job.data.answer) {
     answer = job.data.answer;
+  } else if (batched) {
+    answer = batched;
   } else {
     try {
       answer = await obtainAnswer(job, plan, cfg, { ...deps, now, sleep }, attempts, signal);

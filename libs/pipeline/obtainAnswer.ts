@@ -363,7 +363,8 @@ async function ensureBackgroundHeadroom(deps: AnswerDeps, cfg: GatewayConfig, am
   throw new GatewayError('budget_kept_for_users', `Background work stops at ${BACKGROUND_BUDGET_SHARE * 100}% of the budget, leaving the rest to users' jobs.`, { status: 429 });
 }
 
-function toCached(answer: KeptAnswer): CachedAnswer {
+/** The cache entry of a paid answer. */
+export function toCached(answer: KeptAnswer): CachedAnswer {
   return {
     text: answer.text,
     provider: answer.provider,

@@ -47,6 +47,7 @@ export function completedRecord(facts: JobFacts, answer: KeptAnswer, now: Date):
     ...record,
     provider_attempts: answer.attempts,
     served_by: answer.servedBy,
+    lane: answer.lane ?? 'realtime',
     degraded: answer.degraded,
     finish_reason: answer.finishReason,
     truncated: answer.finishReason === 'length',

@@ -40,6 +40,20 @@ export interface LlmJobData {
    * flight; a job something was paid for is never stored as rejected.
    */
   paidMicros?: number;
+  /** ISO time by which the client wants its answer (`deadline_s` after acceptance); absent: as soon as possible. */
+  deadlineAt?: string;
+  /** The job's passage through the batch lane (libs/pipeline/batchLane.ts); absent: it never joined it. */
+  batch?: BatchLaneState;
+}
+
+/** A job's place in the batch lane, written by the job's own runs only. */
+export interface BatchLaneState {
+  /** The budget hold reserved at the batch worst case, settled by the lane when the batch ends. */
+  holdId: string;
+  /** Epoch ms the job joined the lane (its batch price is that day's). */
+  enteredMs: number;
+  /** `in` while it waits on its batch; `left` once it went to the realtime lane instead. */
+  state: 'in' | 'left';
 }
 
 /** A provider answer kept with the job (see LlmJobData.answer). */
@@ -64,6 +78,8 @@ export interface KeptAnswer {
   finishReason: string;
   providerLatencyMs: number;
   startedAt: string;
+  /** The lane that answered. @defaultValue 'realtime' */
+  lane?: 'realtime' | 'batch';
 }
 
 /** Default BullMQ options for an LLM job: queue-level retries for outages longer than one call's retries. */

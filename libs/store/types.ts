@@ -62,6 +62,10 @@ export interface JobRecord {
   degraded: boolean;
   /** Which path answered (absent on records written before it existed). */
   served_by?: ServedBy | null;
+  /** The lane the job is answered through: `batch` (the providers' batch APIs, at the batch price) or `realtime`. Absent on older records. */
+  lane?: 'realtime' | 'batch';
+  /** ISO time by which the client asked for the answer (`deadline_s`); null or absent when it gave none. */
+  deadline_at?: string | null;
   /** 'stop', or 'length' when the answer was cut at the output limit (then `truncated` is true). */
   finish_reason?: string | null;
   truncated?: boolean;

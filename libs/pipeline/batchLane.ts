@@ -1,0 +1,172 @@
+/**
+ * A user's job in the batch lane, from its own runs: joining the lane (a hold at the batch worst
+ * case, a place in line, then a wait until its realtime fallback time), and waking up with its
+ * item's outcome (an answer kept like a provider's), a failure that sends it to the realtime lane,
+ * or its deadline gone. Only the job's own runs write its data; the lane's ticker (libs/batch)
+ * settles the hold and wakes the job.
+ *
+ * Crash safety: the hold id is fixed per job (a rerun reserves the same hold, counted once), the
+ * job's data says it joined before it is put in line, and putting it in line again is a no-op, so a
+ * crash between any two steps neither loses the job nor puts it in two batches.
+ */
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { GatewayConfig } from '../config/types.ts';
+import type { BatchLaneState, KeptAnswer, LlmJobData } from '../queue/jobs.ts';
+import { BudgetHold, reserveHold } from '../budget/hold.ts';
+import { batchPrice, priceAt } from '../budget/cost.ts';
+import { budgetLimits, estimatePromptTokens, worstCaseMicros } from '../budget/reservation.ts';
+import { chooseLane, decideBatchWake, realtimeFallbackAt, type ItemOutcome } from '../batch/lane.ts';
+import { groupOf, type BatchStore, type BatchTicket } from '../batch/batchStore.ts';
+import { generationParams } from '../providers/params.ts';
+import { failedRecord, type JobFacts } from './records.ts';
+import { toCached, type AnswerDeps, type JobPlan } from './obtainAnswer.ts';
+import type { JobRecord } from '../store/types.ts';
+
+/** The batch lane as the pipeline sees it. */
+export interface BatchLaneDeps {
+  store: BatchStore;
+  /** Whether a provider has a batch client. */
+  hasClient: (provider: string) => boolean;
+}
+
+/** What a run in (or at the door of) the batch lane needs. */
+export interface BatchRunContext {
+  job: Job<LlmJobData>;
+  plan: JobPlan;
+  cfg: GatewayConfig;
+  facts: JobFacts;
+  deps: AnswerDeps & { batchLane: BatchLaneDeps };
+  finish: (record: JobRecord) => Promise<void>;
+  /** Moves the job to the delayed set until `untilMs` (epoch ms), waiting for its batch; never returns. */
+  delay: (untilMs: number) => Promise<never>;
+}
+
+/** Minutes a batch hold outlives the job's deadline, so the reaper never takes a batch still being collected for a dead run's. */
+const HOLD_SLACK_MS = 10 * 60_000;
+
+/**
+ * Runs the job's batch-lane step: answers its batch answer, or null when the realtime lane answers
+ * it (it never joined, its item failed, or its batch is late). Joining or waiting again never
+ * returns (the job is delayed); a passed deadline ends the job as failed.
+ */
+export async function batchLaneStep(ctx: BatchRunContext): Promise<KeptAnswer | null> {
+  const lane = ctx.job.data.batch;
+  if (lane?.state === 'in') return wake(ctx, lane);
+  if (!(await mayJoin(ctx))) return null;
+  return join(ctx);
+}
+
+async function mayJoin(ctx: BatchRunContext): Promise<boolean> {
+  const { job, plan, cfg, deps } = ctx;
+  const model = cfg.providers.providers[plan.variant.provider]?.models[plan.variant.model];
+  const lane = chooseLane({
+    settings: cfg.providers.batch,
+    deadlineMs: job.data.deadlineAt ? Date.parse(job.data.deadlineAt) : undefined,
+    nowMs: deps.now().getTime(),
+    hasBatchPrice: model !== undefined && batchPrice(priceAt(model, deps.now())) !== null,
+    providerBatches: deps.batchLane.hasClient(plan.variant.provider),
+    triedBatch: job.data.batch !== undefined,
+  });
+  if (lane === 'realtime') return false;
+  // A cached answer serves the job at once and for nothing: the realtime lane's lookup finds it.
+  if (plan.feature.cache.enabled && (await deps.cache.get(plan.cacheKey).catch(() => null))) return false;
+  return true;
+}
+
+async function join(ctx: BatchRunContext): Promise<never | null> {
+  const { job, plan, cfg, deps } = ctx;
+  const now = deps.now();
+  const deadlineMs = Date.parse(job.data.deadlineAt!);
+  const model = cfg.providers.providers[plan.variant.provider]!.models[plan.variant.model]!;
+  const worstCase = worstCaseMicros(estimatePromptTokens([plan.system, plan.user]), plan.feature.output.max_output_tokens, batchPrice(priceAt(model, now))!);
+  const budget = cfg.rateLimits.budget;
+  const holdId = `${plan.jobId}:batch:${job.timestamp}`;
+  const held = await reserveHold(
+    deps.budget,
+    { holdId, amountMicros: worstCase, limits: budgetLimits(budget), ttlMs: Math.max(budget.reservation_ttl_ms, deadlineMs - now.getTime() + HOLD_SLACK_MS), thresholds: budget.alert_thresholds },
+    { log: deps.log },
+  );
+  // The budget cannot hold it now: the realtime lane applies the budget's policy (refuse, defer, downgrade).
+  if (!held.ok) return null;
+  const state: BatchLaneState = { holdId, enteredMs: now.getTime(), state: 'in' };
+  await job.updateData({ ...job.data, batch: state });
+  await deps.batchLane.store.enqueue(ticketOf(ctx, state));
+  deps.log.info({ event: 'batch_lane_joined', provider: plan.variant.provider, model: plan.variant.model, worstCaseMicros: worstCase }, 'job joined the batch lane');
+  return ctx.delay(realtimeFallbackAt(deadlineMs, cfg.providers.batch!));
+}
+
+async function wake(ctx: BatchRunContext, lane: BatchLaneState): Promise<KeptAnswer | null> {
+  const { job, plan, cfg, deps } = ctx;
+  const now = deps.now();
+  const deadlineMs = Date.parse(job.data.deadlineAt ?? new Date(lane.enteredMs).toISOString());
+  const margin = cfg.providers.batch ?? { realtime_margin_s: 0 };
+  const { batchId, outcome } = await deps.batchLane.store.itemOf(plan.jobId);
+  const decision = decideBatchWake(outcome, now.getTime(), deadlineMs, realtimeFallbackAt(deadlineMs, margin));
+  if (decision.kind === 'answer') return keep(ctx, decision.outcome);
+  if (decision.kind === 'wait') {
+    // Not in a batch yet: back in line (a no-op when it still is), in case a crash came between.
+    if (!batchId) await deps.batchLane.store.enqueue(ticketOf(ctx, lane));
+    return ctx.delay(decision.untilMs);
+  }
+  await leave(ctx, lane, outcome);
+  if (decision.kind === 'fail') {
+    await ctx.finish(failedRecord(ctx.facts, { code: decision.code, message: decision.message }, now));
+    throw new UnrecoverableError(decision.code);
+  }
+  deps.log.info({ event: 'batch_lane_left', reason: decision.reason }, 'job left the batch lane for the realtime lane');
+  return null;
+}
+
+/** Takes the job out of the lane; a hold whose item never reached a provider is given back. */
+async function leave(ctx: BatchRunContext, lane: BatchLaneState, outcome: ItemOutcome | undefined): Promise<void> {
+  const { job, plan, deps } = ctx;
+  // A failed item's hold was released by the lane already; a sent one stays for the lane to settle.
+  if (!outcome && (await deps.batchLane.store.withdraw(plan.jobId, groupOf(plan.variant.provider, plan.variant.model)))) {
+    await new BudgetHold(deps.budget, lane.holdId, { log: deps.log }).release();
+  }
+  await job.updateData({ ...job.data, batch: { ...lane, state: 'left' } });
+}
+
+/** Keeps the batch's answer in the job (like a provider's) and offers it to the cache. */
+async function keep(ctx: BatchRunContext, o: Extract<ItemOutcome, { kind: 'succeeded' }>): Promise<KeptAnswer> {
+  const { job, plan, deps } = ctx;
+  const answer: KeptAnswer = {
+    // Settled by the lane when the batch ended.
+    holdId: null,
+    costMicros: o.costMicros,
+    servedBy: 'provider',
+    cache: 'miss',
+    degraded: false,
+    attempts: [...ctx.facts.attempts, { provider: plan.variant.provider, model: o.model, status: 200, latencyMs: o.latencyMs }],
+    provider: plan.variant.provider,
+    model: o.model,
+    variant: plan.variant.name,
+    promptVersion: plan.promptVersion,
+    text: o.text,
+    inputTokens: o.inputTokens,
+    outputTokens: o.outputTokens,
+    cachedInputTokens: o.cachedInputTokens,
+    finishReason: o.finishReason,
+    providerLatencyMs: o.latencyMs,
+    startedAt: deps.now().toISOString(),
+    lane: 'batch',
+  };
+  await job.updateData({ ...job.data, answer });
+  const { cache } = plan.feature;
+  if (cache.enabled && answer.finishReason !== 'length') {
+    await deps.cache.set(plan.cacheKey, toCached(answer), plan.cacheTtlSeconds, Math.max(cache.stale_ttl_seconds, plan.cacheTtlSeconds)).catch((err: unknown) => deps.log.warn({ err }, 'cache write failed'));
+  }
+  return answer;
+}
+
+function ticketOf(ctx: BatchRunContext, lane: BatchLaneState): BatchTicket {
+  const { plan } = ctx;
+  return {
+    jobId: plan.jobId,
+    holdId: lane.holdId,
+    provider: plan.variant.provider,
+    model: plan.variant.model,
+    request: { ...generationParams(plan.feature.output), model: plan.variant.model, system: plan.system, user: plan.user },
+    enqueuedMs: lane.enteredMs,
+  };
+}

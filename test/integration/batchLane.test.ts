@@ -1,0 +1,127 @@
+/**
+ * The batch lane's state and ticker on the real Redis, with the real budget: claiming is atomic,
+ * a claimed batch is sent once even across a crash, collecting settles each hold once, and a job
+ * can leave the lane only while its item has not gone out. The provider here is an in-memory
+ * stand-in that records every batch it is sent (the simulator's wire is covered by the e2e test).
+ */
+import { afterAll, describe, expect, test } from 'vitest';
+import pino from 'pino';
+import { redisKit } from '../helpers/redisKit.ts';
+import { BatchStore, groupOf, type BatchTicket } from '../../libs/batch/batchStore.ts';
+import { runLaneTick, type LaneTickDeps } from '../../libs/batch/ticker.ts';
+import { BudgetStore } from '../../libs/budget/budgetStore.ts';
+import { reserveHold } from '../../libs/budget/hold.ts';
+import { loadConfig } from '../../libs/config/load.ts';
+import { batchPrice, costMicros, priceAt } from '../../libs/budget/cost.ts';
+import type { BatchItemOutcome, BatchItemRequest, BatchProviderClient, BatchState } from '../../libs/providers/batch/types.ts';
+
+const kit = redisKit('batch-lane');
+const log = pino({ level: 'silent' });
+const cfg = loadConfig('config');
+const NOW = Date.parse('2026-12-02T12:00:00Z');
+afterAll(() => kit.cleanup());
+
+/** A provider batch API in memory: `failing` custom ids end errored, the rest answer 100 in / 200 out tokens. */
+class MemoryBatches implements BatchProviderClient {
+  readonly name = 'openai';
+  readonly sent: { localId: string; items: BatchItemRequest[] }[] = [];
+  state: BatchState = 'in_progress';
+  failing = new Set<string>();
+  async submit(localId: string, items: BatchItemRequest[]): Promise<string> {
+    this.sent.push({ localId, items });
+    return `batch_${this.sent.length}`;
+  }
+  async find(localId: string): Promise<string | null> {
+    const i = this.sent.findIndex((b) => b.localId === localId);
+    return i < 0 ? null : `batch_${i + 1}`;
+  }
+  async status(id: string) {
+    return { providerBatchId: id, state: this.state };
+  }
+  async results(id: string, customIds: readonly string[]): Promise<BatchItemOutcome[]> {
+    expect(this.sent[Number(id.slice(6)) - 1]!.items.map((i) => i.customId)).toEqual(customIds);
+    return customIds.map((customId) =>
+      this.failing.has(customId)
+        ? { customId, kind: 'errored', code: 'provider_error', message: 'item failed' }
+        : { customId, kind: 'succeeded', result: { text: `answer ${customId}`, model: 'gpt-4', inputTokens: 100, outputTokens: 200, cachedInputTokens: 0, finishReason: 'stop' } },
+    );
+  }
+}
+
+async function world() {
+  const redis = kit.connect();
+  const prefix = kit.freshPrefix();
+  const budget = new BudgetStore(redis, prefix, () => NOW);
+  const store = new BatchStore(redis, prefix);
+  const provider = new MemoryBatches();
+  const woken: string[] = [];
+  const config = { ...cfg, providers: { ...cfg.providers, batch: { ...cfg.providers.batch!, max_items: 3, max_age_ms: 1000 } } };
+  const deps: LaneTickDeps = { store, client: () => provider, config: () => config, budget, wake: async (id) => void woken.push(id), log, now: () => NOW };
+  const join = async (jobId: string, worstCase = 10_000) => {
+    const holdId = `${jobId}:batch:1`;
+    const held = await reserveHold(budget, { holdId, amountMicros: worstCase, limits: { monthlyMicros: 5_000_000_000, dailyMicros: null }, ttlMs: 3_600_000, thresholds: [] }, { log });
+    expect(held.ok).toBe(true);
+    const ticket: BatchTicket = { jobId, holdId, provider: 'openai', model: 'gpt-4', request: { model: 'gpt-4', system: 's', user: `u ${jobId}`, maxOutputTokens: 300, temperature: 0.7 }, enqueuedMs: NOW - 2000 };
+    await store.enqueue(ticket);
+    return ticket;
+  };
+  return { redis, prefix, budget, store, provider, woken, deps, join };
+}
+
+const itemCost = costMicros({ inputTokens: 100, outputTokens: 200 }, batchPrice(priceAt(cfg.providers.providers['openai']!.models['gpt-4']!, new Date(NOW)))!);
+
+describe('batch lane on Redis', () => {
+  test('a due group is claimed and sent once; its answers are settled at the batch price and failures give their hold back', async () => {
+    const w = await world();
+    for (const id of ['a', 'b', 'c', 'd']) await w.join(id);
+    await w.join('a'); // a rerun joining again keeps one place in line
+    const first = await runLaneTick(w.deps);
+    expect(first.sent).toBe(2); // three items (max_items), then the remaining one (old enough)
+    expect(w.provider.sent.map((b) => b.items.map((i) => i.customId).sort())).toEqual([['a', 'b', 'c'], ['d']]);
+    expect(await runLaneTick(w.deps)).toEqual({ sent: 0, collected: 0, items: 0 }); // still in progress
+    w.provider.state = 'ended';
+    w.provider.failing.add('b');
+    expect(await runLaneTick(w.deps)).toEqual({ sent: 0, collected: 2, items: 4 });
+    expect(w.woken.sort()).toEqual(['a', 'b', 'c', 'd']);
+    const snap = await w.budget.snapshot();
+    expect(snap.month.spent).toBe(3 * itemCost);
+    expect(snap.month.reserved).toBe(0);
+    expect((await w.store.itemOf('a')).outcome).toMatchObject({ kind: 'succeeded', costMicros: itemCost, text: 'answer a' });
+    expect((await w.store.itemOf('b')).outcome).toMatchObject({ kind: 'errored', code: 'provider_error' });
+    // Collected batches are closed: another tick does nothing, and pays nothing again.
+    expect(await runLaneTick(w.deps)).toEqual({ sent: 0, collected: 0, items: 0 });
+    expect((await w.budget.snapshot()).month.spent).toBe(3 * itemCost);
+  });
+
+  test('a batch claimed by a tick that crashed before sending is sent by the next tick, once', async () => {
+    const w = await world();
+    for (const id of ['a', 'b']) await w.join(id);
+    // The crashed tick: it claimed, and never sent.
+    expect(await w.store.claim(groupOf('openai', 'gpt-4'), 'crashed-1', 10, NOW)).toHaveLength(2);
+    await runLaneTick(w.deps);
+    expect(w.provider.sent).toEqual([expect.objectContaining({ localId: 'crashed-1' })]);
+    // The crash came after the provider took it, before we recorded its id: found, not sent again.
+    await w.join('c');
+    await w.store.claim(groupOf('openai', 'gpt-4'), 'crashed-2', 10, NOW);
+    await w.provider.submit('crashed-2', [{ customId: 'c', request: { model: 'gpt-4', system: 's', user: 'u', maxOutputTokens: 1, temperature: 0 } }]);
+    await runLaneTick(w.deps);
+    expect(w.provider.sent.map((b) => b.localId)).toEqual(['crashed-1', 'crashed-2']);
+    expect((await w.store.batch('crashed-2'))).toMatchObject({ state: 'sent', providerBatchId: 'batch_2' });
+  });
+
+  test('a job leaves the lane while in line or claimed, never once its batch went out', async () => {
+    const w = await world();
+    const group = groupOf('openai', 'gpt-4');
+    await w.join('waiting');
+    expect(await w.store.withdraw('waiting', group)).toBe(true);
+    expect((await w.store.pendingGroups()).find((g) => g.group === group)?.count).toBe(0);
+    await w.join('claimed');
+    await w.join('other');
+    await w.store.claim(group, 'b1', 10, NOW);
+    expect(await w.store.withdraw('claimed', group)).toBe(true);
+    expect((await w.store.batch('b1'))!.jobIds).toEqual(['other']);
+    await runLaneTick(w.deps);
+    expect(w.provider.sent[0]!.items.map((i) => i.customId)).toEqual(['other']);
+    expect(await w.store.withdraw('other', group)).toBe(false);
+  });
+});
