@@ -75,7 +75,8 @@ function fromAnswer(customId: string, toResult: () => CompletionResult): BatchIt
   }
 }
 
-const errored = (customId: string, status: number, message: string): BatchItemOutcome => ({ customId, kind: 'errored', code: classifyProviderError({ status }).code, message });
+/** An errored item by its HTTP status; 0 (no status known) is the classifier's generic, retryable `provider_error`. */
+const errored = (customId: string, status: number, message: string): BatchItemOutcome => ({ customId, kind: 'errored', code: classifyProviderError(status > 0 ? { status } : {}).code, message });
 
 /** One line of an OpenAI batch output or error file. */
 interface OpenAiLine {
