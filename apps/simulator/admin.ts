@@ -22,7 +22,7 @@ function parseJson(raw: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-const KNOWN_PATHS = new Set(['/healthz', '/admin/knobs', '/admin/calls', '/admin/calls/timestamps', '/admin/calls/billed', '/admin/calls/received', '/admin/reset']);
+const KNOWN_PATHS = new Set(['/healthz', '/admin/knobs', '/admin/calls', '/admin/calls/timestamps', '/admin/calls/billed', '/admin/calls/received', '/admin/calls/batch', '/admin/reset']);
 
 /** Answers an admin or health request, or returns undefined when the path is not one of them. */
 export function handleAdmin(state: SimulatorState, method: string, path: string, raw: string): Reply | undefined {
@@ -43,6 +43,9 @@ export function handleAdmin(state: SimulatorState, method: string, path: string,
     case 'GET /admin/calls/received':
       // Generation parameters per call, normalised across both formats: proof that both arms were asked alike.
       return json(200, state.received.snapshot());
+    case 'GET /admin/calls/batch':
+      // Batch API work, apart from /admin/calls (realtime calls only): batches, items, submissions per custom_id.
+      return json(200, state.batchCounters.snapshot());
     case 'PUT /admin/knobs':
     case 'PATCH /admin/knobs': {
       const parsed = parseJson(raw);

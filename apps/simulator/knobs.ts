@@ -25,6 +25,20 @@ export interface ProviderKnobs {
   malformed_rate: number;
   /** When true every request answers 503 (overloaded) at once. Default false. */
   down: boolean;
+  /** The batch API (OpenAI Batch + Files, Anthropic Message Batches). */
+  batch: BatchKnobs;
+}
+
+/** Settings of one provider's batch API; none of the realtime knobs above apply to it. */
+export interface BatchKnobs {
+  /** Milliseconds from a batch's creation until it ends (all its items answered at once). @defaultValue 200 */
+  completion_delay_ms: number;
+  /** Share of items (0..1) that end errored (a 500 in the item's result), drawn from the seeded PRNG. @defaultValue 0 */
+  item_error_rate: number;
+  /** The next N batches created end as expired, no item answered; counts down per batch. @defaultValue 0 */
+  expire_next: number;
+  /** When true every batch endpoint answers 503 at once (the realtime endpoints are unaffected). @defaultValue false */
+  down: boolean;
 }
 
 /** All knobs. */
@@ -38,9 +52,12 @@ export interface Knobs {
 /** What callers may set: any subset, merged per provider onto the current knobs. */
 export interface PartialKnobs {
   seed?: number;
-  openai?: Partial<ProviderKnobs>;
-  anthropic?: Partial<ProviderKnobs>;
+  openai?: PartialProviderKnobs;
+  anthropic?: PartialProviderKnobs;
 }
+
+/** A patch of one provider's knobs; its `batch` part is merged field by field too. */
+export type PartialProviderKnobs = Partial<Omit<ProviderKnobs, 'batch'>> & { batch?: Partial<BatchKnobs> };
 
 /** The knobs of a well-behaved, instant provider. */
 export function defaultProviderKnobs(): ProviderKnobs {
@@ -52,7 +69,13 @@ export function defaultProviderKnobs(): ProviderKnobs {
     hang_rate: 0,
     malformed_rate: 0,
     down: false,
+    batch: defaultBatchKnobs(),
   };
+}
+
+/** The knobs of a well-behaved batch API that ends each batch after 200 ms. */
+export function defaultBatchKnobs(): BatchKnobs {
+  return { completion_delay_ms: 200, item_error_rate: 0, expire_next: 0, down: false };
 }
 
 /** Default knobs for both providers. */
@@ -82,8 +105,40 @@ function validateLatency(v: unknown, path: string, errors: string[]): LatencyKno
   return void errors.push(`${path}.kind must be 'fixed' or 'lognormal'`);
 }
 
+function mergeBatch(base: BatchKnobs, patch: unknown, path: string, errors: string[]): BatchKnobs {
+  const out: BatchKnobs = { ...base };
+  if (!isObject(patch)) {
+    errors.push(`${path} must be an object`);
+    return out;
+  }
+  for (const [key, value] of Object.entries(patch)) {
+    const at = `${path}.${key}`;
+    switch (key) {
+      case 'completion_delay_ms':
+        if (isNumber(value) && value >= 0) out.completion_delay_ms = value;
+        else errors.push(`${at} must be a number >= 0`);
+        break;
+      case 'item_error_rate':
+        if (isRate(value)) out.item_error_rate = value;
+        else errors.push(`${at} must be a number from 0 to 1`);
+        break;
+      case 'expire_next':
+        if (Number.isInteger(value) && (value as number) >= 0) out.expire_next = value as number;
+        else errors.push(`${at} must be an integer >= 0`);
+        break;
+      case 'down':
+        if (typeof value === 'boolean') out.down = value;
+        else errors.push(`${at} must be a boolean`);
+        break;
+      default:
+        errors.push(`${at} is not a knob`);
+    }
+  }
+  return out;
+}
+
 function mergeProvider(base: ProviderKnobs, patch: unknown, path: string, errors: string[]): ProviderKnobs {
-  const out: ProviderKnobs = { ...base, error_statuses: [...base.error_statuses] };
+  const out: ProviderKnobs = { ...base, error_statuses: [...base.error_statuses], batch: { ...base.batch } };
   if (!isObject(patch)) {
     errors.push(`${path} must be an object`);
     return out;
@@ -114,6 +169,9 @@ function mergeProvider(base: ProviderKnobs, patch: unknown, path: string, errors
       case 'down':
         if (typeof value === 'boolean') out.down = value;
         else errors.push(`${at} must be a boolean`);
+        break;
+      case 'batch':
+        out.batch = mergeBatch(base.batch, value, at, errors);
         break;
       default:
         errors.push(`${at} is not a knob`);

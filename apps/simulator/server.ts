@@ -5,6 +5,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.ts';
+import type { BatchCallCounts } from './batchCounters.ts';
+import { batchProviderOf, handleBatch } from './batchRoutes.ts';
 import { careerPlan } from './careerPlan.ts';
 import type { CallCounts } from './counters.ts';
 import type { CallsReceived } from './received.ts';
@@ -34,8 +36,10 @@ export interface Simulator {
   setKnobs(patch: PartialKnobs): MergeResult;
   /** The knobs in force. */
   knobs(): Knobs;
-  /** The call counters, as GET /admin/calls returns them. */
+  /** The call counters, as GET /admin/calls returns them (realtime calls only). */
   calls(): CallCounts;
+  /** The batch API counts, as GET /admin/calls/batch returns them. */
+  batchCalls(): BatchCallCounts;
   /** Generation parameters of the last calls, as GET /admin/calls/received returns them. */
   received(): CallsReceived;
   /** Zeroes the counters and forgets received calls; with `{knobs: true}` also restores the start knobs. */
@@ -57,15 +61,38 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(reply.body);
 }
 
-function readBody(req: IncomingMessage, onDone: (body: string | undefined) => void): void {
+function readBytes(req: IncomingMessage, onDone: (body: Buffer | undefined) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   req.on('data', (chunk: Buffer) => {
     size += chunk.length;
     if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   });
-  req.on('end', () => onDone(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')));
+  req.on('end', () => onDone(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)));
   req.on('error', () => undefined);
+}
+
+function readBody(req: IncomingMessage, onDone: (body: string | undefined) => void): void {
+  readBytes(req, (body) => onDone(body?.toString('utf8')));
+}
+
+function handleBatchRequest(state: SimulatorState, provider: Provider, req: IncomingMessage, res: ServerResponse): void {
+  readBytes(req, (body) => {
+    if (body === undefined) return send(res, errorReply(provider, 413, 'Request body too large.'));
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const batchRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      contentType: req.headers['content-type'] ?? '',
+      body,
+      origin: `http://${req.headers.host ?? '127.0.0.1'}`,
+    };
+    handleBatch(state, provider, batchRequest).then(
+      (reply) => send(res, reply),
+      () => send(res, errorReply(provider, 500)),
+    );
+  });
 }
 
 function handleProvider(state: SimulatorState, provider: Provider, req: IncomingMessage, res: ServerResponse): void {
@@ -114,6 +141,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const provider = PROVIDER_ROUTES[path];
     if (provider && req.method === 'POST') return handleProvider(state, provider, req, res);
+    const batchProvider = batchProviderOf(path);
+    if (batchProvider) return handleBatchRequest(state, batchProvider, req, res);
     readBody(req, (raw) => {
       const reply = handleAdmin(state, req.method ?? 'GET', path, raw ?? '');
       send(res, reply ?? { status: 404, headers: { 'content-type': 'application/json' }, body: '{"error":{"code":"not_found","message":"Not found."}}' });
@@ -142,6 +171,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     setKnobs: (patch) => state.setKnobs(patch),
     knobs: () => state.knobs,
     calls: () => state.counters.snapshot(),
+    batchCalls: () => state.batchCounters.snapshot(),
     received: () => state.received.snapshot(),
     reset: (opts) => state.reset(opts),
   };

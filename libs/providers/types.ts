@@ -20,6 +20,9 @@ export interface CompletionRequest {
   timeoutMs: number;
 }
 
+/** The generation fields of a request, without transport options: what realtime and batch calls send alike. */
+export type CompletionBodyInput = Omit<CompletionRequest, 'signal' | 'timeoutMs' | 'jobId'>;
+
 export interface CompletionResult {
   text: string;
   /** The model the provider says answered (may be a dated version of the requested one). */

@@ -13,6 +13,7 @@ import { planJob } from '../../libs/pipeline/llmJob.ts';
 import type { LlmJobData } from '../../libs/queue/jobs.ts';
 import { careerSubmission } from '../../scripts/demo/profiles.ts';
 import type { CallsReceived, ReceivedCall } from '../../apps/simulator/received.ts';
+import type { BatchCallCounts } from '../../apps/simulator/batchCounters.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -81,6 +82,10 @@ export class SimulatorAdmin {
   }
   async calls(): Promise<SimulatorCalls> {
     return (await (await fetch(`${this.url}/admin/calls`)).json()) as SimulatorCalls;
+  }
+  /** Batch API counts (GET /admin/calls/batch): batches and items per provider, submissions per custom_id. */
+  async batchCalls(): Promise<BatchCallCounts> {
+    return (await (await fetch(`${this.url}/admin/calls/batch`)).json()) as BatchCallCounts;
   }
   /** Generation parameters of the last calls, as each provider received them (GET /admin/calls/received). */
   async received(): Promise<ReceivedCall[]> {
