@@ -2,8 +2,9 @@
  * The batch lane's state in Redis, all under the queue's hash tag (one cluster slot):
  * - `lane:tickets` (hash, job id → ticket) and `lane:pending:<group>` (sorted set of job ids by the
  *   time they joined): jobs waiting for their provider's next batch; `lane:groups` lists the groups.
- * - `lane:batch:<id>` (hash): a batch we made: provider, model, state (`claimed` → `sent` →
- *   `collected`), its job ids, the provider's batch id. `lane:open` lists those not collected.
+ * - `lane:batch:<id>` (hash): a batch we made: provider, model, state (`claimed` → `sending` →
+ *   `sent` → `collected`), its job ids, the provider's batch id. A job may leave a `claimed` batch
+ *   (nothing of it went out yet), never a `sending` one (it may be at the provider already). `lane:open` lists those not collected.
  * - `lane:batch:<id>:tickets` and `lane:batch:<id>:results` (hashes by job id): its items' tickets
  *   and, once it ended, their outcomes; `lane:item:<job id>` names the batch a job was put in.
  * Claiming moves items from pending into a batch in one script, so no job is in two batches.
@@ -39,7 +40,7 @@ export interface BatchRecord {
   id: string;
   provider: string;
   model: string;
-  state: 'claimed' | 'sent' | 'collected';
+  state: 'claimed' | 'sending' | 'sent' | 'collected';
   jobIds: string[];
   createdMs: number;
   providerBatchId: string | null;
@@ -169,6 +170,12 @@ export class BatchStore {
   async tickets(batchId: string): Promise<Map<string, BatchTicket>> {
     const all = await this.#redis.hgetall(`${this.#batch(batchId)}:tickets`);
     return new Map(Object.entries(all).map(([id, t]) => [id, JSON.parse(t) as BatchTicket]));
+  }
+
+  /** Freezes a claimed batch's items before it goes to the provider (no job leaves it after this); answers it as frozen. */
+  async markSending(id: string): Promise<BatchRecord | null> {
+    await this.#redis.eval(`if redis.call('HGET', KEYS[1], 'state') == 'claimed' then redis.call('HSET', KEYS[1], 'state', 'sending') end return 0`, 1, this.#batch(id));
+    return this.batch(id);
   }
 
   /** Records that the provider holds batch `id` as `providerBatchId`. */

@@ -53,7 +53,7 @@ export async function runLaneTick(deps: LaneTickDeps): Promise<TickReport> {
   for (const batch of await deps.store.openBatches()) {
     await deps.beforeEach?.();
     try {
-      if (batch.state === 'claimed') await send(deps, batch, true, report);
+      if (batch.state === 'claimed' || batch.state === 'sending') await send(deps, batch, report);
       else if (batch.state === 'sent') await collectIfEnded(deps, batch, report);
     } catch (err) {
       deps.log.warn({ err, batchId: batch.id, provider: batch.provider }, 'batch lane: a batch could not move on this tick; the next one tries again');
@@ -83,25 +83,32 @@ async function flush(deps: LaneTickDeps, group: string, max: number, nowMs: numb
   const batch = tickets.length > 0 ? await deps.store.batch(id) : null;
   if (!batch) return false;
   try {
-    return await send(deps, batch, false, report);
+    return await send(deps, batch, report);
   } catch (err) {
     deps.log.warn({ err, batchId: id, provider: batch.provider, items: tickets.length }, 'batch lane: could not send a batch; the next tick tries again');
     return false;
   }
 }
 
-/** Sends a claimed batch unless the provider has it already; false when its breaker is open (not sent). */
-async function send(deps: LaneTickDeps, batch: BatchRecord, mayExist: boolean, report: TickReport): Promise<boolean> {
-  const client = deps.client(batch.provider);
-  if (!client) throw new Error(`no batch client for provider ${batch.provider}`);
-  // Withdrawn jobs left an empty batch behind: nothing to send, nothing to collect.
+/**
+ * Sends a batch unless the provider has it already; false when not sent now (its provider's
+ * breaker is open). A batch left `sending` by an earlier tick may have reached the provider before
+ * that tick ended: it is looked up there first, and sent only if it is not found.
+ */
+async function send(deps: LaneTickDeps, claimed: BatchRecord, report: TickReport): Promise<boolean> {
+  const client = deps.client(claimed.provider);
+  if (!client) throw new Error(`no batch client for provider ${claimed.provider}`);
+  // While the breaker is open the batch stays `claimed`: its jobs may still leave it for the realtime lane.
+  if (claimed.state === 'claimed' && (await deps.breakerOpen?.(claimed.provider))) return false;
+  const mayExist = claimed.state === 'sending';
+  const batch = claimed.state === 'claimed' ? await deps.store.markSending(claimed.id) : claimed;
+  if (!batch) return false;
+  // Every job left it: nothing to send, nothing to collect.
   if (batch.jobIds.length === 0) {
     await deps.store.markCollected(batch.id);
     return true;
   }
-  if (await deps.breakerOpen?.(batch.provider)) return false;
-  // A batch claimed by an earlier tick may have reached the provider before that tick ended.
-  let providerBatchId = mayExist ? await client.find(batch.id) : null;
+  let providerBatchId = mayExist ? await client.find(batch.id, batch.jobIds) : null;
   if (!providerBatchId) {
     const tickets = await deps.store.tickets(batch.id);
     const items: BatchItemRequest[] = batch.jobIds.flatMap((id) => {

@@ -37,6 +37,9 @@ function laneConfig(c: TempConfig): void {
   c.edit('provider_settings.json', (p) => {
     p['batch'] = { enabled: true, max_items: 100, max_age_ms: 300, poll_interval_ms: 250, min_deadline_s: 900, realtime_margin_s: 600 };
   });
+  c.edit('rate_limits.json', (r) => {
+    r['clients'] = { default: { rpm: 100_000, read_rpm: 100_000 } };
+  });
   // Every job asks a provider: no cached answer or generic category answer stands in for one.
   c.edit('features/career_path_navigator.json', (f) => {
     f['cache'] = { ...f['cache'], enabled: false };
@@ -87,6 +90,7 @@ test('1,000 jobs with an hour to spare: batch answers at half price, failed and 
   const sum = jobs.reduce((a, j) => a + Math.round(j.cost_usd * 1e6), 0);
   expect(Math.round(budget.month.spent_usd * 1e6)).toBe(sum);
   expect(budget.month.reserved_usd).toBe(0);
+  console.info(`[batchLane] ${batched.length} jobs answered by ${counts.batches_created.openai + counts.batches_created.anthropic} batches, ${realtime.length} by the realtime lane after their item failed or expired; spend ${sum} micro-dollars`);
 }, 300_000);
 
 test('a worker SIGKILLed while its batch is out loses no job and sends none twice', async () => {

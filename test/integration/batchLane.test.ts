@@ -100,10 +100,13 @@ describe('batch lane on Redis', () => {
     expect(await w.store.claim(groupOf('openai', 'gpt-4'), 'crashed-1', 10, NOW)).toHaveLength(2);
     await runLaneTick(w.deps);
     expect(w.provider.sent).toEqual([expect.objectContaining({ localId: 'crashed-1' })]);
-    // The crash came after the provider took it, before we recorded its id: found, not sent again.
+    // The crash came after the provider took it, before we recorded its id: found, not sent again,
+    // and no job can leave it any more.
     await w.join('c');
     await w.store.claim(groupOf('openai', 'gpt-4'), 'crashed-2', 10, NOW);
+    await w.store.markSending('crashed-2');
     await w.provider.submit('crashed-2', [{ customId: 'c', request: { model: 'gpt-4', system: 's', user: 'u', maxOutputTokens: 1, temperature: 0 } }]);
+    expect(await w.store.withdraw('c', groupOf('openai', 'gpt-4'))).toBe(false);
     await runLaneTick(w.deps);
     expect(w.provider.sent.map((b) => b.localId)).toEqual(['crashed-1', 'crashed-2']);
     expect((await w.store.batch('crashed-2'))).toMatchObject({ state: 'sent', providerBatchId: 'batch_2' });
