@@ -18,6 +18,8 @@ export interface JobEvent {
   provider: string | null;
   model: string | null;
   served_by: string | null;
+  /** The lane that answered: realtime or batch. */
+  lane: 'realtime' | 'batch';
   cache: string | null;
   degraded: boolean;
   truncated: boolean;
@@ -49,6 +51,7 @@ export function jobEvent(record: JobRecord, at: Date = new Date()): JobEvent {
     provider: record.provider,
     model: record.model,
     served_by: record.served_by ?? null,
+    lane: record.lane ?? 'realtime',
     cache: record.cache,
     degraded: record.degraded,
     truncated: record.truncated ?? false,

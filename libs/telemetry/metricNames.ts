@@ -20,12 +20,12 @@ export const LLM_SECONDS_BUCKETS: readonly number[] = Object.freeze([0.05, 0.1, 
 /** Every gateway metric by name (base name for histograms, without `_bucket`, `_sum`, `_count`). */
 export const GATEWAY_METRICS: Readonly<Record<string, MetricSpec>> = Object.freeze({
   // Worker
-  gateway_jobs_finished_total: { type: 'counter', labels: ['feature', 'status', 'served_by', 'provider', 'model', 'variant'], process: 'worker' },
+  gateway_jobs_finished_total: { type: 'counter', labels: ['feature', 'status', 'served_by', 'provider', 'model', 'variant', 'lane'], process: 'worker' },
   gateway_job_duration_seconds: { type: 'histogram', labels: ['feature', 'phase'], process: 'worker' },
   gateway_provider_requests_total: { type: 'counter', labels: ['provider', 'model', 'outcome', 'code'], process: 'worker' },
   gateway_provider_request_duration_seconds: { type: 'histogram', labels: ['provider', 'model', 'outcome'], process: 'worker' },
   gateway_tokens_total: { type: 'counter', labels: ['provider', 'model', 'variant', 'direction'], process: 'worker' },
-  gateway_cost_usd_total: { type: 'counter', labels: ['provider', 'model', 'variant'], process: 'worker' },
+  gateway_cost_usd_total: { type: 'counter', labels: ['provider', 'model', 'variant', 'lane'], process: 'worker' },
   gateway_breaker_transitions_total: { type: 'counter', labels: ['provider', 'from', 'to'], process: 'worker' },
   gateway_webhook_deliveries_total: { type: 'counter', labels: ['outcome'], process: 'worker' },
   gateway_webhook_dead_letters_total: { type: 'counter', labels: [], process: 'worker' },

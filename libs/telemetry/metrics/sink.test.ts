@@ -19,7 +19,7 @@ const base = {
 describe('finishedSample', () => {
   test('a model-served answer: labels, three phases, tokens and cost', () => {
     expect(finishedSample(base)).toEqual({
-      labels: { feature: 'career_path_navigator', status: 'completed', served_by: 'provider', provider: 'openai', model: 'gpt-4o', variant: 'gpt4' },
+      labels: { feature: 'career_path_navigator', status: 'completed', served_by: 'provider', provider: 'openai', model: 'gpt-4o', variant: 'gpt4', lane: 'realtime' },
       seconds: { queue: 0.02, total: 1.6, provider: 1.5 },
       tokens: { input: 500, output: 300 },
       costUsd: 0.004321,
@@ -36,7 +36,7 @@ describe('finishedSample', () => {
 
   test('a rejected job: empty labels where nothing is known', () => {
     const sample = finishedSample({ ...base, status: 'rejected', served_by: null, provider: null, model: null, usage: null, cost_usd: null, experiment: null });
-    expect(sample.labels).toEqual({ feature: 'career_path_navigator', status: 'rejected', served_by: '', provider: '', model: '', variant: '' });
+    expect(sample.labels).toEqual({ feature: 'career_path_navigator', status: 'rejected', served_by: '', provider: '', model: '', variant: '', lane: 'realtime' });
     expect(sample.tokens).toBeUndefined();
   });
 });

@@ -39,7 +39,7 @@ const MODEL_SERVED = new Set(['provider', 'failover', 'downgrade']);
 
 /** Labels and figures a finished record contributes to the worker's job metrics; pure, from the stored record alone. */
 export interface FinishedSample {
-  labels: { feature: string; status: string; served_by: string; provider: string; model: string; variant: string };
+  labels: { feature: string; status: string; served_by: string; provider: string; model: string; variant: string; lane: string };
   /** Seconds by phase; `provider` only when a model answered. */
   seconds: { queue: number; total: number; provider?: number };
   /** Tokens of a model-served answer; absent for cache hits, fallbacks and failures. */
@@ -62,6 +62,7 @@ export function finishedSample(record: JobRecord): FinishedSample {
       model: record.model ?? '',
       // A held-out unit is served by the control but is no arm of the comparison.
       variant: record.experiment && !record.experiment.holdout ? record.experiment.variant : '',
+      lane: record.lane ?? 'realtime',
     },
     seconds: { queue: (latency?.queue ?? 0) / 1000, total: (latency?.total ?? 0) / 1000 },
   };

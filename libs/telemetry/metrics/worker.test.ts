@@ -38,11 +38,11 @@ describe('worker metrics', () => {
     observer!({ applied: false, error: new Error('bad') } as unknown as ConfigReloadEvent);
     const text = await registry.metrics();
     for (const line of [
-      'gateway_jobs_finished_total{feature="f",status="completed",served_by="provider",provider="openai",model="m",variant="v1"} 1',
+      'gateway_jobs_finished_total{feature="f",status="completed",served_by="provider",provider="openai",model="m",variant="v1",lane="realtime"} 1',
       'gateway_job_duration_seconds_bucket{le="1",feature="f",phase="total"} 1',
       'gateway_job_duration_seconds_bucket{le="0.5",feature="f",phase="provider"} 0',
       'gateway_tokens_total{provider="openai",model="m",variant="v1",direction="output"} 20',
-      'gateway_cost_usd_total{provider="openai",model="m",variant="v1"} 0.000123',
+      'gateway_cost_usd_total{provider="openai",model="m",variant="v1",lane="realtime"} 0.000123',
       'gateway_provider_requests_total{provider="openai",model="m",outcome="error",code="provider_timeout"} 1',
       'gateway_provider_request_duration_seconds_count{provider="openai",model="m",outcome="error"} 1',
       'gateway_cache_lookups_total{result="miss",kind="response"} 1',

@@ -20,7 +20,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   const jobs = new Counter({
     name: 'gateway_jobs_finished_total',
     help: 'Jobs this worker finished, by final status and by what served them (served_by as stored; empty when nothing did).',
-    labelNames: ['feature', 'status', 'served_by', 'provider', 'model', 'variant'] as const,
+    labelNames: ['feature', 'status', 'served_by', 'provider', 'model', 'variant', 'lane'] as const,
     registers,
   });
   const jobSeconds = new Histogram({
@@ -51,8 +51,8 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   });
   const cost = new Counter({
     name: 'gateway_cost_usd_total',
-    help: 'US dollars finished jobs cost, as stored in their records.',
-    labelNames: ['provider', 'model', 'variant'] as const,
+    help: 'US dollars finished jobs cost, as stored in their records, by lane (realtime or batch).',
+    labelNames: ['provider', 'model', 'variant', 'lane'] as const,
     registers,
   });
   const transitions = new Counter({
@@ -95,7 +95,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
         tokens.inc({ provider: labels.provider, model: labels.model, variant: labels.variant, direction: 'input' }, sample.tokens.input);
         tokens.inc({ provider: labels.provider, model: labels.model, variant: labels.variant, direction: 'output' }, sample.tokens.output);
       }
-      if (sample.costUsd) cost.inc({ provider: labels.provider, model: labels.model, variant: labels.variant }, sample.costUsd);
+      if (sample.costUsd) cost.inc({ provider: labels.provider, model: labels.model, variant: labels.variant, lane: labels.lane }, sample.costUsd);
     },
     providerCall(s: ProviderCallSample) {
       calls.inc({ provider: s.provider, model: s.model, outcome: s.outcome, code: s.code });
