@@ -65,6 +65,14 @@ describe('POST /v1/jobs', () => {
     expect(job.body).not.toHaveProperty('client_id');
   });
 
+  test('a deadline_s is kept as the deadline_at of the job, and a new job shows its lane', async () => {
+    const answer = await alice.request<{ id: string }>('POST', '/v1/jobs', { ...careerSubmission(3), deadline_s: 3600 });
+    expect(answer.status).toBe(202);
+    const job = (await alice.get(answer.body.id)).body as unknown as { created_at: string; deadline_at: string; lane: string };
+    expect(Date.parse(job.deadline_at) - Date.parse(job.created_at)).toBe(3_600_000);
+    expect(job.lane).toBe('realtime');
+  });
+
   const valid = careerSubmission(2) as { input: Record<string, unknown> };
   const bad: Array<[string, unknown, number, string]> = [
     ['malformed JSON', '{"feature": ', 400, 'invalid_json'],
@@ -72,6 +80,10 @@ describe('POST /v1/jobs', () => {
     ['a missing field', { feature: 'career_path_navigator', input: valid.input }, 400, 'invalid_body'],
     ['an unknown field', { ...valid, surprise: true }, 400, 'invalid_body'],
     ['a wrong type', { ...valid, user_id: 42 }, 400, 'invalid_body'],
+    ['a deadline shorter than a minute', { ...valid, deadline_s: 59 }, 400, 'invalid_body'],
+    ['a deadline longer than a week', { ...valid, deadline_s: 604_801 }, 400, 'invalid_body'],
+    ['a fractional deadline', { ...valid, deadline_s: 3600.5 }, 400, 'invalid_body'],
+    ['a deadline as a string', { ...valid, deadline_s: '3600' }, 400, 'invalid_body'],
     ['an unknown feature', { ...valid, feature: 'horoscope' }, 400, 'unknown_feature'],
     ['input of the wrong type', { ...valid, input: { ...valid.input, years_experience: 'ten' } }, 400, 'invalid_input'],
     ['input missing a required field', { ...valid, input: { ...valid.input, current_role: undefined } }, 400, 'invalid_input'],
