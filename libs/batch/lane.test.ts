@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { chooseLane, decideBatchWake, flushDue, realtimeFallbackAt, type ItemOutcome, type LaneFacts } from './lane.ts';
+import { chooseLane, customIdOf, decideBatchWake, flushDue, realtimeFallbackAt, type ItemOutcome, type LaneFacts } from './lane.ts';
 
 const settings = { enabled: true, max_items: 100, max_age_ms: 60_000, poll_interval_ms: 10_000, min_deadline_s: 900, realtime_margin_s: 600 };
 const NOW = Date.parse('2026-12-02T12:00:00Z');
@@ -61,5 +61,22 @@ describe('flushDue', () => {
     expect(flushDue(1, NOW - 60_000, NOW, settings)).toBe(true);
     expect(flushDue(99, NOW - 59_999, NOW, settings)).toBe(false);
     expect(flushDue(0, undefined, NOW, settings)).toBe(false);
+  });
+});
+
+describe('customIdOf', () => {
+  test('a UUID stays itself; a category job id becomes a stable digest the batch APIs accept', () => {
+    expect(customIdOf('01a237c0-0fad-7219-9bb0-29a7a0546177')).toBe('01a237c0-0fad-7219-9bb0-29a7a0546177');
+    const id = customIdOf('category-{c:demo}:career:v1:gpt4:healthcare|bachelor|3-5-123');
+    expect(id).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    expect(customIdOf('category-{c:demo}:career:v1:gpt4:healthcare|bachelor|3-5-123')).toBe(id);
+  });
+  test('property: every id maps to a valid custom id, distinct ids to distinct ones', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), fc.string({ maxLength: 200 }), (a, b) => {
+        expect(customIdOf(a)).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+        if (a !== b) expect(customIdOf(a)).not.toBe(customIdOf(b));
+      }),
+    );
   });
 });

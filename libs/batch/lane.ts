@@ -2,6 +2,7 @@
  * Pure decisions of the batch lane: which lane a job rides, when a job waiting on a batch gives up
  * on it, and what a job does when it wakes up with (or without) its batch item's outcome.
  */
+import { createHash } from 'node:crypto';
 import type { BatchLaneSettings } from '../config/types.ts';
 
 /** The lane a job is answered through. */
@@ -61,4 +62,15 @@ export function decideBatchWake(outcome: ItemOutcome | undefined, nowMs: number,
 export function flushDue(count: number, oldestMs: number | undefined, nowMs: number, settings: Pick<BatchLaneSettings, 'max_items' | 'max_age_ms'>): boolean {
   if (count <= 0 || oldestMs === undefined) return false;
   return count >= settings.max_items || nowMs - oldestMs >= settings.max_age_ms;
+}
+
+const CUSTOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The custom id a job's item carries in a batch: the job id when the batch APIs accept it as one
+ * ([A-Za-z0-9_-]{1,64}, as user jobs' UUIDs are), else a digest of it (a category job's id holds
+ * its category key). Unique per job id either way.
+ */
+export function customIdOf(jobId: string): string {
+  return CUSTOM_ID.test(jobId) ? jobId : `h_${createHash('sha256').update(jobId).digest('base64url').slice(0, 43)}`;
 }

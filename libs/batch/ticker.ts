@@ -17,7 +17,7 @@ import type { BudgetStore } from '../budget/budgetStore.ts';
 import { BudgetHold } from '../budget/hold.ts';
 import { batchPrice, costMicros, priceAt } from '../budget/cost.ts';
 import type { BatchItemOutcome, BatchItemRequest, BatchProviderClient } from '../providers/batch/types.ts';
-import { flushDue, type ItemOutcome } from './lane.ts';
+import { customIdOf, flushDue, type ItemOutcome } from './lane.ts';
 import type { BatchRecord, BatchStore, BatchTicket } from './batchStore.ts';
 
 /** What a tick needs from its process. */
@@ -108,12 +108,12 @@ async function send(deps: LaneTickDeps, claimed: BatchRecord, report: TickReport
     await deps.store.markCollected(batch.id);
     return true;
   }
-  let providerBatchId = mayExist ? await client.find(batch.id, batch.jobIds) : null;
+  let providerBatchId = mayExist ? await client.find(batch.id, batch.jobIds.map(customIdOf)) : null;
   if (!providerBatchId) {
     const tickets = await deps.store.tickets(batch.id);
     const items: BatchItemRequest[] = batch.jobIds.flatMap((id) => {
       const t = tickets.get(id);
-      return t ? [{ customId: id, request: t.request }] : [];
+      return t ? [{ customId: customIdOf(id), request: t.request }] : [];
     });
     providerBatchId = await client.submit(batch.id, items);
     report.sent++;
@@ -128,11 +128,13 @@ async function collectIfEnded(deps: LaneTickDeps, batch: BatchRecord, report: Ti
   if (!client || !batch.providerBatchId) throw new Error(`batch ${batch.id} cannot be read back: no client or provider batch id`);
   const status = await client.status(batch.providerBatchId);
   if (status.state === 'in_progress') return;
-  const [results, tickets] = await Promise.all([client.results(batch.providerBatchId, batch.jobIds), deps.store.tickets(batch.id)]);
+  const jobOf = new Map(batch.jobIds.map((id) => [customIdOf(id), id]));
+  const [results, tickets] = await Promise.all([client.results(batch.providerBatchId, [...jobOf.keys()]), deps.store.tickets(batch.id)]);
   const outcomes = new Map<string, ItemOutcome>();
   for (const r of results) {
-    const ticket = tickets.get(r.customId);
-    if (ticket) outcomes.set(r.customId, itemOutcome(r, ticket, deps.config(), batch.createdMs, deps.now ?? Date.now));
+    const jobId = jobOf.get(r.customId);
+    const ticket = jobId === undefined ? undefined : tickets.get(jobId);
+    if (ticket) outcomes.set(jobId!, itemOutcome(r, ticket, deps.config(), batch.createdMs, deps.now ?? Date.now));
   }
   // Every item of the batch has an outcome, even one the provider forgot: it is not billed for it.
   for (const id of batch.jobIds) if (!outcomes.has(id) && tickets.has(id)) outcomes.set(id, { kind: 'expired', code: 'batch_item_missing', message: 'The provider returned no result for this item.' });

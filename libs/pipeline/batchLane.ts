@@ -19,7 +19,9 @@ import { chooseLane, decideBatchWake, realtimeFallbackAt, type ItemOutcome } fro
 import { groupOf, type BatchStore, type BatchTicket } from '../batch/batchStore.ts';
 import { generationParams } from '../providers/params.ts';
 import { failedRecord, type JobFacts } from './records.ts';
-import { toCached, type AnswerDeps, type JobPlan } from './obtainAnswer.ts';
+import { BACKGROUND_BUDGET_SHARE, toCached, type AnswerDeps, type JobPlan } from './obtainAnswer.ts';
+import { isCategoryJob } from './categoryAnswer.ts';
+import { leavesHeadroom } from '../budget/admission.ts';
 import type { JobRecord } from '../store/types.ts';
 
 /** The batch lane as the pipeline sees it. */
@@ -39,6 +41,15 @@ export interface BatchRunContext {
   finish: (record: JobRecord) => Promise<void>;
   /** Moves the job to the delayed set until `untilMs` (epoch ms), waiting for its batch; never returns. */
   delay: (untilMs: number) => Promise<never>;
+}
+
+/** Hours a generic category answer may take: it is background work, written ahead of the outages it serves. @defaultValue 24 */
+export const CATEGORY_BATCH_DEADLINE_MS = 24 * 3_600_000;
+
+/** The job's deadline, epoch ms: the client's, or a day for a category job; undefined for none. */
+function deadlineOf(data: LlmJobData): number | undefined {
+  if (data.deadlineAt) return Date.parse(data.deadlineAt);
+  return isCategoryJob(data) ? Date.parse(data.createdAt) + CATEGORY_BATCH_DEADLINE_MS : undefined;
 }
 
 /** Minutes a batch hold outlives the job's deadline, so the reaper never takes a batch still being collected for a dead run's. */
@@ -61,7 +72,7 @@ async function mayJoin(ctx: BatchRunContext): Promise<boolean> {
   const model = cfg.providers.providers[plan.variant.provider]?.models[plan.variant.model];
   const lane = chooseLane({
     settings: cfg.providers.batch,
-    deadlineMs: job.data.deadlineAt ? Date.parse(job.data.deadlineAt) : undefined,
+    deadlineMs: deadlineOf(job.data),
     nowMs: deps.now().getTime(),
     hasBatchPrice: model !== undefined && batchPrice(priceAt(model, deps.now())) !== null,
     providerBatches: deps.batchLane.hasClient(plan.variant.provider),
@@ -76,10 +87,12 @@ async function mayJoin(ctx: BatchRunContext): Promise<boolean> {
 async function join(ctx: BatchRunContext): Promise<never | null> {
   const { job, plan, cfg, deps } = ctx;
   const now = deps.now();
-  const deadlineMs = Date.parse(job.data.deadlineAt!);
+  const deadlineMs = deadlineOf(job.data)!;
   const model = cfg.providers.providers[plan.variant.provider]!.models[plan.variant.model]!;
   const worstCase = worstCaseMicros(estimatePromptTokens([plan.system, plan.user]), plan.feature.output.max_output_tokens, batchPrice(priceAt(model, now))!);
   const budget = cfg.rateLimits.budget;
+  // Background work leaves the last part of the budget to users' own jobs, in either lane.
+  if (isCategoryJob(job.data) && !leavesHeadroom(await deps.budget.snapshot(), budgetLimits(budget), worstCase, BACKGROUND_BUDGET_SHARE)) return null;
   const holdId = `${plan.jobId}:batch:${job.timestamp}`;
   const held = await reserveHold(
     deps.budget,
@@ -98,7 +111,7 @@ async function join(ctx: BatchRunContext): Promise<never | null> {
 async function wake(ctx: BatchRunContext, lane: BatchLaneState): Promise<KeptAnswer | null> {
   const { job, plan, cfg, deps } = ctx;
   const now = deps.now();
-  const deadlineMs = Date.parse(job.data.deadlineAt ?? new Date(lane.enteredMs).toISOString());
+  const deadlineMs = deadlineOf(job.data) ?? lane.enteredMs;
   const margin = cfg.providers.batch ?? { realtime_margin_s: 0 };
   const { batchId, outcome } = await deps.batchLane.store.itemOf(plan.jobId);
   const decision = decideBatchWake(outcome, now.getTime(), deadlineMs, realtimeFallbackAt(deadlineMs, margin));

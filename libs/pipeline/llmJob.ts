@@ -215,9 +215,9 @@ async function answerJob(
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const attempts = facts.attempts;
   let answer: KeptAnswer;
-  // A user's job with a deadline may ride the batch lane: its answer comes back here when the batch ended.
+  // A job with a deadline (a category job's is a day) may ride the batch lane: its answer comes back here when the batch ended.
   const batched =
-    !job.data.answer && !forCategory && deps.batchLane
+    !job.data.answer && deps.batchLane
       ? await batchLaneStep({
           job,
           plan,
@@ -244,7 +244,8 @@ async function answerJob(
     }
   }
   // Another job already wrote this category's generic answer: nothing was paid, nothing to record.
-  if (forCategory && !answer.holdId) return { status: 'completed', costMicros: 0 };
+  // (A batch answer was paid, and settled by the lane: it is recorded.)
+  if (forCategory && !answer.holdId && answer.lane !== 'batch') return { status: 'completed', costMicros: 0 };
   // Only an answer of the variant's own chain at full price asks: a downgrade means the budget is tight.
   if (!forCategory && (answer.servedBy === 'provider' || answer.servedBy === 'failover')) requestCategoryAnswer(plan, job.data, deps);
   // The answer is kept in the job by now (obtainAnswer awaited that, or a run before this one did).

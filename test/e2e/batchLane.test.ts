@@ -110,3 +110,25 @@ test('a worker SIGKILLed while its batch is out loses no job and sends none twic
   const budget = (await gw.client.request<{ month: { spent_usd: number; reserved_usd: number } }>('GET', '/v1/budget')).body;
   expect(Math.round(budget.month.spent_usd * 1e6)).toBe(jobs.reduce((a, j) => a + Math.round(j.cost_usd * 1e6), 0));
 }, 120_000);
+
+test('the generic answer of a category is written through the batch lane, at the batch price', async () => {
+  gw = await startTestGateway({ editConfig: (c) => c.edit('provider_settings.json', (p) => (p['batch'] = { enabled: true, max_items: 100, max_age_ms: 300, poll_interval_ms: 250, min_deadline_s: 900, realtime_margin_s: 600 })) });
+  // A user's paid answer (realtime: no deadline) asks for the generic answer of its category.
+  const user = await gw.client.submit(careerSubmission(7));
+  await gw.client.waitForAll([user], { timeoutMs: 30_000 });
+  let category: (Job & { id: string }) | undefined;
+  await eventually(async () => {
+    const page = (await gw!.client.request<{ jobs: Job[] }>('GET', '/v1/jobs?limit=20')).body;
+    category = page.jobs.find((j) => j.id.startsWith('category-') && j.status === 'completed');
+    return category !== undefined;
+  }, 30_000, 'the category job to complete');
+  expect(category).toMatchObject({ lane: 'batch', served_by: 'provider' });
+  const counts = await batchCounts();
+  expect(counts.items_submitted.openai + counts.items_submitted.anthropic).toBe(1);
+  // One realtime call: the user's own job; the category's answer came from a batch.
+  const calls = await gw.simulator.calls();
+  expect(calls.total.openai + calls.total.anthropic).toBe(1);
+  const cfg = loadConfig(gw.config.dir);
+  const period = priceAt(cfg.providers.providers[category!.provider]!.models[category!.model]!, new Date());
+  expect(Math.round(category!.cost_usd * 1e6)).toBe(costMicros({ inputTokens: category!.usage.input_tokens, outputTokens: category!.usage.output_tokens }, batchPrice(period)!));
+}, 90_000);
