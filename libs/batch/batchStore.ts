@@ -43,6 +43,8 @@ export interface BatchRecord {
   state: 'claimed' | 'sending' | 'sent' | 'collected';
   jobIds: string[];
   createdMs: number;
+  /** Epoch ms the batch was frozen to be sent; null before. */
+  sendingMs: number | null;
   providerBatchId: string | null;
 }
 
@@ -66,6 +68,22 @@ for i, t in ipairs(out) do kept[i] = cjson.decode(t)['jobId'] end
 redis.call('HSET', KEYS[3], 'provider', ARGV[3], 'model', ARGV[4], 'state', 'claimed', 'jobs', cjson.encode(kept), 'created_ms', ARGV[7])
 redis.call('SADD', KEYS[4], ARGV[2])
 return out
+`;
+
+// Puts a job in line unless it is in line already or was put in a batch: 1 when it joined now.
+const ENQUEUE_LUA = `
+if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[4])
+return 1
+`;
+
+// Freezes a claimed batch before it goes out: 1 when this call froze it (and may send it).
+const MARK_SENDING_LUA = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'claimed' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'sending', 'sending_ms', ARGV[1])
+return 1
 `;
 
 // Takes a job out of the lane if its item has not gone to a provider yet: 1 when withdrawn.
@@ -104,17 +122,14 @@ export class BatchStore {
     return `${this.#p}:batch:${id}`;
   }
 
-  /** Puts a job in line for its provider's next batch (idempotent: a rerun keeps its first place). */
-  async enqueue(ticket: BatchTicket): Promise<void> {
+  /**
+   * Puts a job in line for its provider's next batch; a no-op when it is in line already (it keeps
+   * its first place and ticket) or was put in a batch (a job is never in two). True when it joined now.
+   */
+  async enqueue(ticket: BatchTicket): Promise<boolean> {
     const group = groupOf(ticket.provider, ticket.model);
-    const results = await this.#redis
-      .multi()
-      .hset(`${this.#p}:tickets`, ticket.jobId, JSON.stringify(ticket))
-      .zadd(this.#pending(group), 'NX', ticket.enqueuedMs, ticket.jobId)
-      .sadd(`${this.#p}:groups`, group)
-      .exec();
-    const failed = results?.find(([err]) => err);
-    if (failed) throw failed[0];
+    const keys = [`${this.#p}:tickets`, this.#pending(group), `${this.#p}:item:${ticket.jobId}`, `${this.#p}:groups`];
+    return (await this.#redis.eval(ENQUEUE_LUA, keys.length, ...keys, ticket.jobId, JSON.stringify(ticket), String(ticket.enqueuedMs), group)) === 1;
   }
 
   /** Every group with jobs in line, with how many and since when (epoch ms of the oldest). */
@@ -162,6 +177,7 @@ export class BatchStore {
       state: h['state'] as BatchRecord['state'],
       jobIds: JSON.parse(h['jobs'] ?? '[]') as string[],
       createdMs: Number(h['created_ms']),
+      sendingMs: h['sending_ms'] ? Number(h['sending_ms']) : null,
       providerBatchId: h['provider_batch_id'] || null,
     };
   }
@@ -172,10 +188,18 @@ export class BatchStore {
     return new Map(Object.entries(all).map(([id, t]) => [id, JSON.parse(t) as BatchTicket]));
   }
 
-  /** Freezes a claimed batch's items before it goes to the provider (no job leaves it after this); answers it as frozen. */
-  async markSending(id: string): Promise<BatchRecord | null> {
-    await this.#redis.eval(`if redis.call('HGET', KEYS[1], 'state') == 'claimed' then redis.call('HSET', KEYS[1], 'state', 'sending') end return 0`, 1, this.#batch(id));
-    return this.batch(id);
+  /**
+   * Freezes a claimed batch before it goes to the provider (no job leaves it after this). True only
+   * for the one caller that froze it: that caller, and no other, sends it now.
+   */
+  async markSending(id: string, nowMs: number): Promise<boolean> {
+    return (await this.#redis.eval(MARK_SENDING_LUA, 1, this.#batch(id), String(nowMs))) === 1;
+  }
+
+  /** The outcomes kept for a batch's items so far, by job id. */
+  async outcomes(id: string): Promise<Map<string, ItemOutcome>> {
+    const all = await this.#redis.hgetall(`${this.#batch(id)}:results`);
+    return new Map(Object.entries(all).map(([jobId, o]) => [jobId, JSON.parse(o) as ItemOutcome]));
   }
 
   /** Records that the provider holds batch `id` as `providerBatchId`. */

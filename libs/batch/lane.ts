@@ -37,7 +37,7 @@ export function realtimeFallbackAt(deadlineMs: number, settings: Pick<BatchLaneS
 /** A batch item's outcome as the lane keeps it for its job (see batchStore.ts). */
 export type ItemOutcome =
   | { kind: 'succeeded'; text: string; model: string; inputTokens: number; outputTokens: number; cachedInputTokens: number; finishReason: string; costMicros: number; latencyMs: number }
-  | { kind: 'errored' | 'expired' | 'cancelled'; code: string; message: string };
+  | { kind: 'errored' | 'expired' | 'cancelled'; code: string; message: string; /** The provider answered, and billed, but the answer is unusable. @defaultValue false */ billed?: boolean };
 
 /** What a job in the batch lane does when it runs. */
 export type BatchWake =

@@ -101,23 +101,26 @@ async function join(ctx: BatchRunContext): Promise<never | null> {
   );
   // The budget cannot hold it now: the realtime lane applies the budget's policy (refuse, defer, downgrade).
   if (!held.ok) return null;
-  const state: BatchLaneState = { holdId, enteredMs: now.getTime(), state: 'in' };
+  const fallbackAtMs = realtimeFallbackAt(deadlineMs, cfg.providers.batch!);
+  const state: BatchLaneState = { holdId, enteredMs: now.getTime(), state: 'in', provider: plan.variant.provider, model: plan.variant.model, fallbackAtMs };
   await job.updateData({ ...job.data, batch: state });
   await deps.batchLane.store.enqueue(ticketOf(ctx, state));
   deps.log.info({ event: 'batch_lane_joined', provider: plan.variant.provider, model: plan.variant.model, worstCaseMicros: worstCase }, 'job joined the batch lane');
-  return ctx.delay(realtimeFallbackAt(deadlineMs, cfg.providers.batch!));
+  return ctx.delay(fallbackAtMs);
 }
 
 async function wake(ctx: BatchRunContext, lane: BatchLaneState): Promise<KeptAnswer | null> {
-  const { job, plan, cfg, deps } = ctx;
+  const { job, plan, deps } = ctx;
   const now = deps.now();
   const deadlineMs = deadlineOf(job.data) ?? lane.enteredMs;
-  const margin = cfg.providers.batch ?? { realtime_margin_s: 0 };
   const { batchId, outcome } = await deps.batchLane.store.itemOf(plan.jobId);
-  const decision = decideBatchWake(outcome, now.getTime(), deadlineMs, realtimeFallbackAt(deadlineMs, margin));
+  let decision = decideBatchWake(outcome, now.getTime(), deadlineMs, lane.fallbackAtMs);
+  // Its variant moved to another model since it joined, before it was sent: the realtime lane answers as the variant says now.
+  const moved = plan.variant.provider !== lane.provider || plan.variant.model !== lane.model;
+  if (decision.kind === 'wait' && !batchId && moved) decision = { kind: 'realtime', reason: 'its variant changed model while it waited' };
   if (decision.kind === 'answer') return keep(ctx, decision.outcome);
   if (decision.kind === 'wait') {
-    // Not in a batch yet: back in line (a no-op when it still is), in case a crash came between.
+    // Not in a batch yet: back in line (a no-op unless a crash came between joining and lining up).
     if (!batchId) await deps.batchLane.store.enqueue(ticketOf(ctx, lane));
     return ctx.delay(decision.untilMs);
   }
@@ -133,10 +136,13 @@ async function wake(ctx: BatchRunContext, lane: BatchLaneState): Promise<KeptAns
 /** Takes the job out of the lane; a hold whose item never reached a provider is given back. */
 async function leave(ctx: BatchRunContext, lane: BatchLaneState, outcome: ItemOutcome | undefined): Promise<void> {
   const { job, plan, deps } = ctx;
-  // A failed item's hold was released by the lane already; a sent one stays for the lane to settle.
-  if (!outcome && (await deps.batchLane.store.withdraw(plan.jobId, groupOf(plan.variant.provider, plan.variant.model)))) {
-    await new BudgetHold(deps.budget, lane.holdId, { log: deps.log }).release();
-  }
+  // A failed item's hold was settled by the lane already; a sent one stays for the lane to settle.
+  // One never put in a batch (taken out of line now, or never lined up: a crash between joining and
+  // lining up) had nothing billed: its hold is given back.
+  const withdrawn = !outcome && (await deps.batchLane.store.withdraw(plan.jobId, groupOf(lane.provider, lane.model)));
+  // Looked up again: a tick may have put it in a batch since this run first looked.
+  const neverLined = !outcome && !withdrawn && !(await deps.batchLane.store.itemOf(plan.jobId)).batchId;
+  if (withdrawn || neverLined) await new BudgetHold(deps.budget, lane.holdId, { log: deps.log }).release();
   await job.updateData({ ...job.data, batch: { ...lane, state: 'left' } });
 }
 
@@ -177,8 +183,8 @@ function ticketOf(ctx: BatchRunContext, lane: BatchLaneState): BatchTicket {
   return {
     jobId: plan.jobId,
     holdId: lane.holdId,
-    provider: plan.variant.provider,
-    model: plan.variant.model,
+    provider: lane.provider,
+    model: lane.model,
     request: { ...generationParams(plan.feature.output), model: plan.variant.model, system: plan.system, user: plan.user },
     enqueuedMs: lane.enteredMs,
   };

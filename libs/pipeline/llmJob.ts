@@ -216,18 +216,26 @@ async function answerJob(
   const attempts = facts.attempts;
   let answer: KeptAnswer;
   // A job with a deadline (a category job's is a day) may ride the batch lane: its answer comes back here when the batch ended.
-  const batched =
-    !job.data.answer && deps.batchLane
-      ? await batchLaneStep({
-          job,
-          plan,
-          cfg,
-          facts,
-          deps: { ...deps, now, sleep, batchLane: deps.batchLane },
-          finish,
-          delay: (untilMs) => delayUntil(job, token, untilMs, deps, 'waiting for its batch', { reason: 'batch', budgetDeferred: false }),
-        })
-      : null;
+  let batched: KeptAnswer | null = null;
+  if (!job.data.answer && deps.batchLane) {
+    try {
+      batched = await batchLaneStep({
+        job,
+        plan,
+        cfg,
+        facts,
+        deps: { ...deps, now, sleep, batchLane: deps.batchLane },
+        finish,
+        delay: (untilMs) => delayUntil(job, token, untilMs, deps, 'waiting for its batch', { reason: 'batch', budgetDeferred: false }),
+      });
+    } catch (error) {
+      if (error instanceof DelayedError || error instanceof UnrecoverableError || error instanceof WaitingError) throw error;
+      // Redis or the budget did not answer: every step of the lane is safe to redo, so wait and run
+      // again without using up an attempt (the job holds its place in the lane meanwhile).
+      deps.log.warn({ err: error }, 'the batch lane step failed; trying again shortly');
+      return delayUntil(job, token, Date.now() + AFTER_ANSWER_RETRY_MS, deps, 'batch lane unavailable', { reason: 'backoff', budgetDeferred: false });
+    }
+  }
   if (job.data.answer) {
     answer = job.data.answer;
   } else if (batched) {

@@ -52,6 +52,11 @@ export interface BatchLaneState {
   holdId: string;
   /** Epoch ms the job joined the lane (its batch price is that day's). */
   enteredMs: number;
+  /** The provider and model it waits on (those of its variant when it joined). */
+  provider: string;
+  model: string;
+  /** Epoch ms at which it stops waiting and goes to the realtime lane (its deadline less the margin then configured). */
+  fallbackAtMs: number;
   /** `in` while it waits on its batch; `left` once it went to the realtime lane instead. */
   state: 'in' | 'left';
 }

@@ -8,12 +8,12 @@ import { afterAll, describe, expect, test } from 'vitest';
 import pino from 'pino';
 import { redisKit } from '../helpers/redisKit.ts';
 import { BatchStore, groupOf, type BatchTicket } from '../../libs/batch/batchStore.ts';
-import { runLaneTick, type LaneTickDeps } from '../../libs/batch/ticker.ts';
+import { runLaneTick, SUBMIT_TIMEOUT_MS, type LaneTickDeps } from '../../libs/batch/ticker.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { reserveHold } from '../../libs/budget/hold.ts';
 import { loadConfig } from '../../libs/config/load.ts';
 import { batchPrice, costMicros, priceAt } from '../../libs/budget/cost.ts';
-import type { BatchItemOutcome, BatchItemRequest, BatchProviderClient, BatchState } from '../../libs/providers/batch/types.ts';
+import { BatchProviderError, type BatchItemOutcome, type BatchItemRequest, type BatchProviderClient, type BatchState } from '../../libs/providers/batch/types.ts';
 
 const kit = redisKit('batch-lane');
 const log = pino({ level: 'silent' });
@@ -27,7 +27,13 @@ class MemoryBatches implements BatchProviderClient {
   readonly sent: { localId: string; items: BatchItemRequest[] }[] = [];
   state: BatchState = 'in_progress';
   failing = new Set<string>();
+  /** Custom ids answered (and billed) but unusable. */
+  unusable = new Set<string>();
+  refuse = false;
   async submit(localId: string, items: BatchItemRequest[]): Promise<string> {
+    if (this.refuse) throw new BatchProviderError('openai', 'provider_bad_request', 'bad items', { retryable: false, status: 400 });
+    // Let a second tick run while this one is on the wire.
+    await new Promise((resolve) => setTimeout(resolve, 20));
     this.sent.push({ localId, items });
     return `batch_${this.sent.length}`;
   }
@@ -43,6 +49,8 @@ class MemoryBatches implements BatchProviderClient {
     return customIds.map((customId) =>
       this.failing.has(customId)
         ? { customId, kind: 'errored', code: 'provider_error', message: 'item failed' }
+        : this.unusable.has(customId)
+        ? { customId, kind: 'errored', code: 'provider_malformed_response', message: 'empty answer', billed: true }
         : { customId, kind: 'succeeded', result: { text: `answer ${customId}`, model: 'gpt-4', inputTokens: 100, outputTokens: 200, cachedInputTokens: 0, finishReason: 'stop' } },
     );
   }
@@ -104,7 +112,7 @@ describe('batch lane on Redis', () => {
     // and no job can leave it any more.
     await w.join('c');
     await w.store.claim(groupOf('openai', 'gpt-4'), 'crashed-2', 10, NOW);
-    await w.store.markSending('crashed-2');
+    expect(await w.store.markSending('crashed-2', NOW - 120_000)).toBe(true);
     await w.provider.submit('crashed-2', [{ customId: 'c', request: { model: 'gpt-4', system: 's', user: 'u', maxOutputTokens: 1, temperature: 0 } }]);
     expect(await w.store.withdraw('c', groupOf('openai', 'gpt-4'))).toBe(false);
     await runLaneTick(w.deps);
@@ -126,5 +134,68 @@ describe('batch lane on Redis', () => {
     await runLaneTick(w.deps);
     expect(w.provider.sent[0]!.items.map((i) => i.customId)).toEqual(['other']);
     expect(await w.store.withdraw('other', group)).toBe(false);
+  });
+
+  test('a job is never put in line again once a batch took it', async () => {
+    const w = await world();
+    const ticket = await w.join('a');
+    await w.store.claim(groupOf('openai', 'gpt-4'), 'b1', 10, NOW);
+    expect(await w.store.enqueue(ticket)).toBe(false);
+    expect((await w.store.pendingGroups())[0]!.count).toBe(0);
+  });
+
+  test('two ticks at once send a claimed batch once', async () => {
+    const w = await world();
+    await w.join('a');
+    await w.store.claim(groupOf('openai', 'gpt-4'), 'b1', 10, NOW);
+    await Promise.all([runLaneTick(w.deps), runLaneTick(w.deps)]);
+    expect(w.provider.sent.map((b) => b.localId)).toEqual(['b1']);
+  });
+
+  test('a batch left sending is looked up at the provider only once its send is surely over', async () => {
+    const w = await world();
+    await w.join('a');
+    await w.store.claim(groupOf('openai', 'gpt-4'), 'b1', 10, NOW);
+    expect(await w.store.markSending('b1', NOW - 1000)).toBe(true);
+    expect(await w.store.markSending('b1', NOW)).toBe(false);
+    await runLaneTick(w.deps); // another tick may still be sending it: left alone
+    expect(w.provider.sent).toEqual([]);
+    expect((await w.store.batch('b1'))!.state).toBe('sending');
+    await runLaneTick({ ...w.deps, now: () => NOW + SUBMIT_TIMEOUT_MS }); // not at the provider: sent now
+    expect(w.provider.sent.map((b) => b.localId)).toEqual(['b1']);
+  });
+
+  test('an answered but unusable item is charged its worst case; a batch the provider refuses gives every hold back', async () => {
+    const w = await world();
+    await w.join('a', 10_000);
+    await w.join('b', 10_000);
+    w.provider.unusable.add('a');
+    await runLaneTick(w.deps);
+    w.provider.state = 'ended';
+    await runLaneTick(w.deps);
+    expect((await w.budget.snapshot()).month.spent).toBe(10_000 + itemCost);
+
+    const r = await world();
+    await r.join('c', 10_000);
+    r.provider.refuse = true;
+    await runLaneTick(r.deps);
+    expect(r.provider.sent).toEqual([]);
+    expect((await r.store.itemOf('c')).outcome).toMatchObject({ kind: 'errored', code: 'provider_bad_request' });
+    expect(r.woken).toEqual(['c']);
+    const snap = await r.budget.snapshot();
+    expect([snap.month.spent, snap.month.reserved]).toEqual([0, 0]);
+    expect(await r.store.openBatches()).toEqual([]);
+  });
+
+  test('a collect redone after a crash keeps the outcomes it saved', async () => {
+    const w = await world();
+    await w.join('a');
+    await runLaneTick(w.deps);
+    const [batch] = await w.store.openBatches();
+    await w.store.saveOutcomes(batch!.id, new Map([['a', { kind: 'succeeded', text: 'first', model: 'gpt-4', inputTokens: 100, outputTokens: 200, cachedInputTokens: 0, finishReason: 'stop', costMicros: itemCost, latencyMs: 1 }]]));
+    w.provider.state = 'ended';
+    await runLaneTick(w.deps);
+    expect((await w.store.itemOf('a')).outcome).toMatchObject({ text: 'first' });
+    expect((await w.budget.snapshot()).month.spent).toBe(itemCost);
   });
 });

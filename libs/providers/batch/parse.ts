@@ -71,7 +71,8 @@ function fromAnswer(customId: string, toResult: () => CompletionResult): BatchIt
     return { customId, kind: 'succeeded', result: toResult() };
   } catch (e) {
     const c = classifyProviderError(e);
-    return { customId, kind: 'errored', code: c.code, message: e instanceof Error ? e.message : String(e) };
+    // The provider answered: the batch APIs bill it, usable or not.
+    return { customId, kind: 'errored', code: c.code, message: e instanceof Error ? e.message : String(e), billed: true };
   }
 }
 

@@ -22,7 +22,7 @@ export interface BatchStatus {
 /** What became of one item: its result, or why there is none (`code` is stable, e.g. `batch_expired`). */
 export type BatchItemOutcome =
   | { customId: string; kind: 'succeeded'; result: CompletionResult }
-  | { customId: string; kind: 'errored' | 'expired' | 'cancelled'; code: string; message: string };
+  | { customId: string; kind: 'errored' | 'expired' | 'cancelled'; code: string; message: string; /** The provider answered (and billed) but the answer is unusable (cut short, empty). @defaultValue false */ billed?: boolean };
 
 /** A provider's batch API through its official SDK. Every method throws BatchProviderError. */
 export interface BatchProviderClient {
