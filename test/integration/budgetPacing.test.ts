@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { redisKit } from '../helpers/redisKit.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { PacingGate, readPacingTotals } from '../../libs/budget/pacingGate.ts';
-import type { BudgetPacingSettings, BudgetSettings } from '../../libs/config/types.ts';
+import type { BudgetPacingSettings, BudgetSettings, GatewayConfig } from '../../libs/config/types.ts';
+import { getBudget } from '../../apps/api/budgetHandler.ts';
 
 const kit = redisKit('pacing');
 let redis: Redis;
@@ -118,5 +119,33 @@ describe('PacingGate', () => {
       multi.mockRestore();
     }
     expect(await gate.flush()).toMatchObject({ heldTodayMicros: 801 * JOB, heldTodayJobs: 801 });
+  });
+});
+
+describe('GET /v1/budget', () => {
+  test("shows today's allowance, what pacing held back and the forecast at the last 24 hours' demand", async () => {
+    // The real clock: the handler reads the current windows.
+    const prefix = kit.freshPrefix();
+    const budget = new BudgetStore(redis, prefix);
+    const gate = new PacingGate(redis, prefix, { settings: () => settings(DEFER) });
+    const allowance = await gate.allowanceMicros();
+    const held = await budget.reserve({ holdId: 'today', amountMicros: allowance, limits: { monthlyMicros: LIMIT_USD * 1e6, dailyMicros: null }, ttlMs: 60_000 });
+    expect(held.ok).toBe(true);
+    await budget.settle('today', allowance);
+    await gate.flush();
+    expect((await gate.decide({ id: 'over', worstCaseMicros: 1_000_000 })).kind).toBe('defer');
+    await gate.flush();
+    const config = { rateLimits: { budget: settings(DEFER) } } as unknown as GatewayConfig;
+    const month = (await getBudget(budget, () => config)).body as { month: Record<string, unknown> };
+    expect(month.month).toMatchObject({
+      spent_usd: allowance / 1e6,
+      today_allowance_usd: allowance / 1e6,
+      pacing: { enabled: true, curve: 'even', action: 'defer', engaged_today: true, held_today_usd: 1, held_today_jobs: 1 },
+    });
+    // Demand of the last 24 hours is today's spend plus the held-back dollar; the month ends above its spend.
+    expect(month.month['demand_24h_usd']).toBeCloseTo(allowance / 1e6 + 1, 5);
+    expect(month.month['demand_forecast_usd']).toBeGreaterThanOrEqual(allowance / 1e6 + 1);
+    expect(month.month).toHaveProperty('forecast_exhausts_on');
+    expect(month.month).toHaveProperty('exhausts_on');
   });
 });
