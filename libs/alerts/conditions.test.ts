@@ -22,6 +22,7 @@ const lat = (entries: Record<number, number>): number[] => Array.from({ length: 
 const inputs = (over: Partial<AlertInputs> = {}): AlertInputs => ({
   now: NOW,
   budget: { month: { period: '2027-01', spent: 0, limit: 100_000_000 }, day: { period: '2027-01-15', spent: 0, limit: null }, minJobMicros: 1_000 },
+  demand: { monthMicros: 0, todayDemandMicros: 0, yesterdayDemandMicros: 0 },
   breakers: { openai: 'closed', anthropic: 'closed' },
   oldestWaitingMs: 0,
   buckets: [],
@@ -35,7 +36,7 @@ describe('evaluateConditions', () => {
   test('a quiet system has every alert inactive, or undecided when too few jobs finished', () => {
     const all = evaluateConditions(RULES, inputs({ buckets: [bucket(5, { jobs: 30, latency: lat({ 2: 30 }) })] }));
     expect(all.map((c) => c.id).sort()).toEqual(
-      ['breaker_open/anthropic', 'breaker_open/openai', 'budget_80', 'budget_90', 'budget_95', 'budget_exhausted', 'error_rate', 'latency_p95', 'queue_backlog', 'rate_limit_waits/openai', 'webhook_dead_letters'].sort(),
+      ['breaker_open/anthropic', 'breaker_open/openai', 'budget_80', 'budget_90', 'budget_95', 'budget_exhausted', 'budget_forecast', 'error_rate', 'latency_p95', 'queue_backlog', 'rate_limit_waits/openai', 'webhook_dead_letters'].sort(),
     );
     expect(all.every((c) => c.active === false)).toBe(true);
   });
@@ -55,6 +56,28 @@ describe('evaluateConditions', () => {
   test('the daily window can be the exhausted one', () => {
     const c = byId(evaluateConditions(RULES, inputs({ budget: { month: { period: '2027-01', spent: 0, limit: 100_000_000 }, day: { period: '2027-01-15', spent: 9_999, limit: 10_000 }, minJobMicros: 1_000 } })));
     expect(c['budget_exhausted']).toMatchObject({ active: true, window: 'day:2027-01-15' });
+  });
+
+  test("budget_forecast fires when the last 24 hours' demand runs the month out before its end, naming the day", () => {
+    // 2027-01-15 at 00:00: $1,400 of $3,100 spent (a 31-day month at $100 a day).
+    const now = Date.parse('2027-01-15T00:00:00Z');
+    const month = { period: '2027-01', spent: 1_400_000_000, limit: 3_100_000_000 };
+    const at = (yesterday: number, today = 0) =>
+      byId(evaluateConditions(RULES, inputs({ now, budget: { month, day: { period: '2027-01-15', spent: 0, limit: null }, minJobMicros: 1 }, demand: { monthMicros: month.spent, todayDemandMicros: today, yesterdayDemandMicros: yesterday } })))['budget_forecast']!;
+    // Yesterday's demand at the even pace: the month ends at $3,100 exactly, not before.
+    expect(at(100_000_000)).toMatchObject({ active: false, value: 1, threshold: 1 });
+    // At $200 a day (the demand pacing held back included) it runs out after 8.5 days.
+    const fast = at(200_000_000);
+    expect(fast).toMatchObject({ active: true, value: (1_400 + 17 * 200) / 3_100 });
+    expect(fast.summary).toMatch(/^on pace to run out on the 23rd: /);
+    expect(fast.window).toBeUndefined();
+  });
+
+  test('budget_forecast is undecided when the demand could not be read, and absent when off', () => {
+    expect(byId(evaluateConditions(RULES, inputs({ demand: null })))['budget_forecast']).toMatchObject({ active: null });
+    expect(byId(evaluateConditions({ ...RULES, budget_forecast: { enabled: false } }, inputs()))['budget_forecast']).toBeUndefined();
+    const { budget_forecast: _, ...without } = RULES;
+    expect(byId(evaluateConditions(without, inputs()))['budget_forecast']).toBeUndefined();
   });
 
   test('p95 above the threshold with enough jobs fires; too few jobs leave it undecided', () => {

@@ -6,10 +6,11 @@
 import type { AlertsFile } from '../config/types.ts';
 import type { BreakerState } from '../resilience/sharedBreaker.ts';
 import { thresholdMicros } from '../budget/reservation.ts';
+import { demandForecast, ordinalDay, type DemandTotals } from '../budget/demandForecast.ts';
 import { LATENCY_BUCKETS_S, histogramQuantile } from './histogram.ts';
 
 /** The kinds of built-in alert (one alerts.json section each). */
-export type AlertRule = 'budget' | 'budget_exhausted' | 'latency_p95' | 'error_rate' | 'breaker_open' | 'webhook_dead_letters' | 'queue_backlog' | 'rate_limit_waits';
+export type AlertRule = 'budget' | 'budget_exhausted' | 'budget_forecast' | 'latency_p95' | 'error_rate' | 'breaker_open' | 'webhook_dead_letters' | 'queue_backlog' | 'rate_limit_waits';
 
 /** One alert's condition at one evaluation. */
 export interface AlertCondition {
@@ -58,6 +59,8 @@ export interface AlertInputs {
   /** Epoch milliseconds of the evaluation. */
   now: number;
   budget: { month: BudgetWindowInput; day: BudgetWindowInput; minJobMicros: number } | null;
+  /** The month's spend and the demand (spend plus what pacing held back) of today and yesterday; null when unread, absent when not read (budget_forecast off). */
+  demand?: DemandTotals | null;
   /** Breaker state by configured provider. */
   breakers: Record<string, BreakerState | null>;
   /** Age in ms of the oldest waiting job; 0 when none waits; null when unread. */
@@ -102,7 +105,7 @@ export function evaluateConditions(rules: AlertsFile, inputs: AlertInputs): Aler
   return [...budgetConditions(rules, inputs), ...signalConditions(rules, inputs), ...breakerConditions(rules, inputs), ...backlogConditions(rules, inputs)];
 }
 
-function budgetConditions(rules: AlertsFile, { budget }: AlertInputs): AlertCondition[] {
+function budgetConditions(rules: AlertsFile, { budget, demand, now }: AlertInputs): AlertCondition[] {
   const out: AlertCondition[] = [];
   const windows = [
     { name: 'month', prefix: 'budget', w: budget?.month },
@@ -152,7 +155,27 @@ function budgetConditions(rules: AlertsFile, { budget }: AlertInputs): AlertCond
       });
     }
   }
+  if (rules.budget_forecast?.enabled) out.push(forecastCondition(budget?.month ?? null, demand ?? null, now));
   return out;
+}
+
+/** budget_forecast: the last 24 hours' demand runs the month's budget out before the month ends. */
+function forecastCondition(month: BudgetWindowInput | null, demand: DemandTotals | null, now: number): AlertCondition {
+  if (!month || month.limit === null || !demand) return { id: 'budget_forecast', rule: 'budget_forecast', active: null, value: null, threshold: 1, summary: 'budget unreadable' };
+  const limit = month.limit;
+  const f = demandForecast(limit, demand, now);
+  const share = limit > 0 ? f.monthEndMicros / limit : f.monthEndMicros > 0 ? Infinity : 0;
+  const pace = `the last 24 hours' demand (${usd(f.paceMicrosPerDay)} a day, spend plus what pacing held back)`;
+  return {
+    id: 'budget_forecast',
+    rule: 'budget_forecast',
+    active: f.exhaustsOn !== null,
+    value: share,
+    threshold: 1,
+    summary: f.exhaustsOn
+      ? `on pace to run out on ${ordinalDay(f.exhaustsOn)}: at ${pace} the month would need ${usd(f.monthEndMicros)} of its ${usd(limit)} (${pct(share)})`
+      : `at ${pace} the month ends at ${usd(f.monthEndMicros)} of its ${usd(limit)} (${pct(share)})`,
+  };
 }
 
 function signalConditions(rules: AlertsFile, inputs: AlertInputs): AlertCondition[] {

@@ -8,6 +8,7 @@ import type { RedisClient } from '../redis/client.ts';
 import type { BudgetSnapshot } from '../budget/budgetStore.ts';
 import type { BreakerSnapshot } from '../resilience/sharedBreaker.ts';
 import { budgetLimits } from '../budget/reservation.ts';
+import { readPacingTotals } from '../budget/pacingGate.ts';
 import { allCandidates, candidateWorstCase } from '../pipeline/route.ts';
 import { evaluateConditions, type AlertCondition, type AlertInputs } from './conditions.ts';
 import { longestWindowSeconds, readBuckets } from './signals.ts';
@@ -84,8 +85,9 @@ async function readInputs(deps: EvaluatorDeps, cfg: GatewayConfig, now: number):
       return null;
     });
   const providers = Object.keys(cfg.providers.providers);
-  const [snapshot, breakerStates, oldestWaitingMs, buckets] = await Promise.all([
+  const [snapshot, pacing, breakerStates, oldestWaitingMs, buckets] = await Promise.all([
     soft('budget', () => deps.budget.snapshot()),
+    rules.budget_forecast?.enabled ? soft('budget demand', () => readPacingTotals(deps.redis, deps.prefix, now)) : Promise.resolve(undefined),
     Promise.all(providers.map((p) => soft(`breaker of ${p}`, () => deps.breaker.state(p)))),
     soft('queue', () => deps.oldestWaitingMs()),
     soft('signals', () => readBuckets(deps.redis, deps.prefix, rules.bucket_seconds, now, longestWindowSeconds(rules))),
@@ -98,6 +100,7 @@ async function readInputs(deps: EvaluatorDeps, cfg: GatewayConfig, now: number):
       day: { period: snapshot.day.period, spent: snapshot.day.spent, limit: limits.dailyMicros },
       minJobMicros: cheapestJobMicros(cfg, new Date(now)),
     },
+    ...(pacing === undefined ? {} : { demand: pacing && { monthMicros: pacing.monthMicros, todayDemandMicros: pacing.todayMicros + pacing.heldTodayMicros, yesterdayDemandMicros: pacing.yesterdayDemandMicros } }),
     breakers: Object.fromEntries(providers.map((p, i) => [p, breakerStates[i]?.state ?? null])),
     oldestWaitingMs,
     buckets,

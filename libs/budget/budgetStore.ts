@@ -20,6 +20,7 @@ import { GatewayError } from '../errors/index.ts';
 import { defineScripts, parseCrossed, type BudgetCommands } from './scripts.ts';
 import { BUDGET_EVENTS_MAXLEN, budgetEventsKey, type BudgetThresholdEvent } from './alerts.ts';
 import { budgetWindows, forecastMonthEnd, thresholdMicros, type BudgetLimits } from './reservation.ts';
+import { readPacingTotals, type PacingTotals } from './pacingGate.ts';
 
 /** Alert thresholds used when a reservation names none: fractions of each limit. */
 export const DEFAULT_ALERT_THRESHOLDS: readonly number[] = [0.8, 0.9, 0.95, 1.0];
@@ -161,6 +162,7 @@ export class BudgetStore {
   private readonly redis: RedisClient;
   private readonly commands: BudgetCommands;
   private readonly base: string;
+  private readonly prefix: string;
   private readonly events: string;
   private readonly now: () => number;
   private readonly spend: SpendSource | undefined;
@@ -176,6 +178,7 @@ export class BudgetStore {
     this.redis = redis;
     this.commands = defineScripts(redis);
     this.base = `${prefix}:budget:`;
+    this.prefix = prefix;
     this.events = budgetEventsKey(prefix);
     this.now = o.now ?? Date.now;
     this.spend = o.spend;
@@ -350,6 +353,11 @@ export class BudgetStore {
       new Date(now).toISOString(),
     )) as unknown[];
     return { charged: Number(raw[0]), micros: Number(raw[1]), crossed: parseCrossed(raw, 2) };
+  }
+
+  /** The totals budget pacing and the demand forecast read (pacingGate.ts readPacingTotals) at `now` (epoch ms, default the clock). */
+  async pacingTotals(now: number = this.now()): Promise<PacingTotals> {
+    return readPacingTotals(this.redis, this.prefix, now);
   }
 
   /** Spent, reserved and limits of the current month and day, read in one MULTI (a consistent moment). */

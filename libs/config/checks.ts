@@ -3,7 +3,9 @@
  * between files, prompt placeholders, and input schemas that must compile. Pure: returns the
  * problems found, each naming its file and JSON pointer, and leaves throwing to the loader.
  */
-import type { ErrorDetail } from '../errors/index.ts';
+import { isGatewayError, type ErrorDetail } from '../errors/index.ts';
+import { assertPacingCurve } from '../budget/pacing.ts';
+import { pacingCurveOf } from '../budget/pacingDecision.ts';
 import { createAjv } from './ajv.ts';
 import { matchProblems } from '../features/category.ts';
 import type { GatewayConfig, FeatureConfig } from './types.ts';
@@ -110,9 +112,20 @@ function checkExperiments(config: GatewayConfig): ErrorDetail[] {
 }
 
 function checkRateLimits(config: GatewayConfig): ErrorDetail[] {
-  return Object.keys(config.rateLimits.providers)
+  const out = Object.keys(config.rateLimits.providers)
     .filter((name) => !config.providers.providers[name])
     .map((name) => ({ path: `${LIMITS}#/providers/${name}`, message: `provider '${name}' is not in ${PROVIDERS}` }));
+  const pacing = config.rateLimits.budget.pacing;
+  if (pacing) {
+    // The schema checks the shape; the curve's own check (all weights 0) is pacing.ts's, with its stable code.
+    try {
+      assertPacingCurve(pacingCurveOf(pacing.curve));
+    } catch (e) {
+      if (!isGatewayError(e)) throw e;
+      out.push({ path: `${LIMITS}#/budget/pacing/curve`, message: `${e.code}: ${e.message}` });
+    }
+  }
+  return out;
 }
 
 function checkFeature(config: GatewayConfig, f: FeatureConfig, file: string): ErrorDetail[] {

@@ -59,6 +59,9 @@ describe('each schema refuses a broken copy', () => {
     ['rate_limits.json', 'a threshold above 1', (j) => (j.budget.alert_thresholds = [0.8, 1.2]), '/budget/alert_thresholds/1'],
     ['rate_limits.json', 'an unknown on_exhausted', (j) => (j.budget.on_exhausted = 'panic'), '/budget/on_exhausted'],
     ['rate_limits.json', 'a string rpm', (j) => (j.clients.default.rpm = '600'), '/clients/default/rpm'],
+    ['rate_limits.json', 'an unknown pacing action', (j) => (j.budget.pacing.action = 'panic'), '/budget/pacing/action'],
+    ['rate_limits.json', 'six pacing weights', (j) => (j.budget.pacing.curve = { weekday_weights: [1, 1, 1, 1, 1, 1] }), '/budget/pacing/curve'],
+    ['rate_limits.json', 'a negative pacing weight', (j) => (j.budget.pacing.curve = { weekday_weights: [1, 1, 1, -1, 1, 1, 1] }), '/budget/pacing/curve'],
     ['features/career_path_navigator.json', 'a temperature of 3', (j) => (j.output.temperature = 3), '/output/temperature'],
     ['features/career_path_navigator.json', 'no fallback text', (j) => (j.degraded_fallback = {}), '/degraded_fallback'],
     ['features/career_path_navigator.json', 'an unknown top-level field', (j) => (j.extra = true), ''],
@@ -139,6 +142,18 @@ describe('files that cannot be read', () => {
   });
 });
 
+describe('budget pacing', () => {
+  test('absent is valid (pacing off); weights all 0 fail with the curve check code', () => {
+    const t = fresh();
+    t.edit('rate_limits.json', (j) => delete j.budget.pacing);
+    expect(loadConfig(t.dir).rateLimits.budget.pacing).toBeUndefined();
+    t.edit('rate_limits.json', (j) => (j.budget.pacing = { enabled: true, action: 'batch', curve: { weekday_weights: [0, 0, 0, 0, 0, 0, 0] } }));
+    expect(loadError(t.dir).details.find((d) => d.path === 'rate_limits.json#/budget/pacing/curve')?.message).toMatch(/^invalid_pacing_curve: /);
+    t.edit('rate_limits.json', (j) => (j.budget.pacing.curve = { weekday_weights: [0, 1, 1, 1, 1, 1, 0] }));
+    expect(loadConfig(t.dir).rateLimits.budget.pacing).toMatchObject({ enabled: true, action: 'batch' });
+  });
+});
+
 describe('cross-file checks', () => {
   const cases: [string, string, (j: AnyJson) => void, string][] = [
     ['ab_test_config.json', 'a variant on an unknown provider', (j) => (j.experiments.career_model_ab.variants[0].provider = 'mistral'), 'ab_test_config.json#/experiments/career_model_ab/variants/0/provider'],
@@ -149,6 +164,7 @@ describe('cross-file checks', () => {
     ['provider_settings.json', 'an unknown failover target', (j) => (j.failover.openai = ['cohere']), 'provider_settings.json#/failover/openai/0'],
     ['provider_settings.json', 'failover to itself', (j) => (j.failover.openai = ['openai']), 'provider_settings.json#/failover/openai/0'],
     ['rate_limits.json', 'limits for an unknown provider', (j) => (j.providers.cohere = { rpm: 1, tpm: 1 }), 'rate_limits.json#/providers/cohere'],
+    ['rate_limits.json', 'pacing weights all 0', (j) => (j.budget.pacing.curve = { weekday_weights: [0, 0, 0, 0, 0, 0, 0] }), 'rate_limits.json#/budget/pacing/curve'],
     ['features/career_path_navigator.json', 'an unknown experiment', (j) => (j.experiment = 'nope'), 'features/career_path_navigator.json#/experiment'],
     ['features/career_path_navigator.json', 'an active prompt that does not exist', (j) => (j.prompts.active = 'v9'), 'features/career_path_navigator.json#/prompts/active'],
     ['features/career_path_navigator.json', 'an input schema that does not compile', (j) => (j.input_schema.properties.goals = { type: 'strng' }), 'features/career_path_navigator.json#/input_schema'],

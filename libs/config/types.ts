@@ -140,6 +140,25 @@ export interface BudgetSettings {
   on_exhausted: 'reject' | 'defer' | 'downgrade';
   /** Milliseconds a reservation lives before the reaper charges it as a dead worker's. Default 600000. */
   reservation_ttl_ms: number;
+  /** Spreads the month's budget over its days (docs/operations.md, Budget pacing); absent: off, the budget is only a hard cap. @defaultValue undefined */
+  pacing?: BudgetPacingSettings;
+}
+
+/** rate_limits.json `budget.pacing`: what happens once a day's share of the month's budget is spent. */
+export interface BudgetPacingSettings {
+  /** False keeps the settings but paces nothing. @defaultValue false (as shipped) */
+  enabled: boolean;
+  /**
+   * How what remains of the month is spread over the days left: `even`, or a weight per weekday
+   * (`weekday_weights`, seven numbers >= 0, Sunday first, not all 0). @defaultValue 'even'
+   */
+  curve: 'even' | { weekday_weights: number[] };
+  /**
+   * What a job gets once today's allowance is spent: `defer` (to tomorrow), `downgrade` (to the
+   * cheapest model that fits what is left, else defer) or `batch` (to the batch lane when its
+   * deadline leaves room, else defer). @defaultValue 'defer'
+   */
+  action: 'defer' | 'downgrade' | 'batch';
 }
 
 export interface ProviderLimits {
@@ -270,6 +289,8 @@ export interface AlertsFile {
   budget: { enabled: boolean; thresholds: number[] };
   /** Fires when what is left cannot pay for one more job's worst case. */
   budget_exhausted: { enabled: boolean };
+  /** Fires when the last 24 hours' demand (spend plus what pacing held back) would run out the month's budget before the month ends; absent: off. @defaultValue undefined */
+  budget_forecast?: { enabled: boolean };
   /** p95 of the total job latency above `threshold_seconds`; with fewer than `min_jobs` finished in the window the alert keeps its state. */
   latency_p95: WindowedAlert & { threshold_seconds: number; min_jobs: number };
   /** Share of failed, rejected and degraded jobs above `threshold` (0-1); with fewer than `min_jobs` finished the alert keeps its state. */

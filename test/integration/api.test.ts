@@ -287,6 +287,14 @@ describe('GET /v1/budget', () => {
     const answer = await alice.request<{ month: Record<string, unknown>; day: Record<string, unknown> }>('GET', '/v1/budget');
     expect(answer.status).toBe(200);
     expect(answer.body.month).toMatchObject({ limit_usd: 5000, spent_usd: 0, reserved_usd: 0, forecast_usd: 0, exhausts_on: null });
+    // Pacing as shipped: off, nothing held back, no demand to forecast.
+    expect(answer.body.month).toMatchObject({
+      demand_24h_usd: 0,
+      demand_forecast_usd: 0,
+      forecast_exhausts_on: null,
+      today_allowance_usd: expect.any(Number),
+      pacing: { enabled: false, curve: 'even', action: 'defer', engaged_today: false, held_today_usd: 0, held_today_jobs: 0 },
+    });
     expect(answer.body.day).toMatchObject({ limit_usd: null });
   });
 });

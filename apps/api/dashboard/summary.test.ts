@@ -32,6 +32,7 @@ const fakeQueue = (counts: Record<string, number>, oldestTimestamp?: number) =>
 const window = { spent: 1_500_000, reserved: 250_000, charged: 0, endsAt: Date.parse('2027-01-01T00:00:00.000Z') };
 const budget = {
   snapshot: async () => ({ month: { ...window, period: '2026-12', forecastMicros: 3_000_000 }, day: { ...window, period: '2026-12-16', endsAt: Date.parse('2026-12-17T00:00:00.000Z') }, holds: 2 }),
+  pacingTotals: async () => ({ day: '2026-12-16', monthMicros: 1_750_000, todayMicros: 1_750_000, spentBeforeTodayMicros: 0, heldTodayMicros: 0, heldTodayJobs: 0, yesterdayDemandMicros: 0 }),
 } as unknown as BudgetStore;
 
 describe('buildSummary', () => {

@@ -12,7 +12,14 @@ const FORMATS = {
   percent: (v) => (v === null ? '–' : `${(v * 100).toFixed(1)}%`),
   ms: (v) => (v === null ? '–' : String(Math.round(v))),
   plain: (v) => (v === null || v === undefined ? '–' : String(v)),
+  // A 'YYYY-MM-DD' the month's budget runs out on, or null: it lasts the month.
+  runout: (v) => (v === null ? 'the budget lasts the month' : `on pace to run out on the ${ordinal(Number(String(v).slice(8, 10)))}`),
 };
+
+function ordinal(n) {
+  const s = n % 10 === 1 && n !== 11 ? 'st' : n % 10 === 2 && n !== 12 ? 'nd' : n % 10 === 3 && n !== 13 ? 'rd' : 'th';
+  return `${n}${s}`;
+}
 
 function at(obj, path) {
   return path.split('.').reduce((o, key) => (o === null || o === undefined ? undefined : o[key]), obj);
