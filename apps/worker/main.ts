@@ -36,6 +36,7 @@ import { capReached } from '../../libs/budget/admission.ts';
 import { budgetLimits } from '../../libs/budget/reservation.ts';
 import { cheapestJobMicros } from '../../libs/pipeline/route.ts';
 import { startWorkerBatchLane } from '../../libs/batch/workerLane.ts';
+import { PacingGate } from '../../libs/budget/pacingGate.ts';
 
 /** How far back, in ms, a starting worker looks for jobs that stalled out before it listened. */
 const STALLED_OUT_REPLAY_MS = 5 * 60_000;
@@ -110,6 +111,9 @@ const categoryAnswers = new CategoryAnswers({
 // Jobs whose deadline leaves room ride the providers' batch APIs at the batch price (libs/batch).
 const batchLane = startWorkerBatchLane({ connection, queueConnection, prefix, config, env, budget, breaker, llmQueue: llmQueue as Queue, log });
 
+// Budget pacing (rate_limits.json budget.pacing): reads the budget's totals at most once a second.
+const pacing = new PacingGate(connection, prefix, { settings: () => config.current().rateLimits.budget });
+
 const pipeline: PipelineDeps = {
   config: () => config.current(),
   providers,
@@ -120,6 +124,7 @@ const pipeline: PipelineDeps = {
   log,
   categoryAnswers,
   batchLane: batchLane.lane,
+  pacing,
   metrics,
   save: (record) => writer.save(record),
   recordWaiting: (jobId, w) => recordWaiting(connection, prefix, jobId, w.reason, w.untilMs, { budgetDeferred: w.budgetDeferred }),
@@ -225,7 +230,7 @@ onShutdown(log, [
   ['reconciler', () => reconciler.stop()],
   ['writer', () => writer.flush()],
   // The alert signals of the jobs that finished during the grace, before Redis is closed.
-  ['telemetry', () => Promise.all([telemetry.close(), alerter.signals.flush()])],
+  ['telemetry', () => Promise.all([telemetry.close(), alerter.signals.flush(), pacing.flush().catch(() => undefined)])],
   ['config', async () => (configSync.close(), config.close())],
   ['cache', () => cache.close()],
   ['queues', () => Promise.all([webhookQueue.close(), llmQueue.close(), queueEvents.close()])],

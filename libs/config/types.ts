@@ -159,6 +159,8 @@ export interface BudgetPacingSettings {
    * deadline leaves room, else defer). @defaultValue 'defer'
    */
   action: 'defer' | 'downgrade' | 'batch';
+  /** Under `batch`: the deadline, seconds from the moment pacing moves it, of a job that gave no `deadline_s`. @defaultValue 3600 */
+  batch_deadline_s?: number;
 }
 
 export interface ProviderLimits {

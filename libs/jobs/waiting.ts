@@ -9,7 +9,7 @@
 import type { RedisClient } from '../redis/client.ts';
 
 /** The reasons a queued job can wait for. */
-export const WAITING_REASONS = ['budget', 'rate_limit', 'retry_after', 'backoff', 'batch'] as const;
+export const WAITING_REASONS = ['budget', 'rate_limit', 'retry_after', 'backoff', 'batch', 'pacing'] as const;
 
 /** One of WAITING_REASONS. */
 export type WaitingReason = (typeof WAITING_REASONS)[number];

@@ -17,6 +17,8 @@ import { BudgetHold } from '../budget/hold.ts';
 import { decideNoAnswer, type NoAnswerCause } from './noAnswer.ts';
 import type { WaitingReason } from '../jobs/waiting.ts';
 import { batchLaneStep, type BatchLaneDeps } from './batchLane.ts';
+import { pacingApplies, pacingStep } from './pacingStep.ts';
+import type { PacingGate } from '../budget/pacingGate.ts';
 
 /** What the LLM job pipeline needs from its process. */
 export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
@@ -31,6 +33,8 @@ export interface PipelineDeps extends Omit<AnswerDeps, 'now' | 'sleep'> {
   categoryAnswers?: CategoryAnswers;
   /** The batch lane; without it every job rides the realtime lane. @defaultValue undefined */
   batchLane?: BatchLaneDeps;
+  /** Budget pacing's gate; without it nothing is paced. @defaultValue undefined */
+  pacing?: PacingGate;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   /**
@@ -215,6 +219,21 @@ async function answerJob(
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const attempts = facts.attempts;
   let answer: KeptAnswer;
+  // Once today's budget allowance is spent, pacing defers the job, moves it to the batch lane, or caps its spend.
+  let paceCapMicros: number | undefined;
+  if (deps.pacing && pacingApplies(job.data)) {
+    const paced = await pacingStep({
+      job,
+      plan,
+      cfg,
+      gate: deps.pacing,
+      hasBatchClient: (provider) => deps.batchLane?.hasClient(provider) ?? false,
+      now,
+      log: deps.log,
+      defer: (untilMs) => delayUntil(job, token, untilMs, deps, "today's budget allowance is spent", { reason: 'pacing', budgetDeferred: false }),
+    });
+    if (paced.kind === 'downgrade') paceCapMicros = paced.maxMicros;
+  }
   // A job with a deadline (a category job's is a day) may ride the batch lane: its answer comes back here when the batch ended.
   let batched: KeptAnswer | null = null;
   if (!job.data.answer && deps.batchLane) {
@@ -242,7 +261,7 @@ async function answerJob(
     answer = batched;
   } else {
     try {
-      answer = await obtainAnswer(job, plan, cfg, { ...deps, now, sleep }, attempts, signal);
+      answer = await obtainAnswer(job, plan, cfg, { ...deps, now, sleep, ...(paceCapMicros === undefined ? {} : { paceCapMicros }) }, attempts, signal);
     } catch (error) {
       // A category's generic answer is a nicety: with no provider or budget now, the next paid answer asks again.
       if (forCategory && !signal?.aborted) return skipCategoryAnswer(error, facts, deps.log);

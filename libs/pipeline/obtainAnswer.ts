@@ -65,6 +65,12 @@ export interface AnswerDeps {
   sleep: (ms: number) => Promise<void>;
   /** Hears of finished jobs, provider calls, cache lookups and rate-limit waits. @defaultValue none */
   metrics?: PipelineMetrics;
+  /**
+   * Budget pacing's downgrade for this run: the most its chain's worst case may be, micro-dollars;
+   * the run uses the variant's chain trimmed to it, else the cheapest models that fit (a
+   * `downgrade`, out of the A/B comparison). @defaultValue none
+   */
+  paceCapMicros?: number;
 }
 
 /**
@@ -88,7 +94,8 @@ export async function obtainAnswer(job: Job<LlmJobData>, plan: JobPlan, cfg: Gat
   const { cache } = plan.feature;
   // A user's job asks the budget beside the cache lookup (earlyHold.ts). Background work checks its
   // headroom first, and a run already stopped reserves nothing.
-  const early = cache.enabled && !terms.background && !signal?.aborted ? new EarlyHold(terms.holdId, () => terms.reserve(terms.holdId, terms.worstCaseMicros), deps.budget, deps.log) : undefined;
+  // A paced run reserves its downgraded amount, not the variant's worst case the early hold would take.
+  const early = cache.enabled && !terms.background && !signal?.aborted && deps.paceCapMicros === undefined ? new EarlyHold(terms.holdId, () => terms.reserve(terms.holdId, terms.worstCaseMicros), deps.budget, deps.log) : undefined;
   let paid: PaidAnswer | undefined;
   const compute = async (): Promise<CachedAnswer> => {
     // Aborted while waiting on another run's flight: reserve nothing, call nobody.
@@ -228,9 +235,18 @@ async function payAndCall(
   let chain = fullChain;
   let downgraded = false;
   let reservedMicros = terms.worstCaseMicros;
+  const priced = (c: Candidate) => ({ ...c, worstCaseMicros: candidateWorstCase(c, inputTokens, maxOut, at) });
+  if (deps.paceCapMicros !== undefined && !background) {
+    // Budget pacing asked for a cheaper run than the variant's: its chain within the cap, else the cheapest models that fit.
+    const within = chainWithinBudget(fullChain.map(priced), allCandidates(cfg).map(priced), deps.paceCapMicros);
+    if (within) {
+      chain = within.chain;
+      downgraded = within.downgraded;
+      reservedMicros = Math.max(...within.chain.map((c) => c.worstCaseMicros));
+    }
+  }
   let held = await (early?.take()?.catch((err: unknown) => releaseUnmade(deps, holdId, err)) ?? reserve(reservedMicros));
   if (!held.ok && budget.on_exhausted === 'downgrade' && !background) {
-    const priced = (c: Candidate) => ({ ...c, worstCaseMicros: candidateWorstCase(c, inputTokens, maxOut, at) });
     const within = chainWithinBudget(fullChain.map(priced), allCandidates(cfg).map(priced), held.availableMicros);
     if (within) {
       chain = within.chain;
