@@ -194,11 +194,12 @@ export async function processLlmJob(job: Job<LlmJobData>, token: string | undefi
 
   if (!isCategoryJob(job.data)) return answerJob(job, token, cfg, plan, facts, finish, deps, false, signal);
   // Background work takes one worker slot at most: users' jobs keep the others. An answer already
-  // paid for is finished at once, so its hold is settled before anything can reap it.
+  // paid for is finished at once, so its hold is settled before anything can reap it; so is a job
+  // back from the batch lane (its answer is paid for, or it goes on under the slot rule next run).
   const slot = deps.categoryAnswers?.tryBegin() ?? false;
-  if (!slot && !job.data.answer) return delayUntil(job, token, Date.now() + CATEGORY_RETRY_MS * (1 + Math.random()), deps, 'another category answer is being written');
+  if (!slot && !job.data.answer && job.data.batch?.state !== 'in') return delayUntil(job, token, Date.now() + CATEGORY_RETRY_MS * (1 + Math.random()), deps, 'another category answer is being written');
   try {
-    return await answerJob(job, token, cfg, plan, facts, finish, deps, true, signal);
+    return await answerJob(job, token, cfg, plan, facts, finish, deps, true, signal, slot);
   } finally {
     if (slot) deps.categoryAnswers!.end();
   }
@@ -214,6 +215,8 @@ async function answerJob(
   deps: PipelineDeps,
   forCategory: boolean,
   signal: AbortSignal | undefined,
+  /** False for a category job back from the batch lane without a background slot: it may not call a provider in this run. */
+  mayCallProviders = true,
 ): Promise<LlmJobOutcome> {
   const now = deps.now ?? (() => new Date());
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -259,6 +262,9 @@ async function answerJob(
     answer = job.data.answer;
   } else if (batched) {
     answer = batched;
+  } else if (!mayCallProviders) {
+    // Out of the batch lane with no answer: its realtime call waits for a background slot.
+    return delayUntil(job, token, Date.now() + CATEGORY_RETRY_MS * (1 + Math.random()), deps, 'another category answer is being written');
   } else {
     try {
       answer = await obtainAnswer(job, plan, cfg, { ...deps, now, sleep, ...(paceCapMicros === undefined ? {} : { paceCapMicros }) }, attempts, signal);

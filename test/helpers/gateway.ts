@@ -123,3 +123,11 @@ export const CRASH_AFTER_ANSWER_KEPT_ENV: NodeJS.ProcessEnv = {
 };
 /** Environment that undoes CRASH_AFTER_ANSWER_KEPT_ENV for a replacement worker. */
 export const NO_CRASH_ENV: NodeJS.ProcessEnv = { NODE_OPTIONS: '' };
+
+/**
+ * A batch lane that sends a line after 200 ms and ticks every 200 ms (the shipped one waits up to
+ * a minute to fill a batch): for tests that wait on the generic category answers, which ride it.
+ */
+export function fastBatchLane(config: TempConfig): void {
+  config.edit('provider_settings.json', (p) => (p['batch'] = { ...p['batch'], enabled: true, max_age_ms: 200, poll_interval_ms: 200 }));
+}
