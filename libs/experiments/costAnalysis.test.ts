@@ -23,6 +23,7 @@ function row(overrides: Partial<ExperimentRow>): ExperimentRow {
     degree_level: 'bachelor',
     experience_band: '0-2',
     holdout: false,
+    lane: 'realtime',
     assignment_known: true,
     ...overrides,
   };
