@@ -23,6 +23,7 @@ function row(overrides: Partial<ExperimentRow>): ExperimentRow {
     degree_level: 'bachelor',
     experience_band: '0-2',
     holdout: false,
+    lane: 'realtime',
     assignment_known: true,
     ...overrides,
   };
@@ -122,6 +123,33 @@ describe('analyseCosts', () => {
     expect(r.time_ms.gateway.n).toBe(3);
     expect(analyseCosts([row({ total_latency_ms: 130, queue_latency_ms: 100, provider_latency_ms: 100 })], input).time_ms.gateway.p50).toBe(0);
     expect(r.time_ms.total).toEqual({ n: 3, p50: 210, p95: 336, p99: 347.2 });
+  });
+
+  it('splits each variant’s non-holdout jobs by lane, with the batch share', () => {
+    // gpt4: 4 non-holdout jobs, all realtime (0.04 × 3 + 0); claude: 3 realtime at 0.01.
+    expect(result.lanes).toEqual({
+      by_variant: [
+        { variant: 'gpt4', realtime: { jobs: 4, usd: 0.12, per_job_usd: 0.03 }, batch: { jobs: 0, usd: 0, per_job_usd: null }, batch_share: 0 },
+        { variant: 'claude', realtime: { jobs: 3, usd: 0.03, per_job_usd: 0.01 }, batch: { jobs: 0, usd: 0, per_job_usd: null }, batch_share: 0 },
+      ],
+      batch_share_spread: 0,
+      note: null,
+    });
+    const mixed = analyseCosts(
+      [
+        row({ cost_usd: 0.04 }),
+        row({ cost_usd: 0.02, lane: 'batch' }),
+        row({ cost_usd: 0.02, lane: 'batch', holdout: true }),
+        row({ variant: 'claude', cost_usd: 0.01 }),
+        row({ variant: 'claude', cost_usd: 0.01 }),
+      ],
+      input,
+    );
+    expect(mixed.lanes.by_variant[0]).toEqual({ variant: 'gpt4', realtime: { jobs: 1, usd: 0.04, per_job_usd: 0.04 }, batch: { jobs: 1, usd: 0.02, per_job_usd: 0.02 }, batch_share: 0.5 });
+    expect(mixed.lanes.batch_share_spread).toBe(0.5);
+    expect(mixed.lanes.note).toMatch(/gpt4 50\.0%, claude 0\.0%/);
+    // Spend by variant still counts the holdout's batch job.
+    expect(mixed.by_variant[0]).toEqual({ variant: 'gpt4', usd: 0.08 });
   });
 
   it('answers zeros and nulls without rows, and leaves out splits whose variant has no jobs', () => {

@@ -6,6 +6,7 @@
 import { quickselect } from 'simple-statistics';
 import type { ExperimentRow, ServedBy } from '../store/types.ts';
 import type { CostAnalysis, TimePercentiles } from './reportTypes.ts';
+import { laneSplit, newLaneTally, variantLanes, type LaneTally } from './laneSplit.ts';
 import { CATEGORY_FIELDS, servedByOwnModel } from './rowTable.ts';
 
 /** What the cost analysis needs beyond the rows. */
@@ -42,6 +43,8 @@ const CACHE_PATHS: ReadonlySet<ServedBy> = new Set(['cache', 'stale_cache', 'cat
  * - `cache_saved_usd`: completed cache-served jobs (`cache`, `stale_cache`, `category_cache`, or
  *   cache = hit) × their variant's mean cost of jobs its own model served.
  * - `time_ms`: over completed rows; gateway time = total − queue − provider, at least 0.
+ * - `lanes`: each variant's non-holdout jobs (the comparison's) by `lane`, with spend and mean cost
+ *   per job per lane and the batch share (laneSplit.ts).
  * Money is summed in integer micro-dollars and answered in dollars rounded to the micro-dollar.
  */
 export function analyseCosts(rows: Iterable<ExperimentRow>, input: CostInput): CostAnalysis {
@@ -105,7 +108,12 @@ export class CostAccumulator {
     if (!tally) this.#variants.set(row.variant, (tally = newTally()));
     tally.micros += cost;
     tally.jobs++;
-    if (!row.holdout) this.#assignedJobs++;
+    if (!row.holdout) {
+      this.#assignedJobs++;
+      const lane = row.lane === 'batch' ? tally.batch : tally.realtime;
+      lane.jobs++;
+      lane.micros += cost;
+    }
     if (row.status !== 'completed') return;
     if (CACHE_PATHS.has(row.served_by as ServedBy) || row.cache === 'hit') tally.cacheServed++;
     else if (servedByOwnModel(row)) {
@@ -146,6 +154,7 @@ export class CostAccumulator {
         [...variants.values()].reduce((sum, t) => sum + (t.modelServed > 0 ? t.cacheServed * (t.modelServedMicros / t.modelServed) : 0), 0),
       ),
       time_ms: this.#times.percentiles(),
+      lanes: laneSplit(variantNames.map((v) => variantLanes(v, variants.get(v)!.realtime, variants.get(v)!.batch))),
     };
   }
 }
@@ -163,10 +172,13 @@ interface VariantTally {
   modelServed: number;
   modelServedMicros: number;
   cacheServed: number;
+  /** The variant's non-holdout jobs by lane. */
+  realtime: LaneTally;
+  batch: LaneTally;
 }
 
 function newTally(): VariantTally {
-  return { micros: 0, jobs: 0, modelServed: 0, modelServedMicros: 0, cacheServed: 0 };
+  return { micros: 0, jobs: 0, modelServed: 0, modelServedMicros: 0, cacheServed: 0, realtime: newLaneTally(), batch: newLaneTally() };
 }
 
 function addTo(map: Map<string, number>, key: string, micros: number): void {

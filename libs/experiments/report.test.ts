@@ -31,6 +31,22 @@ describe('analyseExperiment', () => {
     expect(report.cost.by_variant.map((v) => v.variant)).toEqual(['gpt4', 'claude']);
   });
 
+  it('keeps the headline cost test over all jobs and adds each lane’s cost per job beside it', () => {
+    // Same realtime price for both; claude sends half its jobs through the batch lane at half price.
+    const rows = Array.from({ length: 40 }, (_, i) => [
+      row('gpt4', { unit: `g-${i}`, cost_usd: 0.02 }),
+      row('claude', { unit: `c-${i}`, ...(i % 2 ? { lane: 'batch' as const, cost_usd: 0.01 } : { cost_usd: 0.02 }) }),
+    ]).flat();
+    const report = analyseExperiment('e', experiment, rows, NOW, { since: SINCE });
+    expect(report.variants.map((v) => v.cost_usd.per_job.estimate)).toEqual([0.02, 0.015]);
+    expect(report.comparisons[0]!.tests.find((t) => t.metric === 'cost_per_job_usd')!.difference).toBeCloseTo(0.005, 9);
+    expect(report.cost.lanes.by_variant.map((v) => [v.variant, v.realtime.per_job_usd, v.batch.per_job_usd, v.batch_share])).toEqual([
+      ['gpt4', 0.02, null, 0],
+      ['claude', 0.02, 0.01, 0.5],
+    ]);
+    expect(report.cost.lanes.note).toMatch(/differ by 50\.0 points/);
+  });
+
   it('the verdict names the winner with its interval and says what the rest still needs', () => {
     const { verdict } = analyseExperiment('e', experiment, ratedRows(), NOW, { since: SINCE });
     const rating = verdict.findings.find((f) => f.metric === 'rating')!;

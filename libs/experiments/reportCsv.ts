@@ -13,7 +13,10 @@
  * - `verdict`: metric, variant = winner (empty when none), note = the sentence.
  * - `category`: field, value, variant + metric `jobs`; and per test metric, p_value corrected
  *   (note: raw p, correction, winner).
- * - `cost`: field `by_variant`; a category field (`sector`, …) with its value; `by_day` (value = the
+ * - `cost`: field `by_variant`; `by_lane` (variant, value = `realtime` or `batch`, metrics `jobs`,
+ *   `spend_usd`, `per_job_usd`; and per variant `batch_share` with no value); `lane_mix` (metric
+ *   `batch_share_spread`, note = the report's sentence when the shares differ by more than 10
+ *   points); a category field (`sector`, …) with its value; `by_day` (value = the
  *   day, variant empty for the day's total); `month`; `split` (value = the shares, note `configured`
  *   on the configured one); `cache_saved`; `time_ms` (value = queue, provider, gateway or total).
  */
@@ -122,9 +125,17 @@ function categoryLines(report: ExperimentReport): CsvLine[] {
 
 function costLines(report: ExperimentReport): CsvLine[] {
   const cost = report.cost;
-  const line = (field: string, metric: string, estimate: number, more: CsvLine = {}): CsvLine => ({ section: 'cost', field, metric, estimate, ...more });
+  const line = (field: string, metric: string, estimate: number | null, more: CsvLine = {}): CsvLine => ({ section: 'cost', field, metric, estimate, ...more });
   return [
     ...cost.by_variant.map((v) => line('by_variant', 'spend_usd', v.usd, { variant: v.variant })),
+    ...cost.lanes.by_variant.flatMap((v) => [
+      ...(['realtime', 'batch'] as const).flatMap((lane) => {
+        const more = { variant: v.variant, value: lane };
+        return [line('by_lane', 'jobs', v[lane].jobs, more), line('by_lane', 'spend_usd', v[lane].usd, more), line('by_lane', 'per_job_usd', v[lane].per_job_usd, more)];
+      }),
+      line('by_lane', 'batch_share', v.batch_share, { variant: v.variant }),
+    ]),
+    line('lane_mix', 'batch_share_spread', cost.lanes.batch_share_spread, { note: cost.lanes.note }),
     ...cost.by_category.map((c) => line(c.field, 'spend_usd', c.usd, { value: c.value })),
     ...cost.by_day.flatMap((d) => [
       line('by_day', 'spend_usd', d.usd, { value: d.day }),

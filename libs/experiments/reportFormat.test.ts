@@ -114,6 +114,14 @@ const fixture: ExperimentReport = {
       { shares: { gpt4: 0, claude: 1 }, monthly_usd: 186, saving_vs_current_usd: 130.2 },
     ],
     cache_saved_usd: 0.3405,
+    lanes: {
+      by_variant: [
+        { variant: 'gpt4', realtime: { jobs: 1080, usd: 13.824, per_job_usd: 0.0128 }, batch: { jobs: 120, usd: 0.576, per_job_usd: 0.0048 }, batch_share: 0.1 },
+        { variant: 'claude', realtime: { jobs: 600, usd: 4, per_job_usd: 0.006667 }, batch: { jobs: 600, usd: 2, per_job_usd: 0.003333 }, batch_share: 0.5 },
+      ],
+      batch_share_spread: 0.4,
+      note: "The variants' batch shares differ by 40.0 points (gpt4 10.0%, claude 50.0%): mixed lanes.",
+    },
     time_ms: {
       queue: { n: 2360, p50: 12, p95: 140.6, p99: 800 },
       provider: { n: 2300, p50: 420, p95: 1350, p99: 2100 },
@@ -172,6 +180,23 @@ describe('formatReportTables', () => {
     expect(text).toContain('saved about $0.3405');
     expect(text).toMatch(/queue\s+2,360\s+12\s+141\s+800/);
   });
+
+  it('compares each lane’s cost per job side by side, with the lane-mix note here and under the cost tests', () => {
+    const lines = text.split('\n');
+    expect(lines.find((l) => l.startsWith('batch share'))).toMatch(/^batch share\s+10\.0%\s+50\.0%$/);
+    expect(lines.find((l) => l.startsWith('jobs realtime / batch'))).toMatch(/1,080 \/ 120\s+600 \/ 600$/);
+    expect(lines.find((l) => l.startsWith('cost per job, realtime'))).toMatch(/\$0\.0128\s+\$0\.006667$/);
+    expect(lines.find((l) => l.startsWith('cost per job, batch'))).toMatch(/\$0\.0048\s+\$0\.003333$/);
+    expect(text).toContain('(gpt4 10.0%, claude 50.0%): mixed lanes.');
+    expect(text.indexOf('these cost tests mix batch-price and realtime-price jobs')).toBeLessThan(text.indexOf('Cost\n===='));
+
+    const realtimeOnly = { ...fixture.cost.lanes, batch_share_spread: 0, note: null };
+    realtimeOnly.by_variant = realtimeOnly.by_variant.map((v) => ({ ...v, realtime: { ...v.realtime, jobs: 1200 }, batch: { jobs: 0, usd: 0, per_job_usd: null }, batch_share: 0 }));
+    const plain = formatReportTables({ ...fixture, cost: { ...fixture.cost, lanes: realtimeOnly } });
+    expect(plain).toContain('By lane: every job was answered in the realtime lane.');
+    expect(plain).not.toContain('batch share');
+    expect(plain).not.toContain('these cost tests mix');
+  });
 });
 
 describe('reportToCsv', () => {
@@ -202,6 +227,10 @@ describe('reportToCsv', () => {
     expect(lines).toContain('cost,,month,2026-12,projected_usd,37.2,,,,');
     expect(lines).toContain('cost,,split,gpt4=0.5;claude=0.5,monthly_usd,316.2,,,,configured');
     expect(lines).toContain('cost,,cache_saved,,usd,0.3405,,,,');
+    expect(lines).toContain('cost,gpt4,by_lane,batch,per_job_usd,0.0048,,,,');
+    expect(lines).toContain('cost,claude,by_lane,realtime,jobs,600,,,,');
+    expect(lines).toContain('cost,claude,by_lane,,batch_share,0.5,,,,');
+    expect(lines).toContain(`cost,,lane_mix,,batch_share_spread,0.4,,,,"The variants' batch shares differ by 40.0 points (gpt4 10.0%, claude 50.0%): mixed lanes."`);
     expect(lines).toContain('cost,,time_ms,queue,p95,140.6,,,,');
   });
 

@@ -4,7 +4,7 @@
  * lives in reportCsv.ts and is re-exported here so callers need one import.
  */
 import { formatValue, type MetricUnit } from '../stats/index.ts';
-import type { CategoryBreakdown, Comparison, CostAnalysis, Estimate, ExperimentReport, MetricTest, SampleRatioCheck, VariantFigures } from './reportTypes.ts';
+import type { CategoryBreakdown, Comparison, CostAnalysis, Estimate, ExperimentReport, LaneCost, MetricTest, SampleRatioCheck, VariantFigures } from './reportTypes.ts';
 import { heading, renderTable, wrap } from './textTable.ts';
 
 export { reportToCsv, CSV_COLUMNS } from './reportCsv.ts';
@@ -22,7 +22,7 @@ export function formatReportTables(report: ExperimentReport): string {
     `${heading('Verdict')}\n${wrap(report.verdict.text)}`,
     `${heading('Sample ratio')}\n${sampleRatioLine(report.sample_ratio)}`,
     `${heading('Variants')}\n${variantTable(report.variants)}\n\n${wrap(report.note)}`,
-    ...report.comparisons.map(comparisonSection),
+    ...report.comparisons.map((c) => comparisonSection(c, report.cost.lanes.note !== null)),
     ...report.categories.map((c) => categorySection(c, names)),
     costSection(report.cost, names),
   ];
@@ -74,7 +74,8 @@ function variantTable(variants: readonly VariantFigures[]): string {
   return renderTable(['variant', ...variants.map((v) => v.variant)], rows);
 }
 
-function comparisonSection(comparison: Comparison): string {
+/** `laneMix`: the variants' batch shares differ enough that the all-jobs cost tests mix price lanes. */
+function comparisonSection(comparison: Comparison, laneMix: boolean): string {
   const rows = comparison.tests.map((t) => [
     t.metric,
     t.test,
@@ -85,6 +86,9 @@ function comparisonSection(comparison: Comparison): string {
     t.additional_needed === null ? NONE : count(t.additional_needed),
   ]);
   const notes = comparison.tests.filter((t) => t.note).map((t) => wrap(`${t.metric}: ${t.note}`));
+  if (laneMix && comparison.tests.some((t) => t.metric.startsWith('cost_'))) {
+    notes.push(wrap("Cost: the variants' batch shares differ, so these cost tests mix batch-price and realtime-price jobs; the Cost section compares each lane's cost per job."));
+  }
   const table = renderTable(['metric', 'test', 'difference [CI]', 'p', 'effect', 'winner', 'more needed'], rows, ['left', 'left']);
   return [heading(`${comparison.a} vs ${comparison.b} (difference = ${comparison.a} − ${comparison.b})`), table, ...notes].join('\n');
 }
@@ -111,6 +115,7 @@ function costSection(cost: CostAnalysis, names: readonly string[]): string {
     ['variant', 'spend', 'share'],
     cost.by_variant.map((v) => [v.variant, usd(v.usd), spent > 0 ? percent(v.usd / spent) : NONE]),
   );
+  const lanes = laneTable(cost.lanes);
   const days = cost.by_day.slice(-DAYS_SHOWN);
   const byDay = renderTable(
     ['day (UTC)', 'total', ...names],
@@ -132,12 +137,32 @@ function costSection(cost: CostAnalysis, names: readonly string[]): string {
   return [
     heading('Cost'),
     byVariant,
+    lanes,
     `Spend by day, last ${DAYS_SHOWN} days with jobs:\n${byDay}`,
     month,
     `What other splits would cost:\n${splits}`,
     `Cache-served answers saved about ${usd(cost.cache_saved_usd)} (at each variant's mean model-served cost).`,
     times,
   ].join('\n\n');
+}
+
+/** Each variant's jobs by lane, read across a row for the like-for-like cost; one line when no job rode the batch lane. */
+function laneTable(lanes: CostAnalysis['lanes']): string {
+  const variants = lanes.by_variant;
+  if (!variants.some((v) => v.batch.jobs > 0)) return 'By lane: every job was answered in the realtime lane.';
+  const row = (label: string, cell: (v: (typeof variants)[number]) => string) => [label, ...variants.map(cell)];
+  const perJob = (c: LaneCost) => (c.per_job_usd === null ? NONE : usd(c.per_job_usd));
+  const table = renderTable(
+    ['by lane (holdout left out)', ...variants.map((v) => v.variant)],
+    [
+      row('batch share', (v) => (v.batch_share === null ? NONE : percent(v.batch_share))),
+      row('jobs realtime / batch', (v) => `${count(v.realtime.jobs)} / ${count(v.batch.jobs)}`),
+      row('spend realtime / batch', (v) => `${usd(v.realtime.usd)} / ${usd(v.batch.usd)}`),
+      row('cost per job, realtime', (v) => perJob(v.realtime)),
+      row('cost per job, batch', (v) => perJob(v.batch)),
+    ],
+  );
+  return lanes.note === null ? table : `${table}\n${wrap(lanes.note)}`;
 }
 
 function splitLabel(shares: Record<string, number>): string {

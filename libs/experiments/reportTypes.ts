@@ -150,6 +150,24 @@ export interface TimePercentiles {
   p99: number | null;
 }
 
+/** One variant's jobs answered in one lane. */
+export interface LaneCost {
+  jobs: number;
+  /** What those jobs cost. */
+  usd: number;
+  /** Mean cost per job; null without jobs. */
+  per_job_usd: number | null;
+}
+
+/** One variant's jobs (holdout left out, as in the comparison) split by the lane that answered them. */
+export interface VariantLanes {
+  variant: string;
+  realtime: LaneCost;
+  batch: LaneCost;
+  /** Batch jobs over all the variant's jobs; null without jobs. */
+  batch_share: number | null;
+}
+
 /** Spend, projection and alternative splits; where time goes. */
 export interface CostAnalysis {
   by_variant: { variant: string; usd: number }[];
@@ -162,6 +180,13 @@ export interface CostAnalysis {
   alternative_splits: { shares: Record<string, number>; monthly_usd: number; saving_vs_current_usd: number }[];
   /** What cache-served answers would have cost had the variant's model answered them. */
   cache_saved_usd: number;
+  /**
+   * Each variant's jobs by lane: batch jobs cost the batch price, so each lane's cost per job is the
+   * like-for-like comparison. `batch_share_spread` is the largest minus the smallest batch share of
+   * the variants with jobs (null below two); `note` says in words when it exceeds
+   * LANE_MIX_NOTE_POINTS, since the all-jobs cost comparison then mixes price lanes.
+   */
+  lanes: { by_variant: VariantLanes[]; batch_share_spread: number | null; note: string | null };
   /** Queue, provider and gateway (total − queue − provider) time of completed jobs. */
   time_ms: { queue: TimePercentiles; provider: TimePercentiles; gateway: TimePercentiles; total: TimePercentiles };
 }

@@ -27,6 +27,7 @@ export function experimentRow(variant: string, overrides: Partial<ExperimentRow>
     degree_level: 'bachelor',
     experience_band: '3-5',
     holdout: false,
+    lane: 'realtime',
     assignment_known: true,
     ...overrides,
   };

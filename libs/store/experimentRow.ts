@@ -27,6 +27,8 @@ export const EXPERIMENT_ROW_PATHS = {
   degree_level: 'category.degree_level',
   experience_band: 'category.experience_band',
   holdout: 'experiment.holdout',
+  // Last, so the rows of a file not yet rebuilt (a shorter array) still read every other field.
+  lane: 'lane',
 } as const satisfies Record<Exclude<keyof ExperimentRow, 'rating' | 'assignment_known'>, string>;
 
 /** Where the unit comes from when the job has no user id: the job id (each adapter applies it in its query). */
@@ -72,6 +74,8 @@ export function experimentRowFromValues(v: readonly unknown[], rating: unknown):
     degree_level: str(v[at.degree_level]) ?? UNKNOWN,
     experience_band: str(v[at.experience_band]) ?? UNKNOWN,
     holdout: holdout === true || holdout === 1,
+    // Records written before the batch lane existed have no lane: they were all realtime.
+    lane: v[at.lane] === 'batch' ? 'batch' : 'realtime',
     // Every record written since jobs carry their category has the sector as a string.
     assignment_known: typeof v[at.sector] === 'string',
   };

@@ -165,8 +165,9 @@ describe('experimentRowsPipeline', () => {
       degree_level: '$category.degree_level',
       experience_band: '$category.experience_band',
       holdout: '$experiment.holdout',
+      lane: '$lane',
     });
-    expect(last?.$project).toMatchObject({ unit: 1, created_at: 1, holdout: 1, sector: 1 });
+    expect(last?.$project).toMatchObject({ unit: 1, created_at: 1, holdout: 1, sector: 1, lane: 1 });
   });
 
   it('every client (null): no client in the match, so the experiment_created index serves it', () => {
@@ -194,9 +195,10 @@ describe('experimentRowsPipeline', () => {
       degree_level: 'unknown',
       experience_band: 'unknown',
       holdout: false,
+      lane: 'realtime',
       assignment_known: false,
     });
-    expect(toExperimentRow({ variant: 'claude', status: 'completed', degraded: 1, cache: 'hit', rating: 5 })).toMatchObject({ degraded: true, cache: 'hit', rating: 5 });
+    expect(toExperimentRow({ variant: 'claude', status: 'completed', degraded: 1, cache: 'hit', rating: 5, lane: 'batch' })).toMatchObject({ degraded: true, cache: 'hit', rating: 5, lane: 'batch' });
   });
 });
 

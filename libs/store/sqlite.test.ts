@@ -127,6 +127,54 @@ describe('SqliteJobStore schema upgrades', () => {
     }
   });
 
+  it('upgrades a version-4 file in place: its rows and triggers gain the lane, ratings kept', async () => {
+    const file = tempFile();
+    const store = new SqliteJobStore(file);
+    await store.init();
+    await store.close();
+    // Make it the version-4 file: job triggers and rows without the lane (the last field).
+    const db = new DatabaseSync(file);
+    const laneField = ", json_extract(NEW.doc, '$.lane'))";
+    for (const name of ['jobs_experiment_row_insert', 'jobs_experiment_row_update']) {
+      const sql = String(db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').get(name)?.sql);
+      expect(sql).toContain(laneField);
+      db.exec(`DROP TRIGGER ${name}; ${sql.replace(laneField, ')')};`);
+    }
+    db.exec('PRAGMA user_version = 4');
+    const insert = db.prepare('INSERT INTO jobs (id, client_id, status, feature, user_id, created_at, completed_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const batch = makeJobRecord({ experiment: { id: 'exp-v4', variant: 'claude' }, lane: 'batch', created_at: '2025-03-01T10:00:00.000Z' });
+    const realtime = makeJobRecord({ experiment: { id: 'exp-v4', variant: 'gpt4' }, lane: 'realtime', created_at: '2025-03-01T10:01:00.000Z' });
+    const older = makeJobRecord({ experiment: { id: 'exp-v4', variant: 'gpt4' }, created_at: '2025-03-01T10:02:00.000Z' });
+    for (const j of [batch, realtime, older]) insert.run(j.id, j.client_id, j.status, j.feature, j.user_id, j.created_at, j.completed_at, JSON.stringify(j));
+    db.prepare('INSERT INTO feedback (job_id, client_id, rating, helpful, comment, created_at) VALUES (?, ?, 2, NULL, NULL, ?)').run(batch.id, batch.client_id, batch.created_at);
+    // Version 4 kept 17 fields per row.
+    expect(db.prepare('SELECT json_array_length(fields) AS n FROM experiment_rows WHERE job_id = ?').get(batch.id)?.n).toBe(17);
+    db.close();
+
+    const upgraded = new SqliteJobStore(file);
+    await upgraded.init();
+    try {
+      const rows = await upgraded.experimentRows(null, 'exp-v4', '2025-01-01T00:00:00.000Z');
+      expect(rows.map((r) => [r.variant, r.lane, r.rating])).toEqual([
+        ['claude', 'batch', 2],
+        ['gpt4', 'realtime', null],
+        ['gpt4', 'realtime', null],
+      ]);
+      // The rebuilt triggers copy the lane of jobs written from now on.
+      const later = makeJobRecord({ experiment: { id: 'exp-v4', variant: 'gpt4' }, lane: 'batch', created_at: '2025-03-01T10:03:00.000Z' });
+      await upgraded.save(later);
+      expect((await upgraded.experimentRows(null, 'exp-v4', later.created_at)).map((r) => r.lane)).toEqual(['batch']);
+    } finally {
+      await upgraded.close();
+    }
+    const check = new DatabaseSync(file);
+    try {
+      expect(check.prepare('PRAGMA user_version').get()?.user_version).toBe(SQLITE_SCHEMA_VERSION);
+    } finally {
+      check.close();
+    }
+  });
+
   it("answers the report from experiment_rows' keys, for one client and for every client", async () => {
     const file = tempFile();
     const store = new SqliteJobStore(file);

@@ -32,8 +32,9 @@ import {
  * 1: jobs. 2: jobs.experiment_id (generated) and its report index, the feedback table.
  * 3: the job search's indexes (a client's jobs, and a user's, newest first).
  * 4: experiment_rows, the report's compact copy of each experiment job, kept by triggers.
+ * 5: experiment_rows carry the job's lane (realtime or batch): their triggers rebuilt, the rows refilled.
  */
-export const SQLITE_SCHEMA_VERSION = 4;
+export const SQLITE_SCHEMA_VERSION = 5;
 
 /** Options for SqliteJobStore. */
 export interface SqliteJobStoreOptions {
@@ -93,7 +94,7 @@ DROP INDEX IF EXISTS jobs_client_created;
 // (experiment, created_at): a report is one sequential range read. Triggers keep it, so rows
 // written by any version of the code (a rolling upgrade) are copied too, and a rating given later
 // lands on its row. Changing EXPERIMENT_ROW_PATHS therefore needs a new schema version that drops
-// these triggers and refills the table.
+// these triggers and refills the table (as version 5 did).
 const ROW_FIELDS_SQL = (doc: string) =>
   `json_array(${Object.entries(EXPERIMENT_ROW_PATHS)
     .map(([name, p]) => (name === 'unit' ? `coalesce(json_extract(${doc}, '$.${p}'), json_extract(${doc}, '$.${UNIT_FALLBACK_PATH}'))` : `json_extract(${doc}, '$.${p}')`))
@@ -133,8 +134,18 @@ END;
 DROP INDEX IF EXISTS jobs_client_experiment_created;
 `;
 
-// Files older than version 4 copy their experiment jobs once, on the first open by this version.
-const V4_FILL = `
+// Version 5. The rows gain the job's lane. The two job triggers hold the field list as it was when
+// they were created (CREATE TRIGGER IF NOT EXISTS keeps an old one), so a file older than this
+// version drops them before V4_SCHEMA creates them anew, then refills every row from its job.
+const ROW_FIELD_TRIGGERS_DROP = `
+DROP TRIGGER IF EXISTS jobs_experiment_row_insert;
+DROP TRIGGER IF EXISTS jobs_experiment_row_update;
+`;
+
+// Files older than version 5 copy their experiment jobs once, on the first open by this version:
+// one pass over the jobs inside the migration's transaction (a JSON parse per experiment job).
+const ROWS_REFILL = `
+DELETE FROM experiment_rows;
 INSERT OR REPLACE INTO experiment_rows
 SELECT j.experiment_id, j.created_at, j.id, j.client_id, ${RATING_OF('j')}, ${ROW_FIELDS_SQL('j.doc')}
 FROM jobs j WHERE j.experiment_id IS NOT NULL`;
@@ -450,7 +461,8 @@ export class SqliteJobStore implements JobStore {
 /**
  * Creates the schema, or upgrades an older one in place (version 1 files gain the experiment
  * column, its index and the feedback table; version 2 files the search indexes; older files gain
- * experiment_rows, filled from their jobs). Refuses a file written by a newer version.
+ * experiment_rows, and files older than version 5 have it refilled from their jobs with the lane).
+ * Refuses a file written by a newer version.
  */
 function migrate(db: DatabaseSync): void {
   // IMMEDIATE so two processes starting at once do not both try to create the schema.
@@ -470,8 +482,9 @@ function migrate(db: DatabaseSync): void {
     if (!columns.includes('experiment_id')) db.exec(`ALTER TABLE jobs ADD COLUMN ${EXPERIMENT_ID_COLUMN}`);
     db.exec(V2_SCHEMA);
     db.exec(V3_SCHEMA);
+    if (version < 5) db.exec(ROW_FIELD_TRIGGERS_DROP);
     db.exec(V4_SCHEMA);
-    if (version < 4) db.exec(V4_FILL);
+    if (version < 5) db.exec(ROWS_REFILL);
     if (version < SQLITE_SCHEMA_VERSION) db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (e) {

@@ -143,6 +143,8 @@ export interface ExperimentRow {
   experience_band: string;
   /** True for a unit the holdout kept out of the experiment (served by the control, outside the comparison). */
   holdout: boolean;
+  /** The lane that answered the job (JobRecord.lane); `realtime` on records written before lanes existed. */
+  lane: 'realtime' | 'batch';
   /**
    * False for a record written before jobs carried their category and held-out units were
    * recorded: its category reads `unknown` and its unit's holdout is not known, so the

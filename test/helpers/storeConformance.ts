@@ -286,6 +286,7 @@ export function describeJobStoreConformance(
         degree_level: 'unknown',
         experience_band: 'unknown',
         holdout: false,
+        lane: 'realtime',
         assignment_known: false,
       } satisfies ExperimentRow);
       expect(rows.find((r) => r.status === 'failed')).toEqual({
@@ -307,6 +308,7 @@ export function describeJobStoreConformance(
         degree_level: 'unknown',
         experience_band: 'unknown',
         holdout: false,
+        lane: 'realtime',
         assignment_known: false,
       } satisfies ExperimentRow);
       expect(rows.find((r) => r.served_by === 'degraded')).toMatchObject({ variant: 'gpt4', degraded: true, rating: null });
@@ -332,6 +334,23 @@ export function describeJobStoreConformance(
       // Without a user the job itself is the unit.
       expect(rows.find((r) => r.created_at === at(20))).toMatchObject({ holdout: true, unit: heldOut.id, sector: 'unknown', rating: 4, assignment_known: false });
       expect(await store.experimentRows('client-b', experimentId, at(5))).toEqual([expect.objectContaining({ holdout: true })]);
+    });
+
+    it('experimentRows carries the lane that answered each job; a record without one reads realtime', async () => {
+      const experimentId = `exp-${randomUUID()}`;
+      const at = (minute: number) => `2025-07-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
+      const batch = makeJobRecord({ experiment: { id: experimentId, variant: 'gpt4' }, lane: 'batch', created_at: at(10) });
+      const realtime = makeJobRecord({ experiment: { id: experimentId, variant: 'gpt4' }, lane: 'realtime', created_at: at(20) });
+      const older = makeJobRecord({ experiment: { id: experimentId, variant: 'claude' }, created_at: at(30) });
+      expect(older).not.toHaveProperty('lane');
+      await store.saveMany([batch, realtime, older]);
+
+      const rows = await store.experimentRows('client-a', experimentId, at(0));
+      expect(rows.map((r) => [r.created_at, r.lane]).sort()).toEqual([
+        [at(10), 'batch'],
+        [at(20), 'realtime'],
+        [at(30), 'realtime'],
+      ]);
     });
 
     it('finishedRows answers terminal records of every client completed in a window, newest first, capped', async () => {
