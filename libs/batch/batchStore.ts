@@ -70,9 +70,15 @@ redis.call('SADD', KEYS[4], ARGV[2])
 return out
 `;
 
-// Puts a job in line unless it is in line already or was put in a batch: 1 when it joined now.
+// Puts a job in line unless it is in line already or was put in a batch under this hold: 1 when it
+// joined now. (A pointer to a batch of an earlier job of the same id, under another hold, is stale.)
 const ENQUEUE_LUA = `
-if redis.call('EXISTS', KEYS[3]) == 1 or redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+local batch = redis.call('GET', KEYS[3])
+if batch then
+  local t = redis.call('HGET', ARGV[5] .. batch .. ':tickets', ARGV[1])
+  if t and cjson.decode(t)['holdId'] == ARGV[6] then return 0 end
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
 redis.call('SADD', KEYS[4], ARGV[4])
@@ -129,7 +135,8 @@ export class BatchStore {
   async enqueue(ticket: BatchTicket): Promise<boolean> {
     const group = groupOf(ticket.provider, ticket.model);
     const keys = [`${this.#p}:tickets`, this.#pending(group), `${this.#p}:item:${ticket.jobId}`, `${this.#p}:groups`];
-    return (await this.#redis.eval(ENQUEUE_LUA, keys.length, ...keys, ticket.jobId, JSON.stringify(ticket), String(ticket.enqueuedMs), group)) === 1;
+    const args = [ticket.jobId, JSON.stringify(ticket), String(ticket.enqueuedMs), group, `${this.#p}:batch:`, ticket.holdId];
+    return (await this.#redis.eval(ENQUEUE_LUA, keys.length, ...keys, ...args)) === 1;
   }
 
   /** Every group with jobs in line, with how many and since when (epoch ms of the oldest). */
@@ -219,11 +226,15 @@ export class BatchStore {
     await this.#redis.multi().hset(key, 'state', 'collected').srem(`${this.#p}:open`, id).expire(key, COLLECTED_TTL_S).expire(`${key}:results`, COLLECTED_TTL_S).expire(`${key}:tickets`, COLLECTED_TTL_S).exec();
   }
 
-  /** The batch a job was put in, and its item's outcome once the batch ended. */
-  async itemOf(jobId: string): Promise<{ batchId: string | null; outcome: ItemOutcome | undefined }> {
+  /**
+   * The batch a job was put in under hold `holdId`, and its item's outcome once the batch ended;
+   * none when its pointer names a batch of an earlier job of the same id (another hold).
+   */
+  async itemOf(jobId: string, holdId: string): Promise<{ batchId: string | null; outcome: ItemOutcome | undefined }> {
     const batchId = await this.#redis.get(`${this.#p}:item:${jobId}`);
     if (!batchId) return { batchId: null, outcome: undefined };
-    const raw = await this.#redis.hget(`${this.#batch(batchId)}:results`, jobId);
+    const [ticket, raw] = await Promise.all([this.#redis.hget(`${this.#batch(batchId)}:tickets`, jobId), this.#redis.hget(`${this.#batch(batchId)}:results`, jobId)]);
+    if (!ticket || (JSON.parse(ticket) as BatchTicket).holdId !== holdId) return { batchId: null, outcome: undefined };
     return { batchId, outcome: raw ? (JSON.parse(raw) as ItemOutcome) : undefined };
   }
 

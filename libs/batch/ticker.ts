@@ -49,6 +49,12 @@ export interface TickReport {
 /** Milliseconds one send may take (upload and create) before it is abandoned; well under the tick's lease. @defaultValue 60000 */
 export const SUBMIT_TIMEOUT_MS = 60_000;
 
+/**
+ * Milliseconds after a batch was frozen before a later tick asks the provider whether it has it: a
+ * send abandoned on our side may still complete at the provider a moment later. @defaultValue 6 minutes
+ */
+export const FIND_AFTER_MS = SUBMIT_TIMEOUT_MS + 5 * 60_000;
+
 /** The lane's flush settings while provider_settings.json has no `batch`: what is in line still goes out. */
 const FALLBACK_FLUSH = { max_items: 1000, max_age_ms: 60_000 };
 
@@ -100,8 +106,8 @@ async function flush(deps: LaneTickDeps, group: string, max: number, nowMs: numb
 /**
  * Sends a batch; false when not sent now. Only the tick that froze a claimed batch (claimed →
  * sending, one script) sends it at once. A batch found `sending` was frozen by a tick that may
- * still be sending it or died doing so: once that send's time is surely up, the provider is asked
- * for it, and it is sent again only if the provider does not have it.
+ * still be sending it or died doing so: once that send's time is surely up (FIND_AFTER_MS), the
+ * provider is asked for it, and it is sent again only if the provider does not have it.
  */
 async function send(deps: LaneTickDeps, batch: BatchRecord, report: TickReport): Promise<boolean> {
   const client = deps.client(batch.provider);
@@ -111,7 +117,7 @@ async function send(deps: LaneTickDeps, batch: BatchRecord, report: TickReport):
     // While the breaker is open the batch stays claimed: its jobs may still leave it for the realtime lane.
     if (await deps.breakerOpen?.(batch.provider)) return false;
     if (!(await deps.store.markSending(batch.id, now))) return false;
-  } else if (now - (batch.sendingMs ?? 0) < SUBMIT_TIMEOUT_MS) {
+  } else if (now - (batch.sendingMs ?? 0) < FIND_AFTER_MS) {
     return false;
   }
   // Frozen now: its job list can no longer change.

@@ -164,6 +164,14 @@ export class PacingGate {
     return decision;
   }
 
+  /**
+   * Counts `micros` more as admitted since the last read: what a run reserves beyond what decide()
+   * counted for it (a downgrade that kept a dearer model than the cheapest). A no-op without a read.
+   */
+  admit(micros: number): void {
+    if (this.cached && micros > 0) this.cached.admitted += micros;
+  }
+
   /** Today's allowance, micro-dollars, at the last read (or a new one when none is fresh). */
   async allowanceMicros(): Promise<number> {
     const settings = this.o.settings();

@@ -61,7 +61,7 @@ export interface RowTable {
   cost: Float64Array;
   inputTokens: Float64Array;
   outputTokens: Float64Array;
-  /** Provider milliseconds of model-served answers; NaN for every other row. */
+  /** Provider milliseconds of model-served realtime answers; NaN for every other row (batch answers included). */
   latency: Float64Array;
   /** Rating (1-5) of model-served answers; NaN for every other row. */
   rating: Float64Array;
@@ -176,7 +176,8 @@ export class RowTableBuilder {
     t.modelServed[i] = 1;
     t.inputTokens[i] = row.input_tokens ?? 0;
     t.outputTokens[i] = row.output_tokens ?? 0;
-    if (row.provider_latency_ms !== null) t.latency[i] = row.provider_latency_ms;
+    // A batch answer's latency is its batch's turnaround, not the model's: it would swamp the comparison.
+    if (row.provider_latency_ms !== null && row.lane !== 'batch') t.latency[i] = row.provider_latency_ms;
     if (row.rating !== null) t.rating[i] = row.rating;
   }
 

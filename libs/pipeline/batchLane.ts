@@ -113,7 +113,7 @@ async function wake(ctx: BatchRunContext, lane: BatchLaneState): Promise<KeptAns
   const { job, plan, deps } = ctx;
   const now = deps.now();
   const deadlineMs = deadlineOf(job.data) ?? lane.enteredMs;
-  const { batchId, outcome } = await deps.batchLane.store.itemOf(plan.jobId);
+  const { batchId, outcome } = await deps.batchLane.store.itemOf(plan.jobId, lane.holdId);
   let decision = decideBatchWake(outcome, now.getTime(), deadlineMs, lane.fallbackAtMs);
   // Its variant moved to another model since it joined, before it was sent: the realtime lane answers as the variant says now.
   const moved = plan.variant.provider !== lane.provider || plan.variant.model !== lane.model;
@@ -126,7 +126,8 @@ async function wake(ctx: BatchRunContext, lane: BatchLaneState): Promise<KeptAns
   }
   await leave(ctx, lane, outcome);
   if (decision.kind === 'fail') {
-    await ctx.finish(failedRecord(ctx.facts, { code: decision.code, message: decision.message }, now));
+    // A generic category answer too late for its day is simply not written: no client waits for it.
+    if (!isCategoryJob(job.data)) await ctx.finish(failedRecord(ctx.facts, { code: decision.code, message: decision.message }, now));
     throw new UnrecoverableError(decision.code);
   }
   deps.log.info({ event: 'batch_lane_left', reason: decision.reason }, 'job left the batch lane for the realtime lane');
@@ -141,7 +142,7 @@ async function leave(ctx: BatchRunContext, lane: BatchLaneState, outcome: ItemOu
   // lining up) had nothing billed: its hold is given back.
   const withdrawn = !outcome && (await deps.batchLane.store.withdraw(plan.jobId, groupOf(lane.provider, lane.model)));
   // Looked up again: a tick may have put it in a batch since this run first looked.
-  const neverLined = !outcome && !withdrawn && !(await deps.batchLane.store.itemOf(plan.jobId)).batchId;
+  const neverLined = !outcome && !withdrawn && !(await deps.batchLane.store.itemOf(plan.jobId, lane.holdId)).batchId;
   if (withdrawn || neverLined) await new BudgetHold(deps.budget, lane.holdId, { log: deps.log }).release();
   await job.updateData({ ...job.data, batch: { ...lane, state: 'left' } });
 }

@@ -222,25 +222,26 @@ async function answerJob(
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const attempts = facts.attempts;
   let answer: KeptAnswer;
-  // Once today's budget allowance is spent, pacing defers the job, moves it to the batch lane, or caps its spend.
+  // Once today's budget allowance is spent, pacing defers the job, moves it to the batch lane, or
+  // caps its spend; then a job with a deadline (a category job's is a day) may ride the batch lane,
+  // and its answer comes back here when its batch ended.
   let paceCapMicros: number | undefined;
-  if (deps.pacing && pacingApplies(job.data)) {
-    const paced = await pacingStep({
-      job,
-      plan,
-      cfg,
-      gate: deps.pacing,
-      hasBatchClient: (provider) => deps.batchLane?.hasClient(provider) ?? false,
-      now,
-      log: deps.log,
-      defer: (untilMs) => delayUntil(job, token, untilMs, deps, "today's budget allowance is spent", { reason: 'pacing', budgetDeferred: false }),
-    });
-    if (paced.kind === 'downgrade') paceCapMicros = paced.maxMicros;
-  }
-  // A job with a deadline (a category job's is a day) may ride the batch lane: its answer comes back here when the batch ended.
   let batched: KeptAnswer | null = null;
-  if (!job.data.answer && deps.batchLane) {
-    try {
+  try {
+    if (deps.pacing && pacingApplies(job.data)) {
+      const paced = await pacingStep({
+        job,
+        plan,
+        cfg,
+        gate: deps.pacing,
+        hasBatchClient: (provider) => deps.batchLane?.hasClient(provider) ?? false,
+        now,
+        log: deps.log,
+        defer: (untilMs) => delayUntil(job, token, untilMs, deps, "today's budget allowance is spent", { reason: 'pacing', budgetDeferred: false }),
+      });
+      if (paced.kind === 'downgrade') paceCapMicros = paced.maxMicros;
+    }
+    if (!job.data.answer && deps.batchLane) {
       batched = await batchLaneStep({
         job,
         plan,
@@ -250,13 +251,13 @@ async function answerJob(
         finish,
         delay: (untilMs) => delayUntil(job, token, untilMs, deps, 'waiting for its batch', { reason: 'batch', budgetDeferred: false }),
       });
-    } catch (error) {
-      if (error instanceof DelayedError || error instanceof UnrecoverableError || error instanceof WaitingError) throw error;
-      // Redis or the budget did not answer: every step of the lane is safe to redo, so wait and run
-      // again without using up an attempt (the job holds its place in the lane meanwhile).
-      deps.log.warn({ err: error }, 'the batch lane step failed; trying again shortly');
-      return delayUntil(job, token, Date.now() + AFTER_ANSWER_RETRY_MS, deps, 'batch lane unavailable', { reason: 'backoff', budgetDeferred: false });
     }
+  } catch (error) {
+    if (error instanceof DelayedError || error instanceof UnrecoverableError || error instanceof WaitingError) throw error;
+    // Redis or the budget did not answer: every step of pacing and of the lane is safe to redo, so
+    // wait and run again without using up an attempt (the job holds its place in the lane meanwhile).
+    deps.log.warn({ err: error }, 'the pacing or batch lane step failed; trying again shortly');
+    return delayUntil(job, token, Date.now() + AFTER_ANSWER_RETRY_MS, deps, 'pacing or batch lane unavailable', { reason: 'backoff', budgetDeferred: false });
   }
   if (job.data.answer) {
     answer = job.data.answer;

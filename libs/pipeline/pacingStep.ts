@@ -10,9 +10,12 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/types.ts';
 import type { LlmJobData } from '../queue/jobs.ts';
 import type { PacingGate } from '../budget/pacingGate.ts';
+import type { PacingDecision } from '../budget/pacingDecision.ts';
+import { deferUntil, spreadOf } from '../budget/pacingDecision.ts';
 import { batchPrice, priceAt } from '../budget/cost.ts';
-import { estimatePromptTokens } from '../budget/reservation.ts';
-import { allCandidates, candidateWorstCase, chainWorstCase, failoverChain } from './route.ts';
+import { estimatePromptTokens, worstCaseMicros } from '../budget/reservation.ts';
+import { chooseLane } from '../batch/lane.ts';
+import { allCandidates, candidateWorstCase, chainWithinBudget, chainWorstCase, failoverChain } from './route.ts';
 import { isCategoryJob } from './categoryAnswer.ts';
 import type { JobPlan } from './obtainAnswer.ts';
 
@@ -49,36 +52,62 @@ export async function pacingStep(ctx: PacingStepContext): Promise<PacingOutcome>
   const maxOut = plan.feature.output.max_output_tokens;
   const model = cfg.providers.providers[plan.variant.provider]?.models[plan.variant.model];
   const lane = cfg.providers.batch;
-  // Only a job that gave no deadline of its own can be given one; one that did rides the lane already when it can.
-  const batchEligible = !job.data.deadlineAt && lane?.enabled === true && model !== undefined && batchPrice(priceAt(model, at)) !== null && ctx.hasBatchClient(plan.variant.provider);
-  let decision;
-  try {
-    decision = await gate.decide({
-      id: plan.jobId,
-      worstCaseMicros: chainWorstCase(failoverChain(cfg, plan.experiment, plan.variant), inputTokens, maxOut, at),
-      cheapestWorstCaseMicros: Math.min(...allCandidates(cfg).map((c) => candidateWorstCase(c, inputTokens, maxOut, at))),
-      batchEligible,
-      heldBefore: job.data.paced !== undefined,
-    });
-  } catch (err) {
-    log.warn({ err }, 'budget pacing could not read the budget; the job runs (the hard cap still applies)');
-    return { kind: 'run' };
+  const hasBatchPrice = model !== undefined && batchPrice(priceAt(model, at)) !== null && ctx.hasBatchClient(plan.variant.provider);
+  const deadlineMs = job.data.deadlineAt ? Date.parse(job.data.deadlineAt) : undefined;
+  const defer = (untilMs: number) => markThen(job, 'defer').then(() => ctx.defer(untilMs));
+  // A job whose own deadline puts it on the batch lane is judged at the batch price: pacing only
+  // defers it, if even that does not fit today's allowance.
+  if (chooseLane({ settings: lane, deadlineMs, nowMs: at.getTime(), hasBatchPrice, providerBatches: hasBatchPrice, triedBatch: false }) === 'batch') {
+    const batchWorst = worstCaseMicros(inputTokens, maxOut, batchPrice(priceAt(model!, at))!);
+    const decision = await decide(gate, log, { id: plan.jobId, worstCaseMicros: batchWorst, cheapestWorstCaseMicros: batchWorst, batchEligible: true, heldBefore: job.data.paced !== undefined });
+    if (decision.kind !== 'defer') return { kind: 'run' };
+    log.info({ event: 'budget_paced', action: 'defer', until: new Date(decision.untilMs).toISOString() }, "today's budget allowance is spent: the job waits for tomorrow's");
+    return defer(decision.untilMs);
   }
+  const deadlineS = cfg.rateLimits.budget.pacing?.batch_deadline_s ?? DEFAULT_PACED_BATCH_DEADLINE_S;
+  // Only a job that gave no deadline of its own can be given one, long enough for the lane to take it.
+  const batchEligible = !job.data.deadlineAt && lane?.enabled === true && hasBatchPrice && deadlineS >= lane.min_deadline_s + LANE_SLACK_S && deadlineS > lane.realtime_margin_s + LANE_SLACK_S;
+  const candidates = allCandidates(cfg).map((c) => ({ ...c, worstCaseMicros: candidateWorstCase(c, inputTokens, maxOut, at) }));
+  const chain = failoverChain(cfg, plan.experiment, plan.variant);
+  const cheapest = Math.min(...candidates.map((c) => c.worstCaseMicros));
+  const decision = await decide(gate, log, { id: plan.jobId, worstCaseMicros: chainWorstCase(chain, inputTokens, maxOut, at), cheapestWorstCaseMicros: cheapest, batchEligible, heldBefore: job.data.paced !== undefined });
   switch (decision.kind) {
     case 'none':
       return { kind: 'run' };
-    case 'downgrade':
+    case 'downgrade': {
+      // The run reserves its chain trimmed to what is left (its own model when that fits, else the
+      // cheapest that do): counted as such, or deferred when nothing fits.
+      const within = chainWithinBudget(chain.map((c) => ({ ...c, worstCaseMicros: candidateWorstCase(c, inputTokens, maxOut, at) })), candidates, decision.maxMicros);
+      if (!within) return defer(deferUntil(at.getTime(), spreadOf(plan.jobId)));
+      gate.admit(Math.max(...within.chain.map((c) => c.worstCaseMicros)) - cheapest);
+      await markThen(job, 'downgrade');
       log.info({ event: 'budget_paced', action: 'downgrade', maxMicros: decision.maxMicros }, "today's budget allowance is spent: the job runs on a cheaper model");
       return { kind: 'downgrade', maxMicros: decision.maxMicros };
-    case 'batch': {
-      const deadlineS = cfg.rateLimits.budget.pacing?.batch_deadline_s ?? DEFAULT_PACED_BATCH_DEADLINE_S;
+    }
+    case 'batch':
       await job.updateData({ ...job.data, paced: 'batch', deadlineAt: new Date(at.getTime() + deadlineS * 1000).toISOString() });
       log.info({ event: 'budget_paced', action: 'batch', deadlineS }, "today's budget allowance is spent: the job moves to the batch lane");
       return { kind: 'batch' };
-    }
     case 'defer':
-      await job.updateData({ ...job.data, paced: 'defer' });
       log.info({ event: 'budget_paced', action: 'defer', until: new Date(decision.untilMs).toISOString() }, "today's budget allowance is spent: the job waits for tomorrow's");
-      return ctx.defer(decision.untilMs);
+      return defer(decision.untilMs);
   }
+}
+
+/** Seconds a paced job's batch deadline must exceed the lane's thresholds by, so the lane surely takes it. @defaultValue 60 */
+const LANE_SLACK_S = 60;
+
+/** The gate's decision, or `none` when it cannot read the budget (pacing is soft; the hard cap still holds). */
+async function decide(gate: PacingGate, log: Logger, job: Parameters<PacingGate['decide']>[0]): Promise<PacingDecision> {
+  try {
+    return await gate.decide(job);
+  } catch (err) {
+    log.warn({ err }, 'budget pacing could not read the budget; the job runs (the hard cap still applies)');
+    return { kind: 'none' };
+  }
+}
+
+/** Marks in the job what pacing did, so that its demand is counted once however often it runs. */
+async function markThen(job: Job<LlmJobData>, paced: 'defer' | 'downgrade'): Promise<void> {
+  if (job.data.paced !== paced) await job.updateData({ ...job.data, paced });
 }

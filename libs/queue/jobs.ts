@@ -42,8 +42,8 @@ export interface LlmJobData {
   paidMicros?: number;
   /** ISO time by which the client wants its answer (`deadline_s` after acceptance); absent: as soon as possible. */
   deadlineAt?: string;
-  /** What budget pacing did to the job: deferred it to the next day, or moved it to the batch lane (libs/pipeline/pacingStep.ts). */
-  paced?: 'defer' | 'batch';
+  /** What budget pacing did to the job: deferred it to the next day, moved it to the batch lane, or downgraded it (libs/pipeline/pacingStep.ts). */
+  paced?: 'defer' | 'batch' | 'downgrade';
   /** The job's passage through the batch lane (libs/pipeline/batchLane.ts); absent: it never joined it. */
   batch?: BatchLaneState;
 }

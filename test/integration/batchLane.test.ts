@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import pino from 'pino';
 import { redisKit } from '../helpers/redisKit.ts';
 import { BatchStore, groupOf, type BatchTicket } from '../../libs/batch/batchStore.ts';
-import { runLaneTick, SUBMIT_TIMEOUT_MS, type LaneTickDeps } from '../../libs/batch/ticker.ts';
+import { FIND_AFTER_MS, runLaneTick, type LaneTickDeps } from '../../libs/batch/ticker.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
 import { reserveHold } from '../../libs/budget/hold.ts';
 import { loadConfig } from '../../libs/config/load.ts';
@@ -94,8 +94,8 @@ describe('batch lane on Redis', () => {
     const snap = await w.budget.snapshot();
     expect(snap.month.spent).toBe(3 * itemCost);
     expect(snap.month.reserved).toBe(0);
-    expect((await w.store.itemOf('a')).outcome).toMatchObject({ kind: 'succeeded', costMicros: itemCost, text: 'answer a' });
-    expect((await w.store.itemOf('b')).outcome).toMatchObject({ kind: 'errored', code: 'provider_error' });
+    expect((await w.store.itemOf('a', 'a:batch:1')).outcome).toMatchObject({ kind: 'succeeded', costMicros: itemCost, text: 'answer a' });
+    expect((await w.store.itemOf('b', 'b:batch:1')).outcome).toMatchObject({ kind: 'errored', code: 'provider_error' });
     // Collected batches are closed: another tick does nothing, and pays nothing again.
     expect(await runLaneTick(w.deps)).toEqual({ sent: 0, collected: 0, items: 0 });
     expect((await w.budget.snapshot()).month.spent).toBe(3 * itemCost);
@@ -112,7 +112,7 @@ describe('batch lane on Redis', () => {
     // and no job can leave it any more.
     await w.join('c');
     await w.store.claim(groupOf('openai', 'gpt-4'), 'crashed-2', 10, NOW);
-    expect(await w.store.markSending('crashed-2', NOW - 120_000)).toBe(true);
+    expect(await w.store.markSending('crashed-2', NOW - FIND_AFTER_MS)).toBe(true);
     await w.provider.submit('crashed-2', [{ customId: 'c', request: { model: 'gpt-4', system: 's', user: 'u', maxOutputTokens: 1, temperature: 0 } }]);
     expect(await w.store.withdraw('c', groupOf('openai', 'gpt-4'))).toBe(false);
     await runLaneTick(w.deps);
@@ -161,7 +161,9 @@ describe('batch lane on Redis', () => {
     await runLaneTick(w.deps); // another tick may still be sending it: left alone
     expect(w.provider.sent).toEqual([]);
     expect((await w.store.batch('b1'))!.state).toBe('sending');
-    await runLaneTick({ ...w.deps, now: () => NOW + SUBMIT_TIMEOUT_MS }); // not at the provider: sent now
+    await runLaneTick({ ...w.deps, now: () => NOW - 1000 + FIND_AFTER_MS - 1 }); // its send may still land: left alone
+    expect(w.provider.sent).toEqual([]);
+    await runLaneTick({ ...w.deps, now: () => NOW - 1000 + FIND_AFTER_MS }); // not at the provider: sent now
     expect(w.provider.sent.map((b) => b.localId)).toEqual(['b1']);
   });
 
@@ -180,7 +182,7 @@ describe('batch lane on Redis', () => {
     r.provider.refuse = true;
     await runLaneTick(r.deps);
     expect(r.provider.sent).toEqual([]);
-    expect((await r.store.itemOf('c')).outcome).toMatchObject({ kind: 'errored', code: 'provider_bad_request' });
+    expect((await r.store.itemOf('c', 'c:batch:1')).outcome).toMatchObject({ kind: 'errored', code: 'provider_bad_request' });
     expect(r.woken).toEqual(['c']);
     const snap = await r.budget.snapshot();
     expect([snap.month.spent, snap.month.reserved]).toEqual([0, 0]);
@@ -195,7 +197,20 @@ describe('batch lane on Redis', () => {
     await w.store.saveOutcomes(batch!.id, new Map([['a', { kind: 'succeeded', text: 'first', model: 'gpt-4', inputTokens: 100, outputTokens: 200, cachedInputTokens: 0, finishReason: 'stop', costMicros: itemCost, latencyMs: 1 }]]));
     w.provider.state = 'ended';
     await runLaneTick(w.deps);
-    expect((await w.store.itemOf('a')).outcome).toMatchObject({ text: 'first' });
+    expect((await w.store.itemOf('a', 'a:batch:1')).outcome).toMatchObject({ text: 'first' });
     expect((await w.budget.snapshot()).month.spent).toBe(itemCost);
+  });
+
+  test('an item pointer left by an earlier job of the same id (another hold) neither blocks the line nor answers for it', async () => {
+    const w = await world();
+    await w.join('cat');
+    await runLaneTick(w.deps);
+    w.provider.state = 'ended';
+    await runLaneTick(w.deps);
+    expect((await w.store.itemOf('cat', 'cat:batch:1')).outcome).toMatchObject({ kind: 'succeeded' });
+    // The same id again (a category job renewed), under a new hold.
+    const again = { jobId: 'cat', holdId: 'cat:batch:2', provider: 'openai', model: 'gpt-4', request: { model: 'gpt-4', system: 's', user: 'u', maxOutputTokens: 300, temperature: 0.7 }, enqueuedMs: NOW };
+    expect(await w.store.itemOf('cat', 'cat:batch:2')).toEqual({ batchId: null, outcome: undefined });
+    expect(await w.store.enqueue(again)).toBe(true);
   });
 });
