@@ -228,7 +228,7 @@ async function answerJob(
   let paceCapMicros: number | undefined;
   let batched: KeptAnswer | null = null;
   try {
-    if (deps.pacing && pacingApplies(job.data)) {
+    if (deps.pacing && pacingApplies(cfg, job.data)) {
       const paced = await pacingStep({
         job,
         plan,

@@ -39,9 +39,9 @@ export interface PacingStepContext {
   defer: (untilMs: number) => Promise<never>;
 }
 
-/** Whether pacing looks at this run: a user's job with no answer yet, not already in or through the batch lane. */
-export function pacingApplies(data: LlmJobData): boolean {
-  return !data.answer && data.batch === undefined && !isCategoryJob(data) && data.paced !== 'batch';
+/** Whether pacing looks at this run: pacing is on, and this is a user's job with no answer yet, not already in or through the batch lane. */
+export function pacingApplies(cfg: GatewayConfig, data: LlmJobData): boolean {
+  return cfg.rateLimits.budget.pacing?.enabled === true && !data.answer && data.batch === undefined && !isCategoryJob(data) && data.paced !== 'batch';
 }
 
 /** Runs the job's pacing decision (see the module comment); a deferral never returns. */

@@ -15,7 +15,7 @@ import { postAlert } from '../../libs/alerts/notify.ts';
 import { isGatewayError } from '../../libs/errors/index.ts';
 
 const kit = redisKit('alerts');
-const T0 = Date.parse('2027-03-10T12:00:00Z');
+const T0 = Date.parse('2037-03-10T12:00:00Z');
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
 const shipped = loadConfig('config');
 // Only the alerts a test drives: the others read inputs the stubs below leave quiet.
@@ -29,7 +29,7 @@ afterAll(() => kit.cleanup());
 
 const snapshot = (spentMicros: number): BudgetSnapshot => {
   const window = { spent: spentMicros, reserved: 0, charged: 0, limit: null, endsAt: T0 + 1e9 };
-  return { month: { ...window, period: '2027-03', forecastMicros: 0 }, day: { ...window, period: '2027-03-10' }, holds: 0 };
+  return { month: { ...window, period: '2037-03', forecastMicros: 0 }, day: { ...window, period: '2037-03-10' }, holds: 0 };
 };
 
 /** An evaluator over stubbed budget, breakers and queue; `world` is changed by the test between evaluations. */

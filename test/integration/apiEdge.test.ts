@@ -16,7 +16,7 @@ const adminAuth = { authorization: `Basic ${Buffer.from(`ops:${ADMIN_TOKEN}`).to
 const clients = ['alice', 'reader', 'other', 'writer'] as const;
 const keys = Object.fromEntries(clients.map((c) => [c, `${c}-edge-key-0123456789abcdef`])) as Record<(typeof clients)[number], string>;
 // The limiter's clock stands still, so no window rolls over however slowly the test runs.
-const NOW = Date.parse('2026-11-25T12:00:00Z');
+const NOW = Date.parse('2036-11-25T12:00:00Z');
 let api: InProcessApi<(typeof clients)[number]>;
 let queue: Queue<LlmJobData>;
 let baseUrl: string;

@@ -18,7 +18,7 @@ import { BatchProviderError, type BatchItemOutcome, type BatchItemRequest, type 
 const kit = redisKit('batch-lane');
 const log = pino({ level: 'silent' });
 const cfg = loadConfig('config');
-const NOW = Date.parse('2026-12-02T12:00:00Z');
+const NOW = Date.parse('2036-12-02T12:00:00Z');
 afterAll(() => kit.cleanup());
 
 /** A provider batch API in memory: `failing` custom ids end errored, the rest answer 100 in / 200 out tokens. */

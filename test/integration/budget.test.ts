@@ -8,7 +8,7 @@ import { isGatewayError } from '../../libs/errors/index.ts';
 const kit = redisKit('budget');
 const { connect, freshPrefix } = kit;
 
-const NOV_25 = Date.parse('2026-11-25T12:00:00Z');
+const NOV_25 = Date.parse('2036-11-25T12:00:00Z');
 
 /** A clock the test moves by hand. */
 function fakeClock(start = NOV_25): { now: () => number; advance: (ms: number) => void; set: (t: number) => void } {
@@ -104,7 +104,7 @@ describe('BudgetStore under concurrency', () => {
     expect(settled).toHaveLength(100);
     const events = settled.flatMap((r) => r.crossed).map((c) => `${c.window}:${c.period}:${c.threshold}`);
     expect(events.sort()).toEqual(
-      ['day:2026-11-25:0.8', 'day:2026-11-25:0.9', 'day:2026-11-25:0.95', 'day:2026-11-25:1', 'month:2026-11:0.8', 'month:2026-11:0.9', 'month:2026-11:0.95', 'month:2026-11:1'],
+      ['day:2036-11-25:0.8', 'day:2036-11-25:0.9', 'day:2036-11-25:0.95', 'day:2036-11-25:1', 'month:2036-11:0.8', 'month:2036-11:0.9', 'month:2036-11:0.95', 'month:2036-11:1'],
     );
     // A later settle above the thresholds reports nothing again.
     expect((await stores[0]!.settle('t-0', 1)).crossed).toEqual([]);
@@ -150,15 +150,15 @@ describe('BudgetStore idempotency', () => {
   });
 
   test('settles into the windows the hold was taken in, even after the month rolls over', async () => {
-    const clock = fakeClock(Date.parse('2026-11-30T23:59:59Z'));
+    const clock = fakeClock(Date.parse('2036-11-30T23:59:59Z'));
     const store = new BudgetStore(redis, freshPrefix(), clock.now);
     await store.reserve({ holdId: 'm:1', amountMicros: 9_000, limits: limits(1_000_000), ttlMs: TTL });
     clock.advance(2_000);
-    expect(await store.snapshot()).toMatchObject({ month: { period: '2026-12', spent: 0, reserved: 0 }, holds: 1 });
+    expect(await store.snapshot()).toMatchObject({ month: { period: '2036-12', spent: 0, reserved: 0 }, holds: 1 });
     await store.settle('m:1', 4_000);
     expect((await store.snapshot()).month).toMatchObject({ spent: 0, reserved: 0 });
-    clock.set(Date.parse('2026-11-30T12:00:00Z'));
-    expect((await store.snapshot()).month).toMatchObject({ period: '2026-11', spent: 4_000, reserved: 0 });
+    clock.set(Date.parse('2036-11-30T12:00:00Z'));
+    expect((await store.snapshot()).month).toMatchObject({ period: '2036-11', spent: 4_000, reserved: 0 });
   });
 });
 
@@ -172,12 +172,12 @@ describe('BudgetStore limits', () => {
       ok: false,
       window: 'day',
       availableMicros: 40_000,
-      retryAtMs: Date.parse('2026-11-26T00:00:00Z'),
+      retryAtMs: Date.parse('2036-11-26T00:00:00Z'),
       exhausted: false,
     });
     await store.settle('d:1', 60_000);
     expect(await store.reserve({ holdId: 'd:3', amountMicros: 50_000, limits: lim, ttlMs: TTL })).toMatchObject({ ok: false, window: 'day', exhausted: true });
-    clock.set(Date.parse('2026-11-26T00:00:00Z'));
+    clock.set(Date.parse('2036-11-26T00:00:00Z'));
     expect(await store.reserve({ holdId: 'd:4', amountMicros: 60_000, limits: lim, ttlMs: TTL })).toMatchObject({ ok: true, month: { spent: 60_000, reserved: 60_000 }, day: { spent: 0, reserved: 60_000 } });
   });
 
@@ -188,19 +188,19 @@ describe('BudgetStore limits', () => {
       ok: false,
       window: 'month',
       availableMicros: 100,
-      retryAtMs: Date.parse('2026-12-01T00:00:00Z'),
+      retryAtMs: Date.parse('2036-12-01T00:00:00Z'),
     });
     expect((await store.reserve({ holdId: 'c', amountMicros: 100, limits: limits(1_000), ttlMs: TTL })).ok).toBe(true);
   });
 
   test('the snapshot shows limits and a month-end forecast', async () => {
-    const clock = fakeClock(Date.parse('2026-11-11T00:00:00Z'));
+    const clock = fakeClock(Date.parse('2036-11-11T00:00:00Z'));
     const store = new BudgetStore(redis, freshPrefix(), clock.now);
     await store.reserve({ holdId: 's', amountMicros: 2_000, limits: limits(5_000_000_000, 200_000_000), ttlMs: TTL });
     await store.settle('s', 1_000);
     expect(await store.snapshot()).toEqual({
-      month: { period: '2026-11', spent: 1_000, reserved: 0, charged: 0, limit: 5_000_000_000, endsAt: Date.parse('2026-12-01T00:00:00Z'), forecastMicros: 3_000 },
-      day: { period: '2026-11-11', spent: 1_000, reserved: 0, charged: 0, limit: 200_000_000, endsAt: Date.parse('2026-11-12T00:00:00Z') },
+      month: { period: '2036-11', spent: 1_000, reserved: 0, charged: 0, limit: 5_000_000_000, endsAt: Date.parse('2036-12-01T00:00:00Z'), forecastMicros: 3_000 },
+      day: { period: '2036-11-11', spent: 1_000, reserved: 0, charged: 0, limit: 200_000_000, endsAt: Date.parse('2036-11-12T00:00:00Z') },
       holds: 0,
     });
   });
@@ -261,7 +261,7 @@ describe('BudgetStore reaper', () => {
   test('a hold returned by an older reaper (a reaped marker) still counts its real cost when settled late', async () => {
     const prefix = freshPrefix();
     const store = new BudgetStore(redis, prefix, fakeClock().now);
-    await redis.set(`${prefix}:budget:settled:old`, 'reaped:2026-11:2026-11-25', 'PX', 60_000);
+    await redis.set(`${prefix}:budget:settled:old`, 'reaped:2036-11:2036-11-25', 'PX', 60_000);
     expect(await store.settle('old', 900)).toMatchObject({ settled: true, status: 'late' });
     expect(await store.settle('old', 900)).toMatchObject({ settled: false, status: 'already_settled' });
     expect(await store.release('old')).toBe(false);
@@ -274,11 +274,11 @@ describe('BudgetStore reaper', () => {
     const store = new BudgetStore(redis, prefix, clock.now);
     await store.reserve({ holdId: 'big', amountMicros: 850, limits: limits(1_000), ttlMs: 1_000 });
     clock.advance(1_000);
-    expect((await store.reap()).crossed).toEqual([{ window: 'month', period: '2026-11', threshold: 0.8 }]);
+    expect((await store.reap()).crossed).toEqual([{ window: 'month', period: '2036-11', threshold: 0.8 }]);
     // Corrected below it later: the alert stands (it was true when announced), and is not repeated.
     expect((await store.settle('big', 100)).crossed).toEqual([]);
     const stream = await redis.xrange(budgetEventsKey(prefix), '-', '+');
-    expect(stream.map(([, f]) => f.slice(0, 8))).toEqual([['type', 'budget.threshold_crossed', 'window', 'month', 'period', '2026-11', 'threshold', '0.8']]);
+    expect(stream.map(([, f]) => f.slice(0, 8))).toEqual([['type', 'budget.threshold_crossed', 'window', 'month', 'period', '2036-11', 'threshold', '0.8']]);
   });
 
   test('rejects amounts that are not integer micro-dollars', async () => {

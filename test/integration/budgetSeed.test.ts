@@ -7,7 +7,7 @@ import { defineScripts } from '../../libs/budget/scripts.ts';
 const kit = redisKit('budget-seed');
 const { connect, freshPrefix } = kit;
 
-const NOW = Date.parse('2026-11-25T12:00:00Z');
+const NOW = Date.parse('2036-11-25T12:00:00Z');
 const limits = (monthlyMicros: number, dailyMicros: number | null = null) => ({ monthlyMicros, dailyMicros });
 const TTL = 60_000;
 
@@ -18,7 +18,7 @@ function fixedSpend(month: number, day: number): SpendSource & { calls: string[]
     calls,
     async spentMicros(fromIso, toIso) {
       calls.push(`${fromIso}..${toIso}`);
-      return fromIso === '2026-11-01T00:00:00.000Z' && toIso === '2026-12-01T00:00:00.000Z' ? month : day;
+      return fromIso === '2036-11-01T00:00:00.000Z' && toIso === '2036-12-01T00:00:00.000Z' ? month : day;
     },
   };
 }
@@ -36,7 +36,7 @@ describe('seeding the budget windows from the result store', () => {
     const budget = new BudgetStore(redis, prefix, { now: () => NOW, spend });
     const granted = await budget.reserve({ holdId: 'a:1', amountMicros: 500_000, limits: limits(5_000_000), ttlMs: TTL });
     expect(granted).toMatchObject({ ok: true, month: { spent: 4_000_000, reserved: 500_000 }, day: { spent: 1_000_000, reserved: 500_000 } });
-    expect(spend.calls.sort()).toEqual(['2026-11-01T00:00:00.000Z..2026-12-01T00:00:00.000Z', '2026-11-25T00:00:00.000Z..2026-11-26T00:00:00.000Z']);
+    expect(spend.calls.sort()).toEqual(['2036-11-01T00:00:00.000Z..2036-12-01T00:00:00.000Z', '2036-11-25T00:00:00.000Z..2036-11-26T00:00:00.000Z']);
     const refused = await budget.reserve({ holdId: 'b:1', amountMicros: 1_100_000, limits: limits(5_000_000), ttlMs: TTL });
     expect(refused).toMatchObject({ ok: false, window: 'month', exhausted: true });
     // Seeded once: later reservations do not ask the store again.
@@ -46,10 +46,10 @@ describe('seeding the budget windows from the result store', () => {
   test('the reserve script refuses an unseeded window with -2 and changes nothing', async () => {
     const prefix = freshPrefix();
     const commands = defineScripts(redis);
-    const month = `${prefix}:budget:month:2026-11`;
-    const day = `${prefix}:budget:day:2026-11-25`;
+    const month = `${prefix}:budget:month:2036-11`;
+    const day = `${prefix}:budget:day:2036-11-25`;
     const reserve = () =>
-      commands.gatewayBudgetReserve(month, day, `${prefix}:budget:holds`, `${prefix}:budget:hold:x:1`, `${prefix}:budget:settled:x:1`, 'x:1', 10, 100, '', NOW + TTL, '2026-11', '2026-11-25', '', '', NOW + 1e9, NOW + 1e9);
+      commands.gatewayBudgetReserve(month, day, `${prefix}:budget:holds`, `${prefix}:budget:hold:x:1`, `${prefix}:budget:settled:x:1`, 'x:1', 10, 100, '', NOW + TTL, '2036-11', '2036-11-25', '', '', NOW + 1e9, NOW + 1e9);
     expect(await reserve()).toEqual([-2, 'month']);
     await redis.hset(month, 'seeded', 'then');
     expect(await reserve()).toEqual([-2, 'day']);
@@ -60,7 +60,7 @@ describe('seeding the budget windows from the result store', () => {
   test('seeding never lowers spend and happens once per window; concurrent reservations ask the store once', async () => {
     const prefix = freshPrefix();
     // Spend kept from before the mark existed, above what the store knows: it stays.
-    await redis.hset(`${prefix}:budget:month:2026-11`, 'spent', 7_000_000);
+    await redis.hset(`${prefix}:budget:month:2036-11`, 'spent', 7_000_000);
     const spend = fixedSpend(3_000_000, 200_000);
     const budget = new BudgetStore(redis, prefix, { now: () => NOW, spend });
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => budget.reserve({ holdId: `c${i}:1`, amountMicros: 1_000, limits: limits(10_000_000), ttlMs: TTL })));
@@ -85,7 +85,7 @@ describe('seeding the budget windows from the result store', () => {
       stored += 80_000; // the worker stores the finished record after the settle
     }
     const before = (await budget.snapshot()).month.spent;
-    await redis.del(`${prefix}:budget:month:2026-11`, `${prefix}:budget:day:2026-11-25`);
+    await redis.del(`${prefix}:budget:month:2036-11`, `${prefix}:budget:day:2036-11-25`);
     expect((await budget.snapshot()).month.spent).toBe(0);
     expect(await budget.seedWindows()).toEqual({ month: before, day: before, seeded: 2 });
     expect((await budget.snapshot()).month.spent).toBeGreaterThanOrEqual(before);

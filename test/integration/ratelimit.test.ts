@@ -7,7 +7,7 @@ import { PROVIDER_WINDOW_SLACK_MS, RateLimiter, type AcquireResult } from '../..
 const kit = redisKit('rl');
 const { connect, freshPrefix } = kit;
 
-const T0 = Date.parse('2026-11-25T12:00:00Z');
+const T0 = Date.parse('2036-11-25T12:00:00Z');
 
 let redis: Redis;
 beforeAll(() => {

@@ -98,7 +98,7 @@ describe('the Redis adapters on a cluster', () => {
 
   test('provider admission: the breaker and the rate limit live in two slots, asked one after the other in the same order', async () => {
     const own = `{test-cluster-admit-${randomUUID().slice(0, 8)}}`;
-    let now = Date.parse('2026-11-25T12:00:00Z');
+    let now = Date.parse('2036-11-25T12:00:00Z');
     const limiter = new RateLimiter(redis, own, () => now, 0);
     const breaker = new SharedBreaker(redis, own, () => now);
     const settings = { consecutive_failures: 1, failure_rate: 0.5, sampling_window_ms: 30_000, minimum_throughput: 10, half_open_after_ms: 30_000 };

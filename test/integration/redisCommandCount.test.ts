@@ -14,7 +14,7 @@ import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/privateRedis.ts';
 
-const NOW = Date.parse('2026-11-25T12:00:00Z');
+const NOW = Date.parse('2036-11-25T12:00:00Z');
 const TTL = 60_000;
 const limits = (monthlyMicros: number, dailyMicros: number | null = null) => ({ monthlyMicros, dailyMicros });
 
@@ -87,8 +87,8 @@ describe('Redis commands of the budget', () => {
   test('a reload that changes a limit is written to the window at once; a day limit taken away is removed', async () => {
     const prefix = freshPrefix();
     const budget = await seededBudget(prefix);
-    const month = `${prefix}:budget:month:2026-11`;
-    const day = `${prefix}:budget:day:2026-11-25`;
+    const month = `${prefix}:budget:month:2036-11`;
+    const day = `${prefix}:budget:day:2036-11-25`;
     await budget.reserve({ holdId: 'a:1', amountMicros: 1_000, limits: limits(5_000_000, 1_000_000), ttlMs: TTL });
     expect(await redis.hmget(day, 'limit', 'th')).toEqual(['1000000', '0.8:800000,0.9:900000,0.95:950000,1:1000000']);
     await budget.reserve({ holdId: 'a:2', amountMicros: 1_000, limits: limits(6_000_000, null), ttlMs: TTL });
@@ -96,17 +96,17 @@ describe('Redis commands of the budget', () => {
     expect(await redis.hmget(day, 'limit', 'th')).toEqual([null, null]);
     // The settle reads the new thresholds from the window: 80% of 6,000,000 is crossed here.
     await budget.settle('a:1', 4_800_000);
-    expect(await redis.smembers(`${prefix}:budget:alerts:month:2026-11`)).toEqual(['0.8']);
+    expect(await redis.smembers(`${prefix}:budget:alerts:month:2036-11`)).toEqual(['0.8']);
   });
 
   test('each window gets its expiry once, and again after the key lost it', async () => {
     const prefix = freshPrefix();
     const budget = await seededBudget(prefix);
-    const month = `${prefix}:budget:month:2026-11`;
+    const month = `${prefix}:budget:month:2036-11`;
     const req = (id: string) => ({ holdId: id, amountMicros: 1_000, limits: limits(5_000_000), ttlMs: TTL });
     await budget.reserve(req('e:1'));
     const expireAt = await redis.pexpiretime(month);
-    expect(expireAt).toBeGreaterThan(Date.parse('2026-12-01T00:00:00Z'));
+    expect(expireAt).toBeGreaterThan(Date.parse('2036-12-01T00:00:00Z'));
     expect((await cost(() => budget.reserve(req('e:2')))).by.pexpireat).toBeUndefined();
     // Whatever took the TTL away, the field goes with the key's rewrite: a reservation sets both again.
     await redis.persist(month);
@@ -122,7 +122,7 @@ describe('Redis commands of the budget', () => {
     await budget.reserve({ holdId: 'big:1', amountMicros: big, limits: limits(20_000_000_000_000), ttlMs: TTL });
     await budget.settle('big:1', big - 1);
     await budget.reserve({ holdId: 'big:2', amountMicros: 5, limits: limits(20_000_000_000_000), ttlMs: TTL });
-    expect(await redis.hmget(`${prefix}:budget:month:2026-11`, 'spent', 'reserved')).toEqual([String(big - 1), '5']);
+    expect(await redis.hmget(`${prefix}:budget:month:2036-11`, 'spent', 'reserved')).toEqual([String(big - 1), '5']);
   });
 });
 
@@ -179,7 +179,7 @@ describe('Redis commands of the shared breaker', () => {
 
 describe('Redis commands of the rate limits', () => {
   const settings: BreakerSettings = { consecutive_failures: 5, failure_rate: 0.5, sampling_window_ms: 30_000, minimum_throughput: 10, half_open_after_ms: 30_000 };
-  const T0 = Date.parse('2026-11-25T12:00:00Z');
+  const T0 = Date.parse('2036-11-25T12:00:00Z');
 
   test("a provider's admission sets its TTLs on the first admission of each minute only", async () => {
     let clock = T0 + 1_000;
