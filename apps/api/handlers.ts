@@ -25,6 +25,7 @@ import { getWebhookState } from '../../libs/webhooks/stateStore.ts';
 import type { JobRecord } from '../../libs/store/types.ts';
 import type { IntakeGuards } from './guards.ts';
 import { jobEvent } from '../../libs/telemetry/jobEvent.ts';
+import { releaseLaneHold, takeOutOfLane, type LaneCancelDeps } from '../../libs/batch/cancel.ts';
 
 /** A handler's answer; only apps/api/app.ts turns it into an HTTP response. */
 export interface HandlerResult {
@@ -52,6 +53,8 @@ export interface ApiDeps {
   now?: () => Date;
   /** Builds experiment reports (libs/experiments/reportThread.ts); @defaultValue built in process from `store` */
   reports?: ReportRunner;
+  /** Takes a cancelled job out of the batch lane and gives its hold back; without it such a job waits for its batch. @defaultValue undefined */
+  batchLane?: LaneCancelDeps;
 }
 
 /**
@@ -232,12 +235,17 @@ export async function cancelJob(deps: ApiDeps, clientId: string, id: string): Pr
   if (!['waiting', 'delayed', 'prioritized', 'paused'].includes(state)) throw notCancellable(id, state);
   // A job waiting again after a crash or retry may already hold a paid answer: it will complete.
   if (job.data.answer) throw notCancellable(id, 'answered');
+  // In the batch lane: out of it first, unless its item is at a provider (then its answer is coming, billed).
+  const lane = job.data.batch?.state === 'in' && deps.batchLane ? job.data.batch : undefined;
+  if (lane && (await takeOutOfLane(deps.batchLane!, id, lane)) === 'at_provider') throw notCancellable(id, 'in a batch at its provider');
   try {
-    // Refused by BullMQ when a worker has just locked the job: then it is running, not cancelled.
+    // Refused by BullMQ when a worker has just locked the job: then it is running, not cancelled
+    // (a run back from the lane finds itself out of line and lines up again).
     await job.remove();
   } catch {
     throw notCancellable(id, 'active');
   }
+  if (lane) await releaseLaneHold(deps.batchLane!, lane);
   const now = (deps.now?.() ?? new Date()).toISOString();
   const record = { ...recordFromQueuedJob(id, job.data, state, { attemptsMade: job.attemptsMade }), status: 'cancelled' as const, completed_at: now };
   await deps.store.save(record);

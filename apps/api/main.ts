@@ -22,6 +22,7 @@ import { createApiMetrics } from '../../libs/telemetry/metrics/api.ts';
 import { readAlertStates } from '../../libs/alerts/state.ts';
 import { SharedBreaker } from '../../libs/resilience/sharedBreaker.ts';
 import { BudgetStore } from '../../libs/budget/budgetStore.ts';
+import { BatchStore } from '../../libs/batch/batchStore.ts';
 import { RateLimiter } from '../../libs/ratelimit/rateLimiter.ts';
 import { WEBHOOK_QUEUE } from '../../libs/webhooks/queue.ts';
 import { AuditLog, configReloadEntry } from '../../libs/audit/auditLog.ts';
@@ -86,6 +87,7 @@ const app = createApp({
   undo: new IntakeUndo(connection, { log }),
   telemetry,
   budget,
+  batchLane: { store: new BatchStore(connection, prefix), budget, log },
   apiKeys,
   metrics: createApiMetrics({
     queue: queue as Queue,

@@ -47,6 +47,18 @@ describe('analyseExperiment', () => {
     expect(report.cost.lanes.note).toMatch(/differ by 50\.0 points/);
   });
 
+  it('leaves batch answers out of the latency comparison (their latency is the batch turnaround), not out of cost', () => {
+    const rows = Array.from({ length: 20 }, (_, i) => [
+      row('gpt4', { unit: `g-${i}`, provider_latency_ms: 500 }),
+      row('claude', { unit: `c-${i}`, provider_latency_ms: 400 }),
+      row('claude', { unit: `cb-${i}`, lane: 'batch' as const, provider_latency_ms: 600_000 }),
+    ]).flat();
+    const report = analyseExperiment('e', experiment, rows, NOW, { since: SINCE });
+    expect(report.variants.map((v) => v.provider_latency_ms.n)).toEqual([20, 20]);
+    expect(report.variants[1]!.provider_latency_ms.p95.estimate).toBe(400);
+    expect(report.variants[1]!.jobs).toBe(40);
+  });
+
   it('the verdict names the winner with its interval and says what the rest still needs', () => {
     const { verdict } = analyseExperiment('e', experiment, ratedRows(), NOW, { since: SINCE });
     const rating = verdict.findings.find((f) => f.metric === 'rating')!;

@@ -132,3 +132,31 @@ test('the generic answer of a category is written through the batch lane, at the
   const period = priceAt(cfg.providers.providers[category!.provider]!.models[category!.model]!, new Date());
   expect(Math.round(category!.cost_usd * 1e6)).toBe(costMicros({ inputTokens: category!.usage.input_tokens, outputTokens: category!.usage.output_tokens }, batchPrice(period)!));
 }, 90_000);
+
+test('a job cancelled while in line leaves the lane with its hold given back; one whose batch is out cannot be cancelled', async () => {
+  gw = await startTestGateway({
+    editConfig: (c) => {
+      laneConfig(c);
+      // A line that waits 10 s before it goes out: time to cancel a job still in it, even on a busy machine.
+      c.edit('provider_settings.json', (p) => (p['batch'] = { ...p['batch'], max_age_ms: 10_000 }));
+    },
+  });
+  await gw.simulator.setKnobs({ openai: { batch: { completion_delay_ms: 3000 } }, anthropic: { batch: { completion_delay_ms: 3000 } } });
+  const [early, late] = await submitAll(2, 3600);
+  const reserved = async () => (await gw!.client.request<{ month: { reserved_usd: number } }>('GET', '/v1/budget')).body.month.reserved_usd;
+  await eventually(async () => (await gw!.client.request<Job & { waiting: { reason: string } | null }>('GET', `/v1/jobs/${early}`)).body.waiting?.reason === 'batch', 10_000, 'both jobs in the lane');
+  await eventually(async () => (await gw!.client.request<Job & { waiting: { reason: string } | null }>('GET', `/v1/jobs/${late}`)).body.waiting?.reason === 'batch', 10_000, 'both jobs in the lane');
+  const bothHeld = await reserved();
+  const cancelled = await gw.client.request<Job>('DELETE', `/v1/jobs/${early}`);
+  expect(cancelled.status).toBe(200);
+  expect(cancelled.body.status).toBe('cancelled');
+  expect(await reserved()).toBeLessThan(bothHeld);
+  // The other goes out with its batch: from then on it cannot be cancelled, and completes.
+  await eventually(async () => (await batchCounts()).batch_items_by_job[late!] === 1, 30_000, 'the batch sent');
+  const refused = await gw.client.request<{ error: { code: string } }>('DELETE', `/v1/jobs/${late}`);
+  expect([refused.status, refused.body.error.code]).toEqual([409, 'job_not_cancellable']);
+  const [done] = [...(await gw.client.waitForAll([late!], { timeoutMs: 30_000 })).values()] as unknown as Job[];
+  expect([done!.status, done!.lane]).toEqual(['completed', 'batch']);
+  expect((await batchCounts()).batch_items_by_job[early!]).toBeUndefined();
+  expect(await reserved()).toBe(0);
+}, 90_000);
