@@ -12,6 +12,7 @@ import type { BudgetStore } from '../budget/budgetStore.ts';
 import type { SharedBreaker } from '../resilience/sharedBreaker.ts';
 import type { WebhookAttempt, WebhookStateFields } from '../webhooks/types.ts';
 import { AlertSignals } from './signals.ts';
+import { keepScheduled } from '../queue/scheduler.ts';
 import { evaluateAlerts } from './evaluator.ts';
 import { ALERT_NOTIFY_JOB_OPTIONS, ALERT_NOTIFY_QUEUE, noticeJobId, postAlert } from './notify.ts';
 import type { AlertNotice } from './transitions.ts';
@@ -55,19 +56,7 @@ export function startAlerter(o: AlerterOptions): Alerter {
   const evalQueue = new Queue(ALERT_EVAL_QUEUE, { connection, prefix });
   const notifyQueue = new Queue<AlertNotice>(ALERT_NOTIFY_QUEUE, { connection, prefix });
 
-  // Every worker upserts the same scheduler: the last write wins and there is still one tick per interval.
-  let interval = 0;
-  const schedule = (every: number) => {
-    if (every === interval) return;
-    interval = every;
-    evalQueue
-      .upsertJobScheduler(ALERT_SCHEDULER_ID, { every }, { name: 'evaluate', opts: { removeOnComplete: true, removeOnFail: { count: 100 } } })
-      .catch((err: unknown) => log.error({ err }, 'could not schedule the alert evaluation'));
-  };
-  schedule(config.current().alerts.evaluation_interval_ms);
-  config.onReload((event) => {
-    if (event.applied) schedule(event.config.alerts.evaluation_interval_ms);
-  });
+  keepScheduled({ queue: evalQueue, schedulerId: ALERT_SCHEDULER_ID, jobName: 'evaluate', config, everyMs: (cfg) => cfg.alerts.evaluation_interval_ms, log, what: 'the alert evaluation' });
 
   const oldestWaitingMs = async () => {
     const [job] = await o.llmQueue.getJobs(['wait'], 0, 0, true);

@@ -9,6 +9,7 @@ import { Queue, Worker } from 'bullmq';
 import type { RedisClient } from '../redis/client.ts';
 import type { ConfigHolder } from '../config/watch.ts';
 import { runLaneTick, type LaneTickDeps } from './ticker.ts';
+import { keepScheduled } from '../queue/scheduler.ts';
 
 /** Name of the BullMQ queue the lane's scheduler feeds. */
 export const BATCH_LANE_QUEUE = 'batch-lane';
@@ -47,19 +48,7 @@ export function startBatchLane(o: BatchLaneOptions): BatchLaneClock {
   const { connection, prefix, config } = o;
   const queue = new Queue(BATCH_LANE_QUEUE, { connection, prefix });
   const leaseKey = `${prefix}:lane:lease`;
-  let interval = 0;
-  const schedule = (every: number) => {
-    if (every === interval) return;
-    interval = every;
-    queue
-      .upsertJobScheduler(BATCH_LANE_SCHEDULER_ID, { every }, { name: 'tick', opts: { removeOnComplete: true, removeOnFail: { count: 100 } } })
-      .catch((err: unknown) => o.tick.log.error({ err }, 'could not schedule the batch lane'));
-  };
-  const intervalOf = () => config.current().providers.batch?.poll_interval_ms ?? IDLE_INTERVAL_MS;
-  schedule(intervalOf());
-  config.onReload((event) => {
-    if (event.applied) schedule(intervalOf());
-  });
+  keepScheduled({ queue, schedulerId: BATCH_LANE_SCHEDULER_ID, jobName: 'tick', config, everyMs: (cfg) => cfg.providers.batch?.poll_interval_ms ?? IDLE_INTERVAL_MS, log: o.tick.log, what: 'the batch lane' });
 
   const tickNow = async (): Promise<boolean> => {
     const token = randomUUID();

@@ -17,7 +17,7 @@ import type { GatewayConfig } from '../config/types.ts';
 import type { BudgetStore } from '../budget/budgetStore.ts';
 import { BudgetHold } from '../budget/hold.ts';
 import { batchPrice, costMicros, priceAt } from '../budget/cost.ts';
-import type { BatchItemOutcome, BatchItemRequest, BatchProviderClient } from '../providers/batch/types.ts';
+import { BatchProviderError, type BatchItemOutcome, type BatchItemRequest, type BatchProviderClient } from '../providers/batch/types.ts';
 import { customIdOf, flushDue, type ItemOutcome } from './lane.ts';
 import type { BatchRecord, BatchStore, BatchTicket } from './batchStore.ts';
 
@@ -140,7 +140,7 @@ async function send(deps: LaneTickDeps, batch: BatchRecord, report: TickReport):
     } catch (err) {
       // The provider refused the batch itself (bad items, a rejected key): it was never created,
       // and trying again cannot help. Its jobs go to the realtime lane now, not at their deadline.
-      if (isPermanentRefusal(err)) return refuse(deps, frozen, err as Error, report);
+      if (isPermanentRefusal(err)) return refuse(deps, frozen, err, report);
       throw err;
     }
     report.sent++;
@@ -150,16 +150,15 @@ async function send(deps: LaneTickDeps, batch: BatchRecord, report: TickReport):
   return true;
 }
 
-function isPermanentRefusal(err: unknown): boolean {
-  const e = err as { name?: unknown; retryable?: unknown; status?: unknown };
-  return e?.name === 'BatchProviderError' && e.retryable === false && typeof e.status === 'number' && e.status >= 400 && e.status < 500;
+function isPermanentRefusal(err: unknown): err is BatchProviderError {
+  return err instanceof BatchProviderError && !err.retryable && err.status >= 400 && err.status < 500;
 }
 
 /** Ends a batch the provider refused to create: every item errored, every hold given back (nothing was billed). */
-async function refuse(deps: LaneTickDeps, batch: BatchRecord, err: Error & { code?: string }, report: TickReport): Promise<boolean> {
-  const outcome: ItemOutcome = { kind: 'errored', code: err.code ?? 'batch_refused', message: `The provider refused the batch: ${err.message}` };
+async function refuse(deps: LaneTickDeps, batch: BatchRecord, err: BatchProviderError, report: TickReport): Promise<boolean> {
+  const outcome: ItemOutcome = { kind: 'errored', code: err.code, message: `The provider refused the batch: ${err.message}` };
   deps.log.error({ err, batchId: batch.id, provider: batch.provider, items: batch.jobIds.length }, 'batch lane: the provider refused a batch; its jobs go to the realtime lane');
-  await finishItems(deps, batch, new Map(batch.jobIds.map((id) => [id, outcome])), report);
+  await finishItems(deps, batch, new Map(batch.jobIds.map((id) => [id, outcome])), await deps.store.tickets(batch.id), report);
   return true;
 }
 
@@ -167,12 +166,12 @@ async function collectIfEnded(deps: LaneTickDeps, batch: BatchRecord, report: Ti
   const client = deps.client(batch.provider);
   if (!client || !batch.providerBatchId) throw new Error(`batch ${batch.id} cannot be read back: no client or provider batch id`);
   // A collect cut short by a crash kept its outcomes: they stand (settled holds stay settled as they were).
-  const kept = await deps.store.outcomes(batch.id);
+  const [kept, tickets] = await Promise.all([deps.store.outcomes(batch.id), deps.store.tickets(batch.id)]);
   if (kept.size < batch.jobIds.length) {
     const status = await client.status(batch.providerBatchId);
     if (status.state === 'in_progress') return;
     const jobOf = new Map(batch.jobIds.map((id) => [customIdOf(id), id]));
-    const [results, tickets] = await Promise.all([client.results(batch.providerBatchId, [...jobOf.keys()]), deps.store.tickets(batch.id)]);
+    const results = await client.results(batch.providerBatchId, [...jobOf.keys()]);
     for (const r of results) {
       const jobId = jobOf.get(r.customId);
       const ticket = jobId === undefined ? undefined : tickets.get(jobId);
@@ -181,14 +180,13 @@ async function collectIfEnded(deps: LaneTickDeps, batch: BatchRecord, report: Ti
     // Every item of the batch has an outcome, even one the provider forgot: it is not billed for it.
     for (const id of batch.jobIds) if (!kept.has(id)) kept.set(id, { kind: 'expired', code: 'batch_item_missing', message: 'The provider returned no result for this item.' });
   }
-  await finishItems(deps, batch, kept, report);
+  await finishItems(deps, batch, kept, tickets, report);
   deps.log.info({ event: 'batch_collected', batchId: batch.id, providerBatchId: batch.providerBatchId, items: kept.size, failed: [...kept.values()].filter((o) => o.kind !== 'succeeded').length }, 'batch lane: batch collected');
 }
 
 /** Keeps the outcomes, settles each item's hold by its outcome, wakes the jobs, closes the batch (in that order; each step idempotent). */
-async function finishItems(deps: LaneTickDeps, batch: BatchRecord, outcomes: Map<string, ItemOutcome>, report: TickReport): Promise<void> {
+async function finishItems(deps: LaneTickDeps, batch: BatchRecord, outcomes: Map<string, ItemOutcome>, tickets: Map<string, BatchTicket>, report: TickReport): Promise<void> {
   await deps.store.saveOutcomes(batch.id, outcomes);
-  const tickets = await deps.store.tickets(batch.id);
   for (const [jobId, outcome] of outcomes) {
     const ticket = tickets.get(jobId);
     if (ticket) {

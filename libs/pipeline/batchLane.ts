@@ -10,7 +10,7 @@
  * crash between any two steps neither loses the job nor puts it in two batches.
  */
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { GatewayConfig } from '../config/types.ts';
+import type { GatewayConfig, PricePeriod } from '../config/types.ts';
 import type { BatchLaneState, KeptAnswer, LlmJobData } from '../queue/jobs.ts';
 import { BudgetHold, reserveHold } from '../budget/hold.ts';
 import { batchPrice, priceAt } from '../budget/cost.ts';
@@ -46,13 +46,25 @@ export interface BatchRunContext {
 /** Hours a generic category answer may take: it is background work, written ahead of the outages it serves. @defaultValue 24 */
 export const CATEGORY_BATCH_DEADLINE_MS = 24 * 3_600_000;
 
+/**
+ * The batch price today of the variant's model, or null when it has none or its provider has no
+ * batch client: the lane's one test of whether a plan could ride it at all.
+ */
+export function variantBatchPrice(cfg: GatewayConfig, plan: JobPlan, at: Date, hasClient: (provider: string) => boolean): PricePeriod | null {
+  const model = cfg.providers.providers[plan.variant.provider]?.models[plan.variant.model];
+  return model && hasClient(plan.variant.provider) ? batchPrice(priceAt(model, at)) : null;
+}
+
 /** The job's deadline, epoch ms: the client's, or a day for a category job; undefined for none. */
-function deadlineOf(data: LlmJobData): number | undefined {
+export function deadlineOf(data: LlmJobData): number | undefined {
   if (data.deadlineAt) return Date.parse(data.deadlineAt);
   return isCategoryJob(data) ? Date.parse(data.createdAt) + CATEGORY_BATCH_DEADLINE_MS : undefined;
 }
 
-/** Minutes a batch hold outlives the job's deadline, so the reaper never takes a batch still being collected for a dead run's. */
+/**
+ * Minutes a batch hold outlives the job's deadline. A batch may still end later (up to its
+ * provider's window): the reaper then charges the hold's worst case, and the collect corrects it.
+ */
 const HOLD_SLACK_MS = 10 * 60_000;
 
 /**
@@ -63,33 +75,30 @@ const HOLD_SLACK_MS = 10 * 60_000;
 export async function batchLaneStep(ctx: BatchRunContext): Promise<KeptAnswer | null> {
   const lane = ctx.job.data.batch;
   if (lane?.state === 'in') return wake(ctx, lane);
-  if (!(await mayJoin(ctx))) return null;
-  return join(ctx);
+  const price = await mayJoin(ctx);
+  return price ? join(ctx, price) : null;
 }
 
-async function mayJoin(ctx: BatchRunContext): Promise<boolean> {
+/** The batch price the job would join the lane at now, or null when it rides the realtime lane. */
+async function mayJoin(ctx: BatchRunContext): Promise<PricePeriod | null> {
   const { job, plan, cfg, deps } = ctx;
-  const model = cfg.providers.providers[plan.variant.provider]?.models[plan.variant.model];
-  const lane = chooseLane({
-    settings: cfg.providers.batch,
-    deadlineMs: deadlineOf(job.data),
-    nowMs: deps.now().getTime(),
-    hasBatchPrice: model !== undefined && batchPrice(priceAt(model, deps.now())) !== null,
-    providerBatches: deps.batchLane.hasClient(plan.variant.provider),
-    triedBatch: job.data.batch !== undefined,
-  });
-  if (lane === 'realtime') return false;
+  const deadlineMs = deadlineOf(job.data);
+  // Most jobs give no deadline: they are done with before any price is looked up.
+  if (deadlineMs === undefined || job.data.batch !== undefined) return null;
+  const now = deps.now();
+  const price = variantBatchPrice(cfg, plan, now, deps.batchLane.hasClient);
+  const lane = chooseLane({ settings: cfg.providers.batch, deadlineMs, nowMs: now.getTime(), hasBatchPrice: price !== null, providerBatches: price !== null, triedBatch: false });
+  if (lane === 'realtime') return null;
   // A cached answer serves the job at once and for nothing: the realtime lane's lookup finds it.
-  if (plan.feature.cache.enabled && (await deps.cache.get(plan.cacheKey).catch(() => null))) return false;
-  return true;
+  if (plan.feature.cache.enabled && (await deps.cache.get(plan.cacheKey).catch(() => null))) return null;
+  return price;
 }
 
-async function join(ctx: BatchRunContext): Promise<never | null> {
+async function join(ctx: BatchRunContext, price: PricePeriod): Promise<never | null> {
   const { job, plan, cfg, deps } = ctx;
   const now = deps.now();
   const deadlineMs = deadlineOf(job.data)!;
-  const model = cfg.providers.providers[plan.variant.provider]!.models[plan.variant.model]!;
-  const worstCase = worstCaseMicros(estimatePromptTokens([plan.system, plan.user]), plan.feature.output.max_output_tokens, batchPrice(priceAt(model, now))!);
+  const worstCase = worstCaseMicros(estimatePromptTokens([plan.system, plan.user]), plan.feature.output.max_output_tokens, price);
   const budget = cfg.rateLimits.budget;
   // Background work leaves the last part of the budget to users' own jobs, in either lane.
   if (isCategoryJob(job.data) && !leavesHeadroom(await deps.budget.snapshot(), budgetLimits(budget), worstCase, BACKGROUND_BUDGET_SHARE)) return null;

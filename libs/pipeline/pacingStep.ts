@@ -12,12 +12,12 @@ import type { LlmJobData } from '../queue/jobs.ts';
 import type { PacingGate } from '../budget/pacingGate.ts';
 import type { PacingDecision } from '../budget/pacingDecision.ts';
 import { deferUntil, spreadOf } from '../budget/pacingDecision.ts';
-import { batchPrice, priceAt } from '../budget/cost.ts';
 import { estimatePromptTokens, worstCaseMicros } from '../budget/reservation.ts';
 import { chooseLane } from '../batch/lane.ts';
 import { allCandidates, candidateWorstCase, chainWithinBudget, chainWorstCase, failoverChain } from './route.ts';
 import { isCategoryJob } from './categoryAnswer.ts';
 import type { JobPlan } from './obtainAnswer.ts';
+import { deadlineOf, variantBatchPrice } from './batchLane.ts';
 
 /** Seconds of deadline a paced job without its own gets when pacing moves it to the batch lane. @defaultValue 3600 */
 export const DEFAULT_PACED_BATCH_DEADLINE_S = 3600;
@@ -50,15 +50,15 @@ export async function pacingStep(ctx: PacingStepContext): Promise<PacingOutcome>
   const at = ctx.now();
   const inputTokens = estimatePromptTokens([plan.system, plan.user]);
   const maxOut = plan.feature.output.max_output_tokens;
-  const model = cfg.providers.providers[plan.variant.provider]?.models[plan.variant.model];
   const lane = cfg.providers.batch;
-  const hasBatchPrice = model !== undefined && batchPrice(priceAt(model, at)) !== null && ctx.hasBatchClient(plan.variant.provider);
-  const deadlineMs = job.data.deadlineAt ? Date.parse(job.data.deadlineAt) : undefined;
+  const price = variantBatchPrice(cfg, plan, at, ctx.hasBatchClient);
+  const hasBatchPrice = price !== null;
+  const deadlineMs = deadlineOf(job.data);
   const defer = (untilMs: number) => markThen(job, 'defer').then(() => ctx.defer(untilMs));
   // A job whose own deadline puts it on the batch lane is judged at the batch price: pacing only
   // defers it, if even that does not fit today's allowance.
   if (chooseLane({ settings: lane, deadlineMs, nowMs: at.getTime(), hasBatchPrice, providerBatches: hasBatchPrice, triedBatch: false }) === 'batch') {
-    const batchWorst = worstCaseMicros(inputTokens, maxOut, batchPrice(priceAt(model!, at))!);
+    const batchWorst = worstCaseMicros(inputTokens, maxOut, price!);
     const decision = await decide(gate, log, { id: plan.jobId, worstCaseMicros: batchWorst, cheapestWorstCaseMicros: batchWorst, batchEligible: true, heldBefore: job.data.paced !== undefined });
     if (decision.kind !== 'defer') return { kind: 'run' };
     log.info({ event: 'budget_paced', action: 'defer', until: new Date(decision.untilMs).toISOString() }, "today's budget allowance is spent: the job waits for tomorrow's");
